@@ -1,0 +1,66 @@
+/**
+ * The scalar operations of the IR, each with its value and its derivative side by side.
+ * `derivative(b, args, y)` returns ∂y/∂argᵢ as nodes built with `b`; reverse mode multiplies them
+ * by the adjoint. Constant folding uses `evaluate`.
+ */
+import type { Builder, NodeId } from "./graph.js";
+
+export const OPS = [
+  "const", "input",
+  "neg", "sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "powi",
+  "add", "sub", "mul", "div", "pow",
+] as const;
+export type Op = (typeof OPS)[number];
+export type UnaryOp = "neg" | "sin" | "cos" | "tan" | "exp" | "log" | "sqrt" | "tanh" | "sinh" | "cosh";
+export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow";
+
+export interface OpRule {
+  arity: 0 | 1 | 2;
+  /** f64 value; `k` is powi's integer exponent. */
+  evaluate(a: number, b: number, k: number): number;
+  /** Partial derivatives with respect to each argument. */
+  derivative(b: Builder, args: NodeId[], y: NodeId, k: number): NodeId[];
+}
+
+const leaf: OpRule = {
+  arity: 0,
+  evaluate: () => Number.NaN,
+  derivative: () => [],
+};
+
+export const RULES: Record<Op, OpRule> = {
+  const: leaf,
+  input: leaf,
+  // Polynomial class.
+  neg: { arity: 1, evaluate: (a) => -a, derivative: (b) => [b.num(-1)] },
+  add: { arity: 2, evaluate: (a, c) => a + c, derivative: (b) => [b.num(1), b.num(1)] },
+  sub: { arity: 2, evaluate: (a, c) => a - c, derivative: (b) => [b.num(1), b.num(-1)] },
+  mul: { arity: 2, evaluate: (a, c) => a * c, derivative: (_b, [x, z]) => [z!, x!] },
+  div: {
+    arity: 2,
+    evaluate: (a, c) => a / c,
+    derivative: (b, [, z], y) => [b.div(b.num(1), z!), b.neg(b.div(y, z!))],
+  },
+  powi: {
+    arity: 1,
+    evaluate: (a, _c, k) => a ** k,
+    derivative: (b, [x], _y, k) => [b.mul(b.num(k), b.powi(x!, k - 1))],
+  },
+  pow: {
+    arity: 2,
+    evaluate: (a, c) => a ** c,
+    derivative: (b, [x, z], y) => [b.mul(z!, b.pow(x!, b.sub(z!, b.num(1)))), b.mul(y, b.unary("log", x!))],
+  },
+  // Exponential class: derivatives reuse the node's own value y.
+  exp: { arity: 1, evaluate: Math.exp, derivative: (_b, _a, y) => [y] },
+  log: { arity: 1, evaluate: Math.log, derivative: (b, [x]) => [b.div(b.num(1), x!)] },
+  sqrt: { arity: 1, evaluate: Math.sqrt, derivative: (b, _a, y) => [b.div(b.num(0.5), y)] },
+  // Trigonometric class.
+  sin: { arity: 1, evaluate: Math.sin, derivative: (b, [x]) => [b.unary("cos", x!)] },
+  cos: { arity: 1, evaluate: Math.cos, derivative: (b, [x]) => [b.neg(b.unary("sin", x!))] },
+  tan: { arity: 1, evaluate: Math.tan, derivative: (b, _a, y) => [b.add(b.num(1), b.mul(y, y))] },
+  // Hyperbolic class.
+  tanh: { arity: 1, evaluate: Math.tanh, derivative: (b, _a, y) => [b.sub(b.num(1), b.mul(y, y))] },
+  sinh: { arity: 1, evaluate: Math.sinh, derivative: (b, [x]) => [b.unary("cosh", x!)] },
+  cosh: { arity: 1, evaluate: Math.cosh, derivative: (b, [x]) => [b.unary("sinh", x!)] },
+};
