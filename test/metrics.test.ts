@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../src/util/random.js";
+import { ranksInRow } from "../src/runtime/eval/knn.js";
 import {
   conditionNumber,
   fMeasure,
@@ -95,6 +96,20 @@ describe("neighbourhood metrics", () => {
       for (let r = 0; r < 5; r++) expect(index[i * 5 + r]).not.toBe(i);
       for (let r = 1; r < 5; r++) expect(dist[i * 5 + r]!).toBeGreaterThanOrEqual(dist[i * 5 + r - 1]!);
     }
+  });
+
+  it("ranksInRow matches counting, ties broken by index", () => {
+    const rng = new Rng(9);
+    const row = Float64Array.from({ length: 200 }, () => rng.int(50)); // many ties
+    const js = [3, 17, 0, 199, 42, 43, 120];
+    const naive = js.map((j) => {
+      let r = 1;
+      row.forEach((v, l) => {
+        if (l !== 5 && (v < row[j]! || (v === row[j] && l < j))) r++;
+      });
+      return r;
+    });
+    expect(ranksInRow(row, 5, js)).toEqual(naive);
   });
 
   it("trustworthiness = continuity = 1 for a rotation, < 1 for a random permutation", () => {

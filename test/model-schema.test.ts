@@ -142,7 +142,7 @@ describe("normalisation", () => {
     const encSize = paramLayout({ inputDim: 3, torusEmbedding: false, layers: base().encoder.layers } as Mlp).size;
     expect([decSize, encSize]).toEqual([27, 26]);
     const dec = Array.from({ length: decSize }, (_, i) => i / 10);
-    const enc = Array.from({ length: encSize }, (_, i) => -i);
+    const enc = Array.from({ length: encSize }, (_, i) => 1 - i);
 
     const seeded = parse(withChange((m) => (m.weights = { seed: 7 })));
     expect([seeded.decoderWeights, seeded.encoderWeights]).toEqual([{ kind: "seed", seed: 7 }, { kind: "seed", seed: 8 }]);

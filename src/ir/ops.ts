@@ -8,10 +8,13 @@ import type { Builder, NodeId } from "./graph.js";
 export const OPS = [
   "const", "input",
   "neg", "sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "powi",
+  "asin", "acos", "atan", "asinh", "acosh", "atanh",
   "add", "sub", "mul", "div", "pow",
 ] as const;
 export type Op = (typeof OPS)[number];
-export type UnaryOp = "neg" | "sin" | "cos" | "tan" | "exp" | "log" | "sqrt" | "tanh" | "sinh" | "cosh";
+export type UnaryOp =
+  | "neg" | "sin" | "cos" | "tan" | "exp" | "log" | "sqrt" | "tanh" | "sinh" | "cosh"
+  | "asin" | "acos" | "atan" | "asinh" | "acosh" | "atanh";
 export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow";
 
 export interface OpRule {
@@ -63,4 +66,11 @@ export const RULES: Record<Op, OpRule> = {
   tanh: { arity: 1, evaluate: Math.tanh, derivative: (b, _a, y) => [b.sub(b.num(1), b.mul(y, y))] },
   sinh: { arity: 1, evaluate: Math.sinh, derivative: (b, [x]) => [b.unary("cosh", x!)] },
   cosh: { arity: 1, evaluate: Math.cosh, derivative: (b, [x]) => [b.unary("sinh", x!)] },
+  // Inverse functions: derivatives are algebraic in the argument.
+  asin: { arity: 1, evaluate: Math.asin, derivative: (b, [x]) => [b.div(b.num(1), b.unary("sqrt", b.sub(b.num(1), b.powi(x!, 2))))] },
+  acos: { arity: 1, evaluate: Math.acos, derivative: (b, [x]) => [b.div(b.num(-1), b.unary("sqrt", b.sub(b.num(1), b.powi(x!, 2))))] },
+  atan: { arity: 1, evaluate: Math.atan, derivative: (b, [x]) => [b.div(b.num(1), b.add(b.num(1), b.powi(x!, 2)))] },
+  asinh: { arity: 1, evaluate: Math.asinh, derivative: (b, [x]) => [b.div(b.num(1), b.unary("sqrt", b.add(b.powi(x!, 2), b.num(1))))] },
+  acosh: { arity: 1, evaluate: Math.acosh, derivative: (b, [x]) => [b.div(b.num(1), b.unary("sqrt", b.sub(b.powi(x!, 2), b.num(1))))] },
+  atanh: { arity: 1, evaluate: Math.atanh, derivative: (b, [x]) => [b.div(b.num(1), b.sub(b.num(1), b.powi(x!, 2)))] },
 };

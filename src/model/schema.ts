@@ -44,7 +44,7 @@ const ACTIVATION_FORMS =
   `or {"formula": "log(1 + exp(x))"}`;
 
 const activationSchema = z.union([z.string(), strict({ formula: z.string() })], {
-  error: `expected ${ACTIVATION_FORMS}`,
+  error: (iss) => `${iss.input === undefined ? "missing: give" : "expected"} ${ACTIVATION_FORMS}`,
 });
 
 const layerSchema = strict({
@@ -398,7 +398,7 @@ function toActivation(raw: string | { formula: string }, path: Path, fail: Fail)
   }
   const s = raw.trim();
   if ((NAMED_ACTIVATIONS as readonly string[]).includes(s)) return { kind: "named", name: s as NamedActivation };
-  if (IDENTIFIER.test(s)) {
+  if (IDENTIFIER.test(s) && s !== "x") {
     const key = s.toLowerCase();
     if (key in NON_SMOOTH_ACTIVATIONS) fail(path, `"${s}" is not smooth: ${SMOOTHNESS}; ${NON_SMOOTH_ACTIVATIONS[key]}`);
     const close = NAMED_ACTIVATIONS.find((a) => a === key);

@@ -26,6 +26,12 @@ const DIRECT: Record<string, UnaryFunction> = {
   tanh: "tanh",
   sinh: "sinh",
   cosh: "cosh",
+  asin: "asin",
+  acos: "acos",
+  atan: "atan",
+  asinh: "asinh",
+  acosh: "acosh",
+  atanh: "atanh",
 };
 
 /** Functions rewritten as 1 / f(x). */

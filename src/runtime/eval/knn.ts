@@ -25,12 +25,27 @@ export function squaredDistanceBlock(
     const xj = j * dim;
     for (let i = start; i < end; i++) {
       const xi = i * dim;
-      let s = 0;
-      for (let c = 0; c < dim; c++) {
-        const t = x[xi + c]! - x[xj + c]!;
-        s += t * t;
+      // Four partial sums for instruction-level parallelism; the order is symmetric in (i, j).
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let c = 0;
+      for (; c + 3 < dim; c += 4) {
+        const t0 = x[xi + c]! - x[xj + c]!;
+        const t1 = x[xi + c + 1]! - x[xj + c + 1]!;
+        const t2 = x[xi + c + 2]! - x[xj + c + 2]!;
+        const t3 = x[xi + c + 3]! - x[xj + c + 3]!;
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
       }
-      out[(i - start) * n + j] = s;
+      for (; c < dim; c++) {
+        const t = x[xi + c]! - x[xj + c]!;
+        s0 += t * t;
+      }
+      out[(i - start) * n + j] = s0 + s1 + (s2 + s3);
     }
   }
 }
@@ -66,15 +81,31 @@ export function selectNearest(
   dist?.set(best, off);
 }
 
-/** 1-based rank of j among the other points in `row`: 1 + #{l ≠ self : (row[l], l) < (row[j], j)}. */
-export function rankInRow(row: Float64Array, self: number, j: number): number {
-  const v = row[j]!;
-  let r = 1;
+/**
+ * 1-based ranks of the points `js` among the other points in `row`:
+ * rank(j) = 1 + #{l ≠ self : (row[l], l) < (row[j], j)}, in one pass over the row.
+ */
+export function ranksInRow(row: Float64Array, self: number, js: readonly number[]): number[] {
+  if (js.length === 0) return [];
+  const before = (a: number, b: number): boolean => row[a]! < row[b]! || (row[a] === row[b] && a < b);
+  const t = [...js].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+  const last = t[t.length - 1]!;
+  const bump = new Int32Array(t.length); // bump[p]: points ordered before t[p] but not before t[p − 1]
   for (let l = 0; l < row.length; l++) {
-    const w = row[l]!;
-    if (l !== self && (w < v || (w === v && l < j))) r++;
+    if (l === self || !before(l, last)) continue;
+    let lo = 0;
+    let hi = t.length - 1; // first p with l before t[p]
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(l, t[mid]!)) hi = mid;
+      else lo = mid + 1;
+    }
+    bump[lo]!++;
   }
-  return r;
+  const rank = new Map<number, number>();
+  let r = 1;
+  t.forEach((j, p) => rank.set(j, (r += bump[p]!)));
+  return js.map((j) => rank.get(j)!);
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Neighbourhood-preservation metrics between data X (n×dx) and its latent codes Z (n×dz). */
-import { blockRows, knn, rankInRow, selectNearest, squaredDistanceBlock } from "./knn.js";
+import { blockRows, knn, ranksInRow, selectNearest, squaredDistanceBlock } from "./knn.js";
 
 export interface NeighbourhoodScores {
   trustworthiness: number;
@@ -44,8 +44,8 @@ export function neighbourhoodPreservation(
       const rowZ = bufZ.subarray((i - start) * n, (i - start + 1) * n);
       selectNearest(rowX, i, k, nnX);
       selectNearest(rowZ, i, k, nnZ);
-      for (const j of nnZ) if (!nnX.includes(j)) sumT += rankInRow(rowX, i, j) - k;
-      for (const j of nnX) if (!nnZ.includes(j)) sumC += rankInRow(rowZ, i, j) - k;
+      for (const r of ranksInRow(rowX, i, [...nnZ].filter((j) => !nnX.includes(j)))) sumT += r - k;
+      for (const r of ranksInRow(rowZ, i, [...nnX].filter((j) => !nnZ.includes(j)))) sumC += r - k;
     }
   }
   const norm = 2 / (n * k * (2 * n - 3 * k - 1));

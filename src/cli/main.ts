@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/** The `ricci-gen` command line. Each command lives in its own module and registers itself here. */
+import { Command } from "commander";
+import { registerCheck } from "./check.js";
+import { registerCompile } from "./compile.js";
+
+const program = new Command()
+  .name("ricci-gen")
+  .description("Compiler and runtime for geometry-regularised autoencoders (curvature of the latent pullback metric).")
+  .version("0.1.0");
+
+registerCompile(program);
+registerCheck(program);
+
+await program.parseAsync(process.argv);
