@@ -2,14 +2,8 @@
  * `ricci-gen check`: the generated float64 kernels against tfjs nested autograd (float32), an
  * oracle that shares no code with the compiler. Prints max/median relative errors per quantity.
  */
-import * as tf from "@tensorflow/tfjs";
 import type { Command } from "commander";
-import { compileModel } from "../emit/compile.js";
-import { loadModel } from "../model/load.js";
 import type { Model } from "../model/types.js";
-import { loadKernelModule } from "../runtime/kernel-module.js";
-import { installHigherOrderGradients } from "../runtime/oracle/tfjs-activations.js";
-import { oracleCurvature } from "../runtime/oracle/tfjs-autograd.js";
 import { Rng } from "../util/random.js";
 import { UserError } from "../util/errors.js";
 import { decoderParams } from "./compile.js";
@@ -47,6 +41,14 @@ const median = (xs: Float64Array): number => {
 };
 
 export async function checkModel(model: Model, points: Float64Array, n: number): Promise<ErrorRow[]> {
+  // tfjs, mathjs and ts-morph load only when the command runs, to keep CLI startup fast.
+  const [tf, { compileModel }, { loadKernelModule }, { installHigherOrderGradients }, { oracleCurvature }] = await Promise.all([
+    import("@tensorflow/tfjs"),
+    import("../emit/compile.js"),
+    import("../runtime/kernel-module.js"),
+    import("../runtime/oracle/tfjs-activations.js"),
+    import("../runtime/oracle/tfjs-autograd.js"),
+  ]);
   await tf.setBackend("cpu");
   installHigherOrderGradients();
   const params = decoderParams(model);
@@ -83,6 +85,7 @@ export function registerCheck(program: Command): void {
     .option("--tolerance <tol>", "fail (exit 1) when a max relative error exceeds this", "1e-3")
     .action(
       guarded(async (file: string, opts: { points?: string; count: string; seed: string; tolerance: string }) => {
+        const { loadModel } = await import("../model/load.js");
         const model = loadModel(file);
         const count = Number(opts.count);
         if (!Number.isInteger(count) || count < 1) throw new UserError("--count", `must be a positive integer, got '${opts.count}'`);
@@ -94,7 +97,8 @@ export function registerCheck(program: Command): void {
         const rows = await checkModel(model, points, n);
         process.stdout.write(`${model.name}: generated float64 kernels vs tfjs nested autograd (float32), ${n} points\n`);
         process.stdout.write(`${"quantity".padEnd(14)}${"max rel err".padStart(14)}${"median".padStart(14)}\n`);
-        for (const r of rows) process.stdout.write(`${r.quantity.padEnd(14)}${r.max.toExponential(2).padStart(14)}${r.median.toExponential(2).padStart(14)}\n`);
+        for (const r of rows)
+          process.stdout.write(`${r.quantity.padEnd(14)}${r.max.toExponential(2).padStart(14)}${r.median.toExponential(2).padStart(14)}\n`);
         const worst = Math.max(...rows.map((r) => r.max));
         process.stdout.write(worst <= tol ? `ok: all within ${tol}\n` : `FAIL: max relative error ${worst.toExponential(2)} > ${tol}\n`);
         if (worst > tol) process.exitCode = 1;

@@ -1,13 +1,9 @@
 /** `ricci-gen compile` and `ricci-gen curvature`: emit kernels, and evaluate them at points. */
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { compileModel } from "../emit/compile.js";
 import type { Route } from "../ir/kernels.js";
-import { loadModel } from "../model/load.js";
 import { initialParams } from "../model/params.js";
 import type { Model } from "../model/types.js";
-import { loadKernelModule } from "../runtime/kernel-module.js";
-import { writeFolderAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
 import { guarded } from "./errors.js";
 import { parsePoints } from "./points.js";
@@ -23,7 +19,13 @@ export function decoderParams(model: Model): Float64Array {
   return model.decoder.type === "mlp" ? initialParams(model.decoder, model.decoderWeights) : new Float64Array(0);
 }
 
-function compileOne(file: string, routes: Route[], outDir: string | undefined): void {
+async function compileOne(file: string, routes: Route[], outDir: string | undefined): Promise<void> {
+  // Heavy modules (mathjs, ts-morph) load only when a command needs them, to keep startup fast.
+  const [{ loadModel }, { compileModel }, { writeFolderAtomic }] = await Promise.all([
+    import("../model/load.js"),
+    import("../emit/compile.js"),
+    import("../util/atomic.js"),
+  ]);
   const model = loadModel(file);
   const started = performance.now();
   const result = compileModel(model, routes);
@@ -50,11 +52,11 @@ export function registerCompile(program: Command): void {
     .option("-o, --out <dir>", "output folder (default: generated/<model name>; only with one model)")
     .option("--route <route>", "curvature route: a (intrinsic, ∇³Ψ), b (Gauss equation, ∇²Ψ) or both", "both")
     .action(
-      guarded((files: string[], opts: { out?: string; route: string }) => {
+      guarded(async (files: string[], opts: { out?: string; route: string }) => {
         if (opts.out !== undefined && files.length > 1)
           throw new UserError("--out", "give one model with -o, or omit -o to write generated/<model>/ for each");
         const routes = parseRoutes(opts.route);
-        for (const file of files) compileOne(file, routes, opts.out);
+        for (const file of files) await compileOne(file, routes, opts.out);
       }),
     );
 
@@ -67,6 +69,11 @@ export function registerCompile(program: Command): void {
     .option("--json", "machine-readable output with Γ and Ricci")
     .action(
       guarded(async (file: string, opts: { points: string; route: string; json?: boolean }) => {
+        const [{ loadModel }, { compileModel }, { loadKernelModule }] = await Promise.all([
+          import("../model/load.js"),
+          import("../emit/compile.js"),
+          import("../runtime/kernel-module.js"),
+        ]);
         const model = loadModel(file);
         const [route] = parseRoutes(opts.route);
         if (opts.route === "both") throw new UserError("--route", "choose a or b for curvature");

@@ -12,9 +12,13 @@ export function parsePoints(spec: string, d: number): { points: Float64Array; n:
       throw new UserError("--points", `${spec} is not valid JSON (${(e as Error).message}); expected [[z1, …, z${d}], …]`);
     }
   } else {
-    rows = spec.split(";").filter((s) => s.trim() !== "").map((s) => s.split(",").map((x) => (x.trim() === "" ? Number.NaN : Number(x))));
+    rows = spec
+      .split(";")
+      .filter((s) => s.trim() !== "")
+      .map((s) => s.split(",").map((x) => (x.trim() === "" ? Number.NaN : Number(x))));
   }
-  if (!Array.isArray(rows) || rows.length === 0) throw new UserError("--points", `expected a non-empty list of points like "0.1,0.2;0.3,0.4"`);
+  if (!Array.isArray(rows) || rows.length === 0)
+    throw new UserError("--points", `expected a non-empty list of points like "0.1,0.2;0.3,0.4"`);
   const points = new Float64Array(rows.length * d);
   rows.forEach((row, i) => {
     if (!Array.isArray(row) || row.length !== d || !row.every((x) => typeof x === "number" && Number.isFinite(x)))

@@ -11,6 +11,15 @@ export interface Dialect {
   call(fn: Exclude<UnaryOp, "neg">, arg: string): string;
   pow(base: string, exponent: string): string;
   declare(name: string, expr: string): string;
+  /**
+   * Optional: how to print +, −, ×, ÷ (default: infix `a op b`). Tensor targets (tfjs) print them
+   * as function calls.
+   */
+  binary?(op: "add" | "sub" | "mul" | "div", a: string, b: string): string;
+  /** Optional: how to print −a (default: `-a`). */
+  negate?(a: string): string;
+  /** Optional: how to print a^k for an integer k ≠ 0, 1 (default: repeated multiplication). */
+  powi?(x: string, k: number): string;
 }
 
 const INFIX = { add: "+", sub: "-", mul: "*", div: "/" } as const;
@@ -53,13 +62,13 @@ export function printBlock(block: ScalarBlock, dialect: Dialect, input: (name: s
       case "sub":
       case "mul":
       case "div":
-        value = `${a} ${INFIX[n.op]} ${c}`;
+        value = dialect.binary ? dialect.binary(n.op, a, c!) : `${a} ${INFIX[n.op]} ${c}`;
         break;
       case "neg":
-        value = `-${a}`;
+        value = dialect.negate ? dialect.negate(a) : `-${a}`;
         break;
       case "powi":
-        value = powi(a, n.value, dialect);
+        value = dialect.powi ? dialect.powi(a, n.value) : powi(a, n.value, dialect);
         break;
       case "pow":
         value = dialect.pow(a, c!);

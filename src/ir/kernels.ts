@@ -4,7 +4,7 @@
  * them to Gram entries ⟨∂^αΨ, ∂^βΨ⟩ and runs a scalar assembly block (g, Γ, Riemann, Ricci, R).
  */
 import type { Model } from "../model/types.js";
-import { opCounts, type OpCounts, type Output, type ScalarBlock } from "./block.js";
+import { opCounts, schedule, type OpCounts, type Output, type ScalarBlock } from "./block.js";
 import { christoffelOnly, extrinsicScalar, intrinsic, metric, type Gram } from "./curvature.js";
 import { Builder, type NodeId } from "./graph.js";
 import { canonical, columnIndex, columnKey, jetColumns, type MultiIndex } from "./jets.js";
@@ -64,12 +64,14 @@ function assemblyKernel(
   const b = new Builder();
   const parts = build(b, gramInputs(b, program.columns));
   const outputs: Output[] = parts.flatMap(({ field, nodes }) => nodes.map((node, i) => ({ name: `${field.name}_${i}`, node })));
+  // Only Gram entries the outputs still depend on become inputs: each costs D multiply-adds per point.
+  const live = new Set(schedule({ b, inputs: [], outputs }).map((id) => b.node(id).name));
   const gramPairs: [number, number][] = [];
   const inputs: string[] = [];
   for (let c1 = 0; c1 < program.columns.length; c1++)
     for (let c2 = c1; c2 < program.columns.length; c2++) {
       const input = `G${c1}_${c2}`;
-      if (b.findInput(input) !== undefined) {
+      if (live.has(input)) {
         gramPairs.push([c1, c2]);
         inputs.push(input);
       }

@@ -1,5 +1,5 @@
-// Shared loops of every generated TypeScript module (copied in by the emitter, not imported, so
-// that a generated folder is self-contained). Jet matrices are column-major: X[c * width + unit].
+// Copied into every generated TypeScript module by the emitter (not imported, so that a generated
+// folder is self-contained). Jet matrices are column-major: X[c * width + unit].
 
 /** Y = W X (+ b on the value column) for `columns` jet columns. */
 function dense(
@@ -21,13 +21,4 @@ function dense(
       Y[c * units + o] = s;
     }
   }
-}
-
-/** ⟨column c1, column c2⟩ of a jet matrix with `width` rows per column. */
-function gram(P: Float64Array, c1: number, c2: number, width: number): number {
-  let s = 0;
-  const a = c1 * width;
-  const b = c2 * width;
-  for (let k = 0; k < width; k++) s += P[a + k]! * P[b + k]!;
-  return s;
 }

@@ -1,0 +1,496 @@
+/**
+ * WGSL adjoint kernels: ∂L/∂θ of the curvature loss L = lbar · Σ_points R²·√det g (lbar = 1/total
+ * for the batch mean), and ∂L/∂z per point (what an encoder upstream needs).
+ *
+ * Generated, not hand-written: the adjoints of the curvature assembly (loss term → Gram entries),
+ * of every activation's jet rule (output jet → pre-activation jet) and of the torus embedding come
+ * from reverse-mode differentiation of the IR blocks (`adjoints` in ir/reverse.ts), printed by the
+ * same printer as the forward code. The linear algebra around them is fixed:
+ *
+ *   forward{A,B}  (wgsl.ts)  per point: jets through the layers; writes the tape
+ *                            (x_l: input jet of layer l, a_l: pre-activation jet, psi: output jet).
+ *   backward{A,B}            per point: Gram entries from psi, Ḡ = ∂(lbar·R²√det g)/∂G,
+ *                            Ψ̄[c] = Σ_{c'} Ḡ_{cc'} Ψ[c'] (×2 on the diagonal), then for each layer
+ *                            from the last: Ā_l = activation adjoint(a_l, Ȳ_l) — written to `adj` —
+ *                            and X̄_l = W_lᵀ Ā_l (the previous layer's Ȳ); finally z̄ from X̄_0.
+ *   gradReduce               per layer, a split-K GEMM over (columns × points):
+ *                            [W̄_l | b̄_l] = Σ_points Σ_columns Ā_l [X_l ; 1_{c=0}]ᵀ, in partial sums.
+ *   gradFinalize             sums the partials into the flat gradient (W_l row-major then b_l),
+ *                            optionally adding to it (batches processed in chunks).
+ */
+import { opCounts, type ScalarBlock } from "../ir/block.js";
+import type { NodeId } from "../ir/graph.js";
+import type { Route } from "../ir/kernels.js";
+import { decoderProgram, type DecoderProgram, type Stage } from "../ir/program.js";
+import { adjoints } from "../ir/reverse.js";
+import { uniformLayout } from "../runtime/webgpu/buffers.js";
+import type { Model } from "../model/types.js";
+import { printBlock } from "./printer.js";
+import { adamKernel } from "./wgsl-adam.js";
+import {
+  curvatureAssembly,
+  curvatureFields,
+  curvatureFlops,
+  curvatureKernel,
+  reduceSumKernel,
+  gramLoop,
+  kernelSource,
+  POINT_UNIFORM,
+  pointMain,
+  region,
+  routeOrder,
+  scratchFloats,
+  tapeAt,
+  tapeLayout,
+  tapeWrite,
+  tileOf,
+  u32,
+  wgslDialect,
+  zAt,
+  type OutField,
+  type TapeLayout,
+  type WgslBinding,
+  type WgslKernel,
+} from "./wgsl.js";
+
+type Dense = Extract<Stage, { kind: "dense" }>;
+type Activation = Extract<Stage, { kind: "activation" }>;
+
+const indent = (lines: readonly string[], by = "  "): string[] => lines.map((l) => by + l);
+
+function layersOf(p: DecoderProgram): { dense: Dense; act: Activation }[] {
+  const out: { dense: Dense; act: Activation }[] = [];
+  p.stages.forEach((s, i) => {
+    if (s.kind === "dense") out.push({ dense: s, act: p.stages[i + 1] as Activation });
+  });
+  return out;
+}
+
+function requireMlp(model: Model): void {
+  if (model.decoder.type !== "mlp") throw new Error(`model "${model.name}": gradients need an MLP decoder (an analytic decoder has no parameters)`);
+}
+
+/** Seeds output nodes with new inputs `${prefix}{i}` (summing where two outputs share a node). */
+function seedOutputs(block: ScalarBlock, prefix: string): { seeds: Map<NodeId, NodeId>; names: string[] } {
+  const seeds = new Map<NodeId, NodeId>();
+  const names: string[] = [];
+  block.outputs.forEach((o, i) => {
+    const name = `${prefix}${i}`;
+    names.push(name);
+    const s = block.b.input(name);
+    const prev = seeds.get(o.node);
+    seeds.set(o.node, prev === undefined ? s : block.b.add(prev, s));
+  });
+  return { seeds, names };
+}
+
+/** The activation's adjoint block: inputs a0…, yb0…; outputs abar0… (= Σ_c ȳ_c ∂y_c/∂a_·). */
+export function activationAdjointBlock(act: Activation): ScalarBlock {
+  const b = act.block.b;
+  const { seeds, names } = seedOutputs(act.block, "yb");
+  const wrt = act.block.inputs.map((n) => b.findInput(n)!);
+  const bars = adjoints(b, seeds, wrt);
+  return { b, inputs: [...act.block.inputs, ...names], outputs: bars.map((node, c) => ({ name: `abar${c}`, node })) };
+}
+
+/** X̄ = Wᵀ Ā for one dense layer (register tile of `t` inputs × C columns). */
+function denseBackward(src: string, dst: string, s: Dense, C: number): string[] {
+  const { fanIn, units, wOffset } = s.layer;
+  const t = tileOf(fanIn);
+  const acc = (k: number, c: number): string => `acc${k}_${c}`;
+  const body: string[] = [];
+  for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) body.push(`var ${acc(k, c)} = 0.0;`);
+  const inner: string[] = [];
+  for (let k = 0; k < t; k++) inner.push(`let w${k} = theta[${u32(wOffset)} + o * ${u32(fanIn)} + i + ${u32(k)}];`);
+  for (let c = 0; c < C; c++) inner.push(`let y${c} = ${src}[${u32(c * units)} + o];`);
+  for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) inner.push(`${acc(k, c)} = fma(w${k}, y${c}, ${acc(k, c)});`);
+  body.push(`for (var o = 0u; o < ${u32(units)}; o++) {`, ...indent(inner), "}");
+  for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) body.push(`${dst}[${u32(c * fanIn)} + i + ${u32(k)}] = ${acc(k, c)};`);
+  return [`// X̄ = Wᵀ Ā for layer ${s.index}: ${units} → ${fanIn}`, `for (var i = 0u; i < ${u32(fanIn)}; i += ${u32(t)}) {`, ...indent(body), "}"];
+}
+
+export function backwardBindings(): WgslBinding[] {
+  return [
+    { binding: 0, name: "cfg", kind: "uniform" },
+    { binding: 1, name: "theta", kind: "read-only-storage" },
+    { binding: 2, name: "z", kind: "read-only-storage" },
+    { binding: 3, name: "tape", kind: "read-only-storage" },
+    { binding: 4, name: "adj", kind: "storage" },
+    { binding: 5, name: "zbar", kind: "storage" },
+  ];
+}
+
+/** `backward{A,B}`: per point, the reverse sweep from the loss term to Ā_l of every layer and z̄. */
+export function backwardKernel(model: Model, route: Route): WgslKernel {
+  requireMlp(model);
+  const p = decoderProgram(model, routeOrder(route));
+  const C = p.columns.length;
+  const D = p.outputDim;
+  const d = p.latentDim;
+  const tape = tapeLayout(p);
+  const psi = region(tape.tape, "psi");
+
+  // Ḡ from the assembly block's reverse sweep, seeded with lbar.
+  const asm = curvatureAssembly(p, route);
+  const b = asm.block.b;
+  const gramNodes = asm.gramPairs.map(([c1, c2]) => b.findInput(`G${c1}_${c2}`)!);
+  const gbar = adjoints(b, new Map([[asm.loss, b.input("lbar")]]), gramNodes);
+  const gbarBlock: ScalarBlock = {
+    b,
+    inputs: [...asm.block.inputs, "lbar"],
+    outputs: gbar.map((node, i) => ({ name: `Gbar${asm.gramPairs[i]![0]}_${asm.gramPairs[i]![1]}`, node })),
+  };
+  const printedG = printBlock(gbarBlock, wgslDialect, (name) => (name === "lbar" ? "cfg.lbar" : name), "g_");
+
+  const body: string[] = [`var jA: array<f32, ${scratchFloats(p)}>;`, `var jB: array<f32, ${scratchFloats(p)}>;`];
+  body.push("// Gram entries from the recorded output jet", ...gramLoop(asm.gramPairs, D, (c) => tapeAt("tape", psi, c, "k")));
+  body.push("// Ḡ = ∂(lbar · R²√det g)/∂G (reverse mode through the assembly)", ...printedG.statements);
+  asm.gramPairs.forEach(([c1, c2], i) => body.push(`let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${printedG.outputs[i]}` : printedG.outputs[i]};`));
+
+  // Ψ̄[c][k] = Σ_{pairs ∋ c} Ḡ · Ψ[other][k].
+  const used = [...new Set(asm.gramPairs.flat())].sort((x, y) => x - y);
+  let cur = "jA";
+  let other = "jB";
+  const pbar: string[] = [`for (var k = 0u; k < ${u32(D)}; k++) {`, ...used.map((c) => `  let P${c} = ${tapeAt("tape", psi, c, "k")};`)];
+  for (const c of used) {
+    const terms = asm.gramPairs.flatMap(([c1, c2]) => (c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : []));
+    pbar.push(`  ${cur}[${u32(c * D)} + k] = ${terms.join(" + ")};`);
+  }
+  pbar.push("}");
+  body.push("// Ψ̄ = ∂L/∂Ψ (columns not read by the assembly stay 0)", ...pbar);
+
+  const layers = layersOf(p);
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const { dense, act } = layers[l]!;
+    const units = dense.layer.units;
+    const ar = region(tape.adj, `abar${l}`);
+    if (act.identity) {
+      body.push(`// layer ${l}: linear output, Ā = Ȳ`, ...tapeWrite("adj", cur, ar, C));
+    } else {
+      const block = activationAdjointBlock(act);
+      const printed = printBlock(block, wgslDialect, (name) => name, `b${l}_`);
+      const a = region(tape.tape, `a${l}`);
+      const loop: string[] = [];
+      for (let c = 0; c < C; c++) loop.push(`let a${c} = ${tapeAt("tape", a, c, "k")};`, `let yb${c} = ${cur}[${u32(c * units)} + k];`);
+      loop.push(...printed.statements);
+      printed.outputs.forEach((expr, c) => loop.push(`let abar${c}_ = ${expr};`, `${cur}[${u32(c * units)} + k] = abar${c}_;`, `${tapeAt("adj", ar, c, "k")} = abar${c}_;`));
+      body.push(`// layer ${l}: adjoint of the ${act.activation} jet rule (reverse mode through the IR)`, `for (var k = 0u; k < ${u32(units)}; k++) {`, ...indent(loop), "}");
+    }
+    body.push(...denseBackward(cur, other, dense, C));
+    [cur, other] = [other, cur];
+  }
+
+  // z̄ from the input jet's adjoint.
+  const input = p.stages[0]!;
+  if (input.kind === "coordinates") {
+    body.push("// z̄: only the value column of the coordinate jet depends on z");
+    for (let i = 0; i < d; i++) body.push(`zbar[q * ${u32(d)} + ${u32(i)}] = ${cur}[${u32(i)}];`);
+  } else if (input.kind === "torus-embedding") {
+    const { seeds } = seedOutputs(input.block, "xb");
+    const zNodes = input.block.inputs.map((n) => input.block.b.findInput(n)!);
+    const bars = adjoints(input.block.b, seeds, zNodes);
+    const zblock: ScalarBlock = { b: input.block.b, inputs: [], outputs: bars.map((node, i) => ({ name: `zbar${i}`, node })) };
+    const seedExpr = (name: string): string => {
+      if (name.startsWith("xb")) {
+        const o = input.block.outputs[Number(name.slice(2))]!;
+        const [u, c] = o.name.slice(1).split("_").map(Number) as [number, number];
+        return `${cur}[${u32(c * input.width + u)}]`;
+      }
+      return `zin${name.slice(1)}`;
+    };
+    const printed = printBlock(zblock, wgslDialect, seedExpr, "e_");
+    body.push("// z̄ through the torus embedding (reverse mode through the IR)");
+    for (let i = 0; i < d; i++) body.push(`let zin${i} = ${zAt(d, i)};`);
+    body.push(...printed.statements);
+    printed.outputs.forEach((expr, i) => body.push(`zbar[q * ${u32(d)} + ${u32(i)}] = ${expr};`));
+  }
+
+  const R = route.toUpperCase();
+  const name = `backward${R}`;
+  const bindings = backwardBindings();
+  const comments = [
+    `Model "${model.name}": reverse sweep of L = lbar · Σ_points R²√det g (route ${R}, ${C} jet columns).`,
+    `Reads the tape written by forward${R}; writes Ā_l to adj (${tape.adjRows} rows × n, ${tape.adj.map((r) => `${r.name}@${r.offset}`).join(", ")})`,
+    `and ∂L/∂z to zbar (n × d at the batch index).`,
+  ];
+  return {
+    name,
+    description: `reverse sweep of R²√det g (route ${R}) to pre-activation adjoints and z̄`,
+    code: kernelSource(`${name}: adjoint of the curvature loss (route ${R})`, comments, POINT_UNIFORM, bindings, pointMain(body)),
+    entryPoint: "main",
+    workgroupSize: [64, 1, 1],
+    bindings,
+    uniform: POINT_UNIFORM,
+  };
+}
+
+// ---- weight gradient reduction ----------------------------------------------------------------
+
+export const REDUCE_TILE = 64;
+export const REDUCE_TK = 16;
+
+export const GRAD_REDUCE_UNIFORM = uniformLayout({
+  n: "u32",
+  cols: "u32",
+  units: "u32",
+  fanIn: "u32",
+  aRow: "u32",
+  xRow: "u32",
+  chunk: "u32",
+});
+
+/**
+ * partial[s][o][i] = Σ_{k in split s} Ā[k][o] · X̃[k][i], with k = (column, point), X̃ = [X ; 1 on the
+ * value column] (the last i is the bias). Workgroup tile 64 × 64, 16 × 16 invocations with 4 × 4
+ * accumulators each, K staged through workgroup memory 16 at a time; grid (i tiles, o tiles, splits).
+ */
+export function gradReduceKernel(): WgslKernel {
+  const TM = REDUCE_TILE;
+  const TK = REDUCE_TK;
+  const bindings: WgslBinding[] = [
+    { binding: 0, name: "cfg", kind: "uniform" },
+    { binding: 1, name: "adj", kind: "read-only-storage" },
+    { binding: 2, name: "tape", kind: "read-only-storage" },
+    { binding: 3, name: "partial", kind: "storage" },
+  ];
+  const R = [0, 1, 2, 3];
+  const body = [
+    `var<workgroup> As: array<f32, ${TK * TM}>;`,
+    `var<workgroup> Xs: array<f32, ${TK * TM}>;`,
+    "",
+    "@compute @workgroup_size(16, 16)",
+    "fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {",
+    `  let o0 = wg.y * ${u32(TM)};`,
+    `  let i0 = wg.x * ${u32(TM)};`,
+    "  let width = cfg.fanIn + 1u;",
+    "  let kEnd = min((wg.z + 1u) * cfg.chunk, cfg.cols * cfg.n);",
+    ...R.flatMap((a) => R.map((c) => `  var acc${a}${c} = 0.0;`)),
+    `  for (var k0 = wg.z * cfg.chunk; k0 < kEnd; k0 += ${u32(TK)}) {`,
+    `    for (var r = 0u; r < ${u32((TK * TM) / 256)}; r++) {`,
+    "      let e = li + r * 256u;",
+    `      let kk = e % ${u32(TK)};`,
+    `      let row = e / ${u32(TK)};`,
+    "      let k = k0 + kk;",
+    "      var av = 0.0;",
+    "      var xv = 0.0;",
+    "      if (k < kEnd) {",
+    "        let c = k / cfg.n;",
+    "        let pt = k - c * cfg.n;",
+    "        let o = o0 + row;",
+    "        if (o < cfg.units) { av = adj[(cfg.aRow + c * cfg.units + o) * cfg.n + pt]; }",
+    "        let i = i0 + row;",
+    "        if (i < cfg.fanIn) { xv = tape[(cfg.xRow + c * cfg.fanIn + i) * cfg.n + pt]; }",
+    "        else if (i == cfg.fanIn && c == 0u) { xv = 1.0; }",
+    "      }",
+    `      As[kk * ${u32(TM)} + row] = av;`,
+    `      Xs[kk * ${u32(TM)} + row] = xv;`,
+    "    }",
+    "    workgroupBarrier();",
+    `    for (var kk = 0u; kk < ${u32(TK)}; kk++) {`,
+    ...R.map((a) => `      let a${a} = As[kk * ${u32(TM)} + lid.y + ${u32(16 * a)}];`),
+    ...R.map((c) => `      let x${c} = Xs[kk * ${u32(TM)} + lid.x + ${u32(16 * c)}];`),
+    ...R.flatMap((a) => R.map((c) => `      acc${a}${c} = fma(a${a}, x${c}, acc${a}${c});`)),
+    "    }",
+    "    workgroupBarrier();",
+    "  }",
+    ...R.flatMap((a) =>
+      R.map((c) => `  if (o0 + lid.y + ${u32(16 * a)} < cfg.units && i0 + lid.x + ${u32(16 * c)} < width) { partial[(wg.z * cfg.units + o0 + lid.y + ${u32(16 * a)}) * width + i0 + lid.x + ${u32(16 * c)}] = acc${a}${c}; }`),
+    ),
+    "}",
+  ];
+  return {
+    name: "gradReduce",
+    description: "split-K reduction of Ā_l [X_l; 1]ᵀ over columns and points (weight and bias gradients)",
+    code: kernelSource("gradReduce: [W̄ | b̄] partial sums = Σ Ā [X; 1]ᵀ over (columns × points)", [
+      "adj and tape rows are point-fastest: element (row, point) at row·n + point.",
+      "partial is splits × units × (fanIn + 1); gradFinalize sums it.",
+    ], GRAD_REDUCE_UNIFORM, bindings, body),
+    entryPoint: "main",
+    workgroupSize: [16, 16, 1],
+    bindings,
+    uniform: GRAD_REDUCE_UNIFORM,
+  };
+}
+
+export const GRAD_FINALIZE_UNIFORM = uniformLayout({ units: "u32", fanIn: "u32", wOffset: "u32", bOffset: "u32", splits: "u32", accumulate: "u32" });
+
+/** grad[W_l | b_l] (+)= Σ_splits partial. */
+export function gradFinalizeKernel(): WgslKernel {
+  const bindings: WgslBinding[] = [
+    { binding: 0, name: "cfg", kind: "uniform" },
+    { binding: 1, name: "partial", kind: "read-only-storage" },
+    { binding: 2, name: "grad", kind: "storage" },
+  ];
+  const body = [
+    "@compute @workgroup_size(64)",
+    "fn main(@builtin(global_invocation_id) gid: vec3u) {",
+    "  let width = cfg.fanIn + 1u;",
+    "  let count = cfg.units * width;",
+    "  let idx = gid.x;",
+    "  if (idx >= count) { return; }",
+    "  var s = 0.0;",
+    "  for (var t = 0u; t < cfg.splits; t++) { s += partial[t * count + idx]; }",
+    "  let o = idx / width;",
+    "  let i = idx - o * width;",
+    "  let at = select(cfg.bOffset + o, cfg.wOffset + o * cfg.fanIn + i, i < cfg.fanIn);",
+    "  if (cfg.accumulate != 0u) { s += grad[at]; }",
+    "  grad[at] = s;",
+    "}",
+  ];
+  return {
+    name: "gradFinalize",
+    description: "sum of the split partials into the flat gradient (W_l row-major, then b_l)",
+    code: kernelSource("gradFinalize: grad[W_l | b_l] (+)= Σ_splits partial", [], GRAD_FINALIZE_UNIFORM, bindings, body),
+    entryPoint: "main",
+    workgroupSize: [64, 1, 1],
+    bindings,
+    uniform: GRAD_FINALIZE_UNIFORM,
+  };
+}
+
+// ---- plans and counts -------------------------------------------------------------------------
+
+export interface LayerGradPlan {
+  index: number;
+  units: number;
+  fanIn: number;
+  wOffset: number;
+  bOffset: number;
+  /** Row of Ā_l in adj and of X_l in the tape. */
+  aRow: number;
+  xRow: number;
+}
+
+export interface GradientPlan {
+  program: DecoderProgram;
+  tape: TapeLayout;
+  layers: LayerGradPlan[];
+}
+
+export function gradientPlan(model: Model, route: Route): GradientPlan {
+  requireMlp(model);
+  const program = decoderProgram(model, routeOrder(route));
+  const tape = tapeLayout(program);
+  const layers = layersOf(program).map(({ dense }) => ({
+    index: dense.index,
+    units: dense.layer.units,
+    fanIn: dense.layer.fanIn,
+    wOffset: dense.layer.wOffset,
+    bOffset: dense.layer.bOffset,
+    aRow: region(tape.adj, `abar${dense.index}`).offset,
+    xRow: region(tape.tape, `x${dense.index}`).offset,
+  }));
+  return { program, tape, layers };
+}
+
+/** FLOPs per point of a gradient evaluation (forward with tape, backward, weight reduction). */
+export function gradientFlops(model: Model, route: Route): number {
+  const p = decoderProgram(model, routeOrder(route));
+  const C = p.columns.length;
+  const asm = curvatureAssembly(p, route);
+  const pairs = asm.gramPairs.length;
+  let flops = curvatureFlops(model, route) + 2 * p.outputDim * pairs; // forward, Gram recomputed
+  const b = asm.block.b;
+  const gbar = adjoints(b, new Map([[asm.loss, b.input("lbar")]]), asm.gramPairs.map(([c1, c2]) => b.findInput(`G${c1}_${c2}`)!));
+  flops += opCounts({ b, inputs: [], outputs: gbar.map((node, i) => ({ name: `o${i}`, node })) }).afterCse;
+  flops += 2 * 2 * p.outputDim * pairs; // Ψ̄
+  for (const { dense, act } of layersOf(p)) {
+    if (!act.identity) flops += act.width * opCounts(activationAdjointBlock(act)).afterCse;
+    flops += 2 * C * dense.layer.fanIn * dense.layer.units; // X̄ = WᵀĀ
+    flops += 2 * C * (dense.layer.fanIn + 1) * dense.layer.units; // W̄, b̄
+  }
+  return flops;
+}
+
+// ---- the kernel set of a model ---------------------------------------------------------------
+
+export interface WgslTraining {
+  forward: WgslKernel;
+  backward: WgslKernel;
+  gradReduce: WgslKernel;
+  gradFinalize: WgslKernel;
+  adam: WgslKernel;
+  plan: GradientPlan;
+}
+
+/** Everything the WebGPU runtime runs for one model and route. */
+export interface WgslKernelSet {
+  model: string;
+  route: Route;
+  latentDim: number;
+  outputDim: number;
+  paramCount: number;
+  columns: number;
+  curvature: WgslKernel;
+  reduceSum: WgslKernel;
+  fields: OutField[];
+  /** Floats per point of the output buffer. */
+  perPoint: number;
+  /** Null for analytic decoders (no parameters to train). */
+  training: WgslTraining | null;
+  flops: { curvature: number; gradient: number | null };
+}
+
+export function wgslKernelSet(model: Model, route: Route): WgslKernelSet {
+  const program = decoderProgram(model, routeOrder(route));
+  const { fields, perPoint } = curvatureFields(model.latentDim);
+  const mlp = model.decoder.type === "mlp";
+  return {
+    model: model.name,
+    route,
+    latentDim: model.latentDim,
+    outputDim: model.outputDim,
+    paramCount: program.paramCount,
+    columns: program.columns.length,
+    curvature: curvatureKernel(model, { route, tape: false }),
+    reduceSum: reduceSumKernel(),
+    fields,
+    perPoint,
+    training: mlp
+      ? {
+          forward: curvatureKernel(model, { route, tape: true }),
+          backward: backwardKernel(model, route),
+          gradReduce: gradReduceKernel(),
+          gradFinalize: gradFinalizeKernel(),
+          adam: adamKernel(),
+          plan: gradientPlan(model, route),
+        }
+      : null,
+    flops: { curvature: curvatureFlops(model, route), gradient: mlp ? gradientFlops(model, route) : null },
+  };
+}
+
+/**
+ * The WGSL files of a compiled model: `wgsl/<kernel>.wgsl` for every kernel of every route, and
+ * `wgsl/layout.json` (bindings, uniform structs, output fields, tape layout, FLOPs per point) for
+ * a runtime that loads them without the compiler (e.g. in a browser). Deterministic.
+ */
+export function emitWgsl(model: Model, routes: readonly Route[]): Map<string, string> {
+  const files = new Map<string, string>();
+  const layout: Record<string, unknown> = { model: model.name, sourceHash: model.sourceHash, routes: {} as Record<string, unknown>, kernels: {} as Record<string, unknown> };
+  const kernels = layout["kernels"] as Record<string, unknown>;
+  const add = (k: WgslKernel): void => {
+    files.set(`wgsl/${k.name}.wgsl`, k.code);
+    kernels[k.name] = {
+      description: k.description,
+      workgroupSize: k.workgroupSize,
+      bindings: k.bindings,
+      uniform: { size: k.uniform.byteLength, fields: k.uniform.fields.map((f) => ({ name: f.name, type: f.type, offset: f.offset })) },
+    };
+  };
+  for (const route of routes) {
+    const set = wgslKernelSet(model, route);
+    add(set.curvature);
+    add(set.reduceSum);
+    if (set.training) for (const k of [set.training.forward, set.training.backward, set.training.gradReduce, set.training.gradFinalize, set.training.adam]) add(k);
+    (layout["routes"] as Record<string, unknown>)[route] = {
+      columns: set.columns,
+      fields: set.fields,
+      perPoint: set.perPoint,
+      flopsPerPoint: set.flops,
+      tape: set.training ? { tape: set.training.plan.tape, layers: set.training.plan.layers } : null,
+    };
+  }
+  files.set("wgsl/layout.json", JSON.stringify(layout, null, 2) + "\n");
+  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,183 @@
+/**
+ * What the report knows about metrics: a display name, which direction is better, and a short
+ * explanation. Metric keys are matched loosely (case, separators and a train/test/val prefix
+ * are ignored), so `test_mse`, `testMSE` and `mse` all find the MSE entry.
+ */
+
+/** "lower" / "higher" is better; a number: closer to it is better; "none": no ordering. */
+export type Better = "lower" | "higher" | number | "none";
+
+export interface MetricInfo {
+  label: string;
+  better: Better;
+  description: string;
+}
+
+interface Entry extends MetricInfo {
+  /** Matched against the normalised key (lower case, letters and digits only, split prefix removed). */
+  pattern: RegExp;
+}
+
+/** Ordered: the first matching entry wins (so specific names precede general ones). */
+const CATALOGUE: readonly Entry[] = [
+  {
+    pattern: /^(mean)?r2sqrtdetg$|^meanr2dmu$|^curvaturepenalty$|^r2dmu$/,
+    label: "mean R²√det g",
+    better: "lower",
+    description:
+      "Mean of R²·√det g over encoded test points: a Monte-Carlo estimate of ∫R² dμ against the data distribution (the reference work's curvature measure). 0 for a flat latent space.",
+  },
+  {
+    pattern: /^(int|integral|uniform|grid)r2(dz|dmu|sqrtdetg)?$/,
+    label: "∫R² dμ (uniform)",
+    better: "lower",
+    description: "∫R² √det g dz over the latent box, estimated with uniform samples or a grid (Lebesgue measure, not the data distribution).",
+  },
+  {
+    pattern: /^(mean)?absr$|^meanabscurvature$/,
+    label: "mean |R|",
+    better: "lower",
+    description: "Mean absolute scalar curvature of the pullback metric at encoded points.",
+  },
+  {
+    pattern: /^(recon)?r2$|^rsquared$|^reconstructionr2$/,
+    label: "reconstruction R²",
+    better: "higher",
+    description: "Coefficient of determination of the reconstruction, 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖²; 1 is perfect.",
+  },
+  {
+    pattern: /^(recon)?mse$|^reconstructionmse$|^reconstructionerror$/,
+    label: "MSE",
+    better: "lower",
+    description: "Mean squared reconstruction error ‖x − Ψ(Φ(x))‖² averaged over points and coordinates.",
+  },
+  {
+    pattern: /^trustworthiness(k?\d+)?$|^trust(k?\d+)?$/,
+    label: "trustworthiness",
+    better: "higher",
+    description:
+      "Trustworthiness T(k) (Venna & Kaski): penalises latent neighbours that are far apart in the data (false neighbours); 1 = none.",
+  },
+  {
+    pattern: /^continuity(k?\d+)?$/,
+    label: "continuity",
+    better: "higher",
+    description: "Continuity C(k): penalises data neighbours that the latent space separates (tearing); 1 = none.",
+  },
+  {
+    pattern: /^tearing/,
+    label: "tearing",
+    better: "lower",
+    description: "Share of data-space neighbours mapped far apart in the latent space.",
+  },
+  {
+    pattern: /^geodesic(length)?ratio$|^geodesic$/,
+    label: "geodesic length ratio",
+    better: 1,
+    description:
+      "Length under g of the shortest path between two latent codes divided by that of the straight latent segment between them, averaged over pairs: 1 = straight lines are geodesics (flat-like); below 1 the metric offers shortcuts.",
+  },
+  {
+    pattern: /^(kmeans)?fmeasure$|^f1$|^kmeansf$/,
+    label: "k-means F-measure",
+    better: "higher",
+    description: "F-measure of k-means clusters in latent space against the true classes; 1 = clusters are the classes.",
+  },
+  {
+    pattern: /^(swissroll)?(spearman|correlation|rankcorrelation)(t)?$|^swissrollcorrelation$/,
+    label: "rank correlation with t",
+    better: "higher",
+    description: "Best |Spearman ρ| between a Swiss roll ground-truth coordinate (t, height) and a latent direction; 1 = a monotone copy (unrolled in order).",
+  },
+  {
+    pattern: /^(mean)?procrustes(error)?$/,
+    label: "Procrustes error",
+    better: "lower",
+    description: "Residual of the best similarity transform from latent codes to the true in-plane coordinates; 0 = undistorted copy.",
+  },
+  {
+    pattern: /^(mean)?eigenratio$|^isotropy$/,
+    label: "covariance eigenvalue ratio",
+    better: 1,
+    description: "Smallest over largest eigenvalue of a class's latent covariance: 1 keeps an isotropic Gaussian isotropic.",
+  },
+  {
+    pattern: /^(mean|median)?condition(number)?(g)?$|^condg$/,
+    label: "condition number of g",
+    better: "lower",
+    description: "Ratio of the metric's largest to smallest eigenvalue: 1 = conformal (angles preserved).",
+  },
+  {
+    pattern: /^(total)?loss$/,
+    label: "loss",
+    better: "lower",
+    description: "Total training objective λ_recon·MSE ± λ_curv·L_curv (+ extra terms) at the end of training.",
+  },
+  {
+    pattern: /^(recon|reconstruction)(loss)?$/,
+    label: "reconstruction loss",
+    better: "lower",
+    description: "Reconstruction part of the training loss.",
+  },
+  {
+    pattern: /^curv(ature)?(loss)?$/,
+    label: "curvature loss",
+    better: "none",
+    description: "Curvature part of the training loss (∫R²dμ, F or W, as configured); its sign depends on the configured direction.",
+  },
+  {
+    pattern: /^(perelman)?f$|^ffunctional$/,
+    label: "Perelman F",
+    better: "none",
+    description: "F(g, f) = ∫(R + |∇f|²) e^(−f) dμ; not scale-invariant, so compare it only between runs with the same latent scale.",
+  },
+  {
+    pattern: /^(perelman)?w$|^wfunctional$|^entropy$/,
+    label: "Perelman W",
+    better: "none",
+    description: "W(g, f, τ) = ∫[τ(|∇f|² + R) + f − n](4πτ)^(−n/2) e^(−f) dμ, Perelman's entropy.",
+  },
+  {
+    pattern: /seconds$|^(wall|train|elapsed|run)?times?$|^walls?$|^elapseds?$/,
+    label: "time (s)",
+    better: "none",
+    description: "Wall-clock time.",
+  },
+];
+
+/** Lower case, letters and digits only, without a leading train/test/val/eval prefix. */
+export function normaliseMetricKey(key: string): string {
+  const k = key.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return k.replace(/^(validation|valid|val|test|train|eval|final)(?=[a-z0-9]{2,})/, "");
+}
+
+/** What the report knows about `key`, or undefined. `overrides` (by exact key) win. */
+export function metricInfo(key: string, overrides?: Readonly<Record<string, MetricInfo>>): MetricInfo | undefined {
+  const o = overrides?.[key];
+  if (o) return o;
+  const n = normaliseMetricKey(key);
+  const e = CATALOGUE.find((c) => c.pattern.test(n));
+  return e ? { label: e.label, better: e.better, description: e.description } : undefined;
+}
+
+/** A short phrase for the direction: "lower is better", "closer to 1 is better", … */
+export function betterPhrase(b: Better): string {
+  if (b === "none") return "no preferred direction";
+  if (typeof b === "number") return `closer to ${b} is better`;
+  return `${b} is better`;
+}
+
+/**
+ * Indices of the best values (ties all count) among `values`, or [] when there is no ordering,
+ * fewer than two finite values, or all finite values are equal.
+ */
+export function bestIndices(values: readonly (number | null | undefined)[], better: Better): number[] {
+  if (better === "none") return [];
+  const score = (v: number): number => (better === "lower" ? v : better === "higher" ? -v : Math.abs(v - better));
+  const finite = values.map((v) => (typeof v === "number" && Number.isFinite(v) ? score(v) : NaN));
+  const ok = finite.filter((s) => !Number.isNaN(s));
+  if (ok.length < 2) return [];
+  const best = Math.min(...ok);
+  if (ok.every((s) => s === best)) return [];
+  return finite.flatMap((s, i) => (s === best ? [i] : []));
+}
