@@ -25,7 +25,7 @@ import type { TfjsKernelModule, Weights } from "./tfjs-kernels.js";
 type T = tf.Tensor;
 
 /** Identity forward, zero gradient (tfjs has no stop_gradient op). */
-export const stopGradient = tf.customGrad((x: T) => ({ value: tf.clone(x), gradFunc: (dy: T) => [tf.zerosLike(dy)] })) as (x: T) => T;
+export const stopGradient = tf.customGrad(((x: T) => ({ value: tf.clone(x), gradFunc: (dy: T) => [tf.zerosLike(dy)] })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: T) => T;
 
 export interface CurvatureSetup {
   decoder: TfjsKernelModule;

@@ -151,7 +151,7 @@ export class Session {
     const xhat = this.decoder.decoderJets(tf, decW, z, 0)[0]!;
     const recon = tf.mean(tf.square(tf.sub(xhat, x)));
     let total: T = tf.mul(recon, w.recon);
-    const zero = tf.scalar(0);
+    const zero: T = tf.scalar(0);
     let curv = zero;
     let r2 = zero;
     let degenerate = zero;
