@@ -452,7 +452,7 @@ export function heatmapScale(
       missing: rr.missing,
       note: o.colourDomain
         ? `Diverging colour scale on [${formatValue(lo)}, ${formatValue(hi)}].`
-        : `Diverging colour scale symmetric about ${formatValue(centre)}, half-width ${formatValue(hi - centre)} = ${pct}th percentile of |value − ${formatValue(centre)}| (data range [${formatValue(rr.min)}, ${formatValue(rr.max)}]).`,
+        : `Diverging colour scale symmetric about ${formatValue(centre)}, half-width ${formatValue(hi - centre)} = ${pct}th percentile of ${centre === 0 ? "|value|" : `|value − ${formatValue(centre)}|`} (data range [${formatValue(rr.min)}, ${formatValue(rr.max)}]).`,
     };
   }
   const all = robustRange(arrays, q);
@@ -467,7 +467,7 @@ export function heatmapScale(
     scale,
     clippedLow: all.min < domain[0],
     clippedHigh: all.max > domain[1],
-    missing: transform === "log" ? all.missing + (rr.missing - all.missing) : all.missing,
+    missing: transform === "log" ? rr.missing : all.missing,
     note: o.colourDomain
       ? `Sequential colour scale on [${formatValue(domain[0])}, ${formatValue(domain[1])}]${transform === "log" ? " (log)" : ""}.`
       : `Sequential colour scale${transform === "log" ? " (log₁₀, chosen as the values span more than two decades)" : ""} on the ${Math.round(q * 1000) / 10}–${pct}th percentiles [${formatValue(domain[0])}, ${formatValue(domain[1])}] (data range [${formatValue(all.min)}, ${formatValue(all.max)}]).`,
@@ -515,7 +515,10 @@ export function heatmapPanels(panels: readonly HeatmapPanel[], o: HeatmapOptions
     o,
   );
   notes.push(hs.note);
-  if (hs.missing > 0) notes.push(`${hs.missing} non-finite (or, on a log scale, non-positive) values drawn grey.`);
+  if (hs.missing > 0) {
+    const what = hs.scale.transform === "log" ? "non-finite or non-positive" : "non-finite";
+    notes.push(`${hs.missing} ${what} value${hs.missing === 1 ? "" : "s"} drawn grey.`);
+  }
   const layout = gridLayout(panels.length, box.w, box.h, o.columns ?? Math.min(panels.length, 3), COLOUR_BAR_WIDTH, !!o.title);
   const parts: string[] = [figureTitle(layout, o.title)];
   const overlayMax = o.overlayMax ?? 3000;

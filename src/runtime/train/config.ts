@@ -100,7 +100,7 @@ export type TrainConfig = Omit<Parsed, "loss"> & {
   modelPath: string;
   /** Directory relative paths in the config are resolved against. */
   baseDir: string;
-  /** Absolute runs directory. */
+  /** Absolute runs directory (runsDir is relative to the working directory, not to the config file). */
   runsPath: string;
   /** sha256 of the canonical config JSON, without the fields that may change on --resume (epochs, maxSteps, evalEvery, checkpointEvery). */
   hash: string;
@@ -120,7 +120,7 @@ export function configHash(raw: Record<string, unknown>): string {
 }
 
 /** Validate raw config JSON. `sourceText` (optional) lets errors name a line and column. */
-export function parseTrainConfig(raw: unknown, opts: { baseDir: string; sourceText?: string; where?: string }): TrainConfig {
+export function parseTrainConfig(raw: unknown, opts: { baseDir: string; sourceText?: string; where?: string; cwd?: string }): TrainConfig {
   const parsed = trainConfigSchema.safeParse(raw, { error: errorMap });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -150,7 +150,7 @@ export function parseTrainConfig(raw: unknown, opts: { baseDir: string; sourceTe
     loss: { ...c.loss, sign },
     modelPath: resolvePath(c.model),
     baseDir: opts.baseDir,
-    runsPath: resolvePath(c.runsDir),
+    runsPath: isAbsolute(c.runsDir) ? c.runsDir : resolve(opts.cwd ?? process.cwd(), c.runsDir),
     hash: configHash(raw as Record<string, unknown>),
   };
 }

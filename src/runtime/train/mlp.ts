@@ -94,12 +94,13 @@ function layerWeights(tf: TF, params: T, l: LayerSlice): { W: T; b: T } {
 }
 
 /**
- * Φ(x) for x [n, inputDim] (torus-embedded inputs are not supported for encoders). With
+ * Φ(x) for x [n, inputDim] (through (cos x, sin x) for a torus-embedded MLP, without Jacobian). With
  * `jacobianNorm`, also ‖J_Φ(x)‖_F per point ([n]).
  */
 export function mlpForward(tf: TF, net: TfMlp, params: T, x: T, jacobianNorm = false): { y: T; jacNorm?: T } {
   const n = x.shape[0]!;
-  let h = x;
+  if (net.mlp.torusEmbedding && jacobianNorm) throw new Error("the Jacobian of a torus-embedded MLP is not supported");
+  let h = net.mlp.torusEmbedding ? tf.concat([tf.cos(x), tf.sin(x)], 1) : x;
   const slopes: (T | number)[] = [];
   const weights = net.layers.map((l) => layerWeights(tf, params, l));
   net.layers.forEach((_, i) => {

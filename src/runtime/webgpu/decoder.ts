@@ -1,0 +1,288 @@
+/**
+ * A model's decoder on WebGPU: curvature (g, det g, √det g, R, R²√det g) for a batch of latent
+ * points, the gradient of the curvature loss L = mean_batch R²√det g with respect to every decoder
+ * parameter (and to z), and Adam steps with the parameters resident on the device.
+ *
+ * Batches larger than the device allows for one tape (maxStorageBufferBindingSize) are processed in
+ * chunks; the weight gradient of each chunk is added to the previous ones on the device.
+ */
+import type { Route } from "../../ir/kernels.js";
+import type { Model } from "../../model/types.js";
+import { REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan, type WgslKernelSet } from "../../emit/wgsl-adjoint.js";
+import { ADAM_DEFAULTS, ADAM_WORKGROUP, adamUniform, type AdamHyper } from "../../emit/wgsl-adam.js";
+import { POINT_WORKGROUP } from "../../emit/wgsl.js";
+import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
+import type { GpuContext } from "./device.js";
+import { KernelRunner } from "./kernels.js";
+
+export interface CurvatureResult {
+  /** n × d × d row-major. */
+  g: Float32Array;
+  detg: Float32Array;
+  sqrtdetg: Float32Array;
+  R: Float32Array;
+  /** R²√det g per point. */
+  loss: Float32Array;
+  /** mean over the batch of R²√det g. */
+  meanLoss: number;
+}
+
+export interface GradientResult extends CurvatureResult {
+  /** ∂L/∂θ, flat in ParamLayout order. */
+  grad: Float32Array;
+  /** ∂L/∂z, n × d. */
+  zbar: Float32Array;
+}
+
+export interface WebGpuDecoderOptions {
+  route?: Route;
+  /** Largest number of points per dispatch of the training kernels (default: as the device allows, ≤ 65536). */
+  maxChunk?: number;
+  /** Share pipelines with other decoders on the same device. */
+  runner?: KernelRunner;
+  /** Per-submit limit before failing with a clear message (default 10 min). */
+  timeoutMs?: number;
+}
+
+export interface RunOptions {
+  /** Fill outputs (and the tapes) with NaN first, so that an unwritten element shows. */
+  poison?: boolean;
+}
+
+/** Workgroups wanted per reduction dispatch, to fill a large GPU. */
+const TARGET_WORKGROUPS = 512;
+const MAX_POINTS_PER_DISPATCH = 65535 * POINT_WORKGROUP;
+
+interface Grown {
+  buffer: GPUBuffer;
+  bytes: number;
+}
+
+export class WebGpuDecoder {
+  readonly set: WgslKernelSet;
+  readonly runner: KernelRunner;
+  readonly chunk: number;
+  private readonly timeoutMs: number;
+  private readonly theta: GPUBuffer;
+  private grad: GPUBuffer | null = null;
+  private moments: [GPUBuffer, GPUBuffer] | null = null;
+  private tape: GPUBuffer | null = null;
+  private adj: GPUBuffer | null = null;
+  private partial: GPUBuffer | null = null;
+  private readonly scalars: GPUBuffer;
+  private readonly grown = new Map<string, Grown>();
+  private adamStepCount = 0;
+
+  private constructor(set: WgslKernelSet, runner: KernelRunner, opts: WebGpuDecoderOptions) {
+    this.set = set;
+    this.runner = runner;
+    this.timeoutMs = opts.timeoutMs ?? 600_000;
+    const device = runner.device;
+    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    const t = set.training;
+    const perPointBytes = t ? 4 * Math.max(t.plan.tape.tapeRows, t.plan.tape.adjRows) : 4 * set.perPoint;
+    let chunk = Math.min(opts.maxChunk ?? 65536, Math.floor(limit / perPointBytes), MAX_POINTS_PER_DISPATCH);
+    if (chunk >= POINT_WORKGROUP) chunk -= chunk % POINT_WORKGROUP;
+    if (chunk < 1) throw new RangeError(`model ${set.model}: one point's tape (${perPointBytes} bytes) exceeds the device's buffer limit (${limit})`);
+    this.chunk = chunk;
+    this.theta = createStorageBuffer(device, Math.max(set.paramCount, 1) * 4, { label: "theta" });
+    this.scalars = createStorageBuffer(device, 16, { label: "scalars" });
+  }
+
+  static async create(ctx: GpuContext, model: Model, opts: WebGpuDecoderOptions = {}): Promise<WebGpuDecoder> {
+    const set = wgslKernelSet(model, opts.route ?? "b");
+    const runner = opts.runner ?? new KernelRunner(ctx);
+    const dec = new WebGpuDecoder(set, runner, opts);
+    await runner.prepare(set.curvature);
+    await runner.prepare(set.reduceSum);
+    return dec;
+  }
+
+  get device(): GPUDevice {
+    return this.runner.device;
+  }
+
+  /** Compiles the training kernels (done on first use; call early to keep compile time out of timings). */
+  async prepareTraining(): Promise<void> {
+    const t = this.requireTraining();
+    for (const k of [t.forward, t.backward, t.gradReduce, t.gradFinalize, t.adam]) await this.runner.prepare(k);
+  }
+
+  private requireTraining(): NonNullable<WgslKernelSet["training"]> {
+    if (!this.set.training) throw new Error(`model ${this.set.model}: an analytic decoder has no parameters to differentiate`);
+    return this.set.training;
+  }
+
+  /** A storage buffer of at least `bytes`, kept and grown per name. */
+  private buffer(name: string, bytes: number): GPUBuffer {
+    const have = this.grown.get(name);
+    if (have && have.bytes >= bytes) return have.buffer;
+    have?.buffer.destroy();
+    const buffer = createStorageBuffer(this.device, Math.max(bytes, 4), { label: name });
+    this.grown.set(name, { buffer, bytes: Math.max(bytes, 4) });
+    return buffer;
+  }
+
+  setParams(theta: ArrayLike<number>): void {
+    if (theta.length !== this.set.paramCount) throw new RangeError(`expected ${this.set.paramCount} parameters, got ${theta.length}`);
+    if (theta.length) this.device.queue.writeBuffer(this.theta, 0, Float32Array.from(theta));
+  }
+
+  async readParams(): Promise<Float32Array> {
+    return new Float32Array(await this.read(this.theta, this.set.paramCount * 4));
+  }
+
+  private async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    if (bytes === 0) return new ArrayBuffer(0);
+    return this.runner.settle(readBuffer(this.device, buffer, bytes), this.timeoutMs, "reading a result back");
+  }
+
+  private setPoints(points: ArrayLike<number>, n: number): GPUBuffer {
+    const d = this.set.latentDim;
+    if (points.length < n * d) throw new RangeError(`expected ${n} × ${d} latent coordinates, got ${points.length}`);
+    const z = this.buffer("z", n * d * 4);
+    this.device.queue.writeBuffer(z, 0, Float32Array.from({ length: n * d }, (_, i) => points[i]!));
+    return z;
+  }
+
+  private async readCurvature(out: GPUBuffer, n: number): Promise<CurvatureResult> {
+    const [all, scalars] = await Promise.all([this.read(out, n * this.set.perPoint * 4), this.read(this.scalars, 4)]);
+    const f = (name: string): Float32Array => {
+      const field = this.set.fields.find((x) => x.name === name)!;
+      return new Float32Array(all, field.offset * n * 4, field.size * n);
+    };
+    return { g: f("g"), detg: f("detg"), sqrtdetg: f("sqrtdetg"), R: f("R"), loss: f("loss"), meanLoss: new Float32Array(scalars)[0]! };
+  }
+
+  private encodeMeanLoss(pass: GPUComputePassEncoder, out: GPUBuffer, n: number): void {
+    const lossField = this.set.fields.find((x) => x.name === "loss")!;
+    this.runner.dispatch(pass, this.set.reduceSum, { src: out, dst: this.scalars }, { count: n, offset: lossField.offset * n, dst: 0, scale: 1 / n }, [1]);
+  }
+
+  /** g, det g, √det g, R and R²√det g at n points (n × d, row-major), and the mean loss. */
+  async curvature(points: ArrayLike<number>, n: number, opts: RunOptions = {}): Promise<CurvatureResult> {
+    const z = this.setPoints(points, n);
+    const out = this.buffer("out", n * this.set.perPoint * 4);
+    if (opts.poison) poison(this.device, out);
+    await this.runner.run((pass) => this.encodeCurvature(pass, z, out, n), this.timeoutMs);
+    return this.readCurvature(out, n);
+  }
+
+  encodeCurvature(pass: GPUComputePassEncoder, z: GPUBuffer, out: GPUBuffer, n: number): void {
+    for (let base = 0; base < n; base += MAX_POINTS_PER_DISPATCH) {
+      const m = Math.min(MAX_POINTS_PER_DISPATCH, n - base);
+      this.runner.dispatch(pass, this.set.curvature, { theta: this.theta, z, out }, { n: m, base, total: n, lbar: 1 / n }, [Math.ceil(m / POINT_WORKGROUP)]);
+    }
+    this.encodeMeanLoss(pass, out, n);
+  }
+
+  /** Split-K plan of one layer's weight reduction for a chunk of m points. */
+  private splits(l: LayerGradPlan, m: number): { splits: number; kChunk: number } {
+    const K = this.set.columns * m;
+    const tiles = Math.ceil(l.units / REDUCE_TILE) * Math.ceil((l.fanIn + 1) / REDUCE_TILE);
+    let splits = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.ceil(K / 2048)));
+    const kChunk = Math.ceil(Math.ceil(K / splits) / REDUCE_TK) * REDUCE_TK;
+    splits = Math.ceil(K / kChunk);
+    return { splits, kChunk };
+  }
+
+  private trainingBuffers(): { tape: GPUBuffer; adj: GPUBuffer; grad: GPUBuffer; partial: GPUBuffer } {
+    const t = this.requireTraining();
+    const device = this.device;
+    this.tape ??= createStorageBuffer(device, t.plan.tape.tapeRows * this.chunk * 4, { label: "tape" });
+    this.adj ??= createStorageBuffer(device, t.plan.tape.adjRows * this.chunk * 4, { label: "adj" });
+    this.grad ??= createStorageBuffer(device, this.set.paramCount * 4, { label: "grad" });
+    if (!this.partial) {
+      const floats = Math.max(...t.plan.layers.map((l) => this.splits(l, this.chunk).splits * l.units * (l.fanIn + 1)));
+      this.partial = createStorageBuffer(device, floats * 4, { label: "partial" });
+    }
+    return { tape: this.tape, adj: this.adj, grad: this.grad, partial: this.partial };
+  }
+
+  /** Records forward, backward and weight reduction for n points, chunk by chunk. */
+  encodeGradient(pass: GPUComputePassEncoder, z: GPUBuffer, out: GPUBuffer, zbar: GPUBuffer, n: number): void {
+    const t = this.requireTraining();
+    const { tape, adj, grad, partial } = this.trainingBuffers();
+    for (let base = 0; base < n; base += this.chunk) {
+      const m = Math.min(this.chunk, n - base);
+      const cfg = { n: m, base, total: n, lbar: 1 / n };
+      const groups = [Math.ceil(m / POINT_WORKGROUP)] as const;
+      this.runner.dispatch(pass, t.forward, { theta: this.theta, z, out, tape }, cfg, groups);
+      this.runner.dispatch(pass, t.backward, { theta: this.theta, z, tape, adj, zbar }, cfg, groups);
+      for (const l of t.plan.layers) {
+        const { splits, kChunk } = this.splits(l, m);
+        this.runner.dispatch(
+          pass,
+          t.gradReduce,
+          { adj, tape, partial },
+          { n: m, cols: this.set.columns, units: l.units, fanIn: l.fanIn, aRow: l.aRow, xRow: l.xRow, chunk: kChunk },
+          [Math.ceil((l.fanIn + 1) / REDUCE_TILE), Math.ceil(l.units / REDUCE_TILE), splits],
+        );
+        this.runner.dispatch(
+          pass,
+          t.gradFinalize,
+          { partial, grad },
+          { units: l.units, fanIn: l.fanIn, wOffset: l.wOffset, bOffset: l.bOffset, splits, accumulate: base > 0 ? 1 : 0 },
+          [Math.ceil((l.units * (l.fanIn + 1)) / 64)],
+        );
+      }
+    }
+    this.encodeMeanLoss(pass, out, n);
+  }
+
+  /** The curvature fields, mean loss, ∂L/∂θ and ∂L/∂z of L = mean R²√det g at n points. */
+  async gradient(points: ArrayLike<number>, n: number, opts: RunOptions = {}): Promise<GradientResult> {
+    await this.prepareTraining();
+    const z = this.setPoints(points, n);
+    const out = this.buffer("out", n * this.set.perPoint * 4);
+    const zbar = this.buffer("zbar", n * this.set.latentDim * 4);
+    const { tape, adj, grad } = this.trainingBuffers();
+    if (opts.poison) for (const b of [out, zbar, tape, adj, grad]) poison(this.device, b);
+    await this.runner.run((pass) => this.encodeGradient(pass, z, out, zbar, n), this.timeoutMs);
+    const [curv, g, zb] = await Promise.all([
+      this.readCurvature(out, n),
+      this.read(grad, this.set.paramCount * 4),
+      this.read(zbar, n * this.set.latentDim * 4),
+    ]);
+    return { ...curv, grad: new Float32Array(g), zbar: new Float32Array(zb) };
+  }
+
+  private encodeAdam(pass: GPUComputePassEncoder, hyper: AdamHyper): void {
+    const t = this.requireTraining();
+    const { grad } = this.trainingBuffers();
+    const P = this.set.paramCount;
+    this.moments ??= [createStorageBuffer(this.device, P * 4, { label: "adam.m" }), createStorageBuffer(this.device, P * 4, { label: "adam.v" })];
+    this.adamStepCount++;
+    const groups = Math.ceil(P / ADAM_WORKGROUP);
+    const x = Math.min(groups, 65535);
+    this.runner.dispatch(pass, t.adam, { theta: this.theta, grad, m: this.moments[0], v: this.moments[1] }, adamUniform(hyper, P, this.adamStepCount), [x, Math.ceil(groups / x)]);
+  }
+
+  /** Adam on the gradient left by the last {@link gradient} or {@link trainStep}. */
+  async adamStep(hyper: Partial<AdamHyper> = {}): Promise<void> {
+    await this.prepareTraining();
+    await this.runner.run((pass) => this.encodeAdam(pass, { ...ADAM_DEFAULTS, ...hyper }), this.timeoutMs);
+  }
+
+  /**
+   * One training step on the curvature loss alone: forward, backward and Adam in one submission.
+   * Returns the loss before the update (read back only if `readLoss`, which waits for the GPU).
+   */
+  async trainStep(points: ArrayLike<number>, n: number, hyper: Partial<AdamHyper> = {}, readLoss = true): Promise<number | null> {
+    await this.prepareTraining();
+    const z = this.setPoints(points, n);
+    const out = this.buffer("out", n * this.set.perPoint * 4);
+    const zbar = this.buffer("zbar", n * this.set.latentDim * 4);
+    await this.runner.run((pass) => {
+      this.encodeGradient(pass, z, out, zbar, n);
+      this.encodeAdam(pass, { ...ADAM_DEFAULTS, ...hyper });
+    }, this.timeoutMs);
+    return readLoss ? new Float32Array(await this.read(this.scalars, 4))[0]! : null;
+  }
+
+  destroy(): void {
+    for (const b of [this.theta, this.scalars, this.grad, this.tape, this.adj, this.partial, ...(this.moments ?? [])]) b?.destroy();
+    for (const g of this.grown.values()) g.buffer.destroy();
+    this.grown.clear();
+  }
+}
