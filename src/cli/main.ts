@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /** The `ricci-gen` command line. Each command lives in its own module and registers itself here. */
 import { Command } from "commander";
+import { registerBench } from "./bench.js";
 import { registerCheck } from "./check.js";
 import { registerCompile } from "./compile.js";
+import { registerTrain } from "./train.js";
 
 const program = new Command()
   .name("ricci-gen")
@@ -11,5 +13,7 @@ const program = new Command()
 
 registerCompile(program);
 registerCheck(program);
+registerTrain(program);
+registerBench(program);
 
 await program.parseAsync(process.argv);

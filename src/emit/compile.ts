@@ -5,7 +5,9 @@
 import { createHash } from "node:crypto";
 import { kernelOpCounts, modelKernels, type Kernel, type Route } from "../ir/kernels.js";
 import type { Model } from "../model/types.js";
+import { emitTfjs } from "./tfjs.js";
 import { emitTypeScript } from "./typescript.js";
+import { emitWgsl } from "./wgsl-adjoint.js";
 
 export const GENERATOR = "ricci-gen 0.1.0";
 
@@ -41,7 +43,10 @@ const sha256 = (text: string): string => createHash("sha256").update(text).diges
 export function compileModel(model: Model, routes: Route[] = ["a", "b"]): CompileResult {
   const kernels = modelKernels(model, routes);
   const files = new Map<string, string>();
-  files.set("kernels.ts", emitTypeScript(kernels, { name: model.name, sourceHash: model.sourceHash, generator: GENERATOR }));
+  const info = { name: model.name, sourceHash: model.sourceHash, generator: GENERATOR };
+  files.set("kernels.ts", emitTypeScript(kernels, info));
+  files.set("kernels.tfjs.ts", emitTfjs(kernels, info));
+  for (const [name, text] of emitWgsl(model, routes)) files.set(name, text);
   const manifest: Manifest = {
     generator: GENERATOR,
     model: model.name,

@@ -75,9 +75,9 @@ function dense(tf: TF, X: readonly T[], W: T, b: T): T[] {
   return cols;
 }
 
-/** A constant column shaped like \`like\`. */
-function constant(tf: TF, like: T, value: number): T {
-  return tf.fill(like.shape, value);
+/** A constant tensor (a structurally constant jet entry or field). */
+function constant(tf: TF, shape: number[], value: number): T {
+  return tf.fill(shape, value);
 }
 
 /**
@@ -96,12 +96,12 @@ const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b,
 type Fn = OptionalKind<FunctionDeclarationStructure>;
 const T_LIST = "T[]";
 
-/** Print a block whose inputs are given expressions; literal outputs become tensors shaped like `like`. */
-function printTensorBlock(block: ScalarBlock, input: (name: string) => string, like: string): { statements: string[]; outputs: string[] } {
+/** Print a block whose inputs are given expressions; literal outputs become tensors of shape `shape` (an expression). */
+function printTensorBlock(block: ScalarBlock, input: (name: string) => string, shape: string): { statements: string[]; outputs: string[] } {
   const printed = printBlock(block, tfjsDialect, input);
   const outputs = block.outputs.map((o, i) => {
     const c = block.b.constValue(o.node);
-    return c === undefined ? printed.outputs[i]! : `constant(tf, ${like}, ${literal(c)})`;
+    return c === undefined ? printed.outputs[i]! : `constant(tf, ${shape}, ${literal(c)})`;
   });
   return { statements: printed.statements, outputs };
 }
@@ -113,7 +113,7 @@ function decoderFunctions(p: DecoderProgram): Fn[] {
   const body: string[] = [];
   const perPoint = (stageBlock: ScalarBlock, name: string, width: number): void => {
     // Inputs z0…: the latent coordinates as [n] tensors; outputs {prefix}{unit}_{column}.
-    const printed = printTensorBlock(stageBlock, (input) => input, "z0");
+    const printed = printTensorBlock(stageBlock, (input) => input, "z0.shape");
     const byColumn: string[][] = Array.from({ length: C }, () => new Array<string>(width).fill(""));
     stageBlock.outputs.forEach((o, i) => {
       const [u, c] = o.name.slice(1).split("_").map(Number) as [number, number];
@@ -160,7 +160,7 @@ function decoderFunctions(p: DecoderProgram): Fn[] {
       case "activation": {
         if (stage.identity) break;
         const name = `activation${p.stages.indexOf(stage)}Order${p.order}`;
-        const printed = printTensorBlock(stage.block, (input) => input, "a0");
+        const printed = printTensorBlock(stage.block, (input) => input, "a0.shape");
         const reads = stage.block.inputs.map((input, c) => `const ${input} = X[${c}]!;`);
         fns.push({
           name,
@@ -214,7 +214,7 @@ function kernelFunctions(k: Kernel): Fn[] {
       const entry = `tf.reshape(G[${c1 * C + c2}]!, [n])`;
       fromJets.push(metricPairs.has(name) ? `const ${name} = metricShift ? tf.add(${entry}, metricShift) : ${entry};` : `const ${name} = ${entry};`);
     }
-    const printed = printTensorBlock(out.block, (name) => name, "G[0]!");
+    const printed = printTensorBlock(out.block, (name) => name, "[n]");
     fromJets.push(...printed.statements);
     let i = 0;
     const parts = out.fields.map((f) => {

@@ -9,12 +9,16 @@
  *
  *   forward{A,B}  (wgsl.ts)  per point: jets through the layers; writes the tape
  *                            (x_l: input jet of layer l, a_l: pre-activation jet, psi: output jet).
- *   backward{A,B}            per point: Gram entries from psi, Ḡ = ∂(lbar·R²√det g)/∂G,
- *                            Ψ̄[c] = Σ_{c'} Ḡ_{cc'} Ψ[c'] (×2 on the diagonal), then for each layer
- *                            from the last: Ā_l = activation adjoint(a_l, Ȳ_l) — written to `adj` —
- *                            and X̄_l = W_lᵀ Ā_l (the previous layer's Ȳ); finally z̄ from X̄_0.
+ *   backward{A,B}            per point: Gram entries from psi, Ḡ = ∂(lbar·R²√det g)/∂G; then the
+ *                            output layer unit by unit: Ψ̄[c] = Σ_{c'} Ḡ_{cc'} Ψ[c'] (×2 on the
+ *                            diagonal), its activation adjoint Ā (written to `adj`) and
+ *                            X̄ += Ā·W[k] (Ψ̄ is never held); then each hidden layer from the last:
+ *                            Ā_l = activation adjoint(a_l, Ȳ_l) — written to `adj` — and
+ *                            X̄_l = W_lᵀ Ā_l (the previous layer's Ȳ); finally z̄ from X̄_0.
  *   gradReduce               per layer, a split-K GEMM over (columns × points):
- *                            [W̄_l | b̄_l] = Σ_points Σ_columns Ā_l [X_l ; 1_{c=0}]ᵀ, in partial sums.
+ *                            [W̄_l | b̄_l] = Σ_points Σ_columns Ā_l [X_l ; 1_{c=0}]ᵀ, in partial sums
+ *                            (shared-memory tiles; `gradReducePoints` is the variant for CPU
+ *                            adapters, lanes over points, no barrier in its loop).
  *   gradFinalize             sums the partials into the flat gradient (W_l row-major then b_l),
  *                            optionally adding to it (batches processed in chunks).
  */
@@ -147,25 +151,60 @@ export function backwardKernel(model: Model, route: Route): WgslKernel {
   body.push("// Ḡ = ∂(lbar · R²√det g)/∂G (reverse mode through the assembly)", ...printedG.statements);
   asm.gramPairs.forEach(([c1, c2], i) => body.push(`let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${printedG.outputs[i]}` : printedG.outputs[i]};`));
 
-  // Ψ̄[c][k] = Σ_{pairs ∋ c} Ḡ · Ψ[other][k].
+  // Output layer, fused: per output unit k, Ψ̄[c][k] = Σ_{pairs ∋ c} Ḡ · Ψ[other][k], its activation's
+  // adjoint Ā[c][k] (written to adj), and X̄[c][:] += Ā[c][k] · W[k][:]. Ψ̄ is never held.
   const used = [...new Set(asm.gramPairs.flat())].sort((x, y) => x - y);
+  const layers = layersOf(p);
+  const last = layers[layers.length - 1]!;
   let cur = "jA";
   let other = "jB";
-  const pbar: string[] = [`for (var k = 0u; k < ${u32(D)}; k++) {`, ...used.map((c) => `  let P${c} = ${tapeAt("tape", psi, c, "k")};`)];
-  for (const c of used) {
-    const terms = asm.gramPairs.flatMap(([c1, c2]) => (c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : []));
-    pbar.push(`  ${cur}[${u32(c * D)} + k] = ${terms.join(" + ")};`);
+  {
+    const { dense, act } = last;
+    const { fanIn, wOffset } = dense.layer;
+    const ar = region(tape.adj, `abar${dense.index}`);
+    const loop: string[] = used.map((c) => `let P${c} = ${tapeAt("tape", psi, c, "k")};`);
+    for (let c = 0; c < C; c++) {
+      const terms = asm.gramPairs.flatMap(([c1, c2]) => (c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : []));
+      loop.push(`let yb${c} = ${terms.length ? terms.join(" + ") : "0.0"};`);
+    }
+    const zero = new Set<number>();
+    if (act.identity) {
+      for (let c = 0; c < C; c++) {
+        loop.push(`let abar${c}_ = yb${c};`);
+        if (!used.includes(c)) zero.add(c);
+      }
+    } else {
+      const printed = printBlock(activationAdjointBlock(act), wgslDialect, (name) => name, `b${dense.index}_`);
+      const a = region(tape.tape, `a${dense.index}`);
+      for (let c = 0; c < C; c++) loop.push(`let a${c} = ${tapeAt("tape", a, c, "k")};`);
+      loop.push(...printed.statements);
+      printed.outputs.forEach((expr, c) => {
+        loop.push(`let abar${c}_ = ${expr};`);
+        if (expr === wgslDialect.literal(0)) zero.add(c);
+      });
+    }
+    for (let c = 0; c < C; c++) loop.push(`${tapeAt("adj", ar, c, "k")} = abar${c}_;`);
+    const live = Array.from({ length: C }, (_, c) => c).filter((c) => !zero.has(c));
+    loop.push(
+      `for (var i = 0u; i < ${u32(fanIn)}; i++) {`,
+      `  let w = theta[${u32(wOffset)} + k * ${u32(fanIn)} + i];`,
+      ...live.map((c) => `  ${cur}[${u32(c * fanIn)} + i] = fma(w, abar${c}_, ${cur}[${u32(c * fanIn)} + i]);`),
+      "}",
+    );
+    body.push(
+      `// output layer ${dense.index}${act.identity ? " (linear)" : `, ${act.activation}`}: Ψ̄ = ∂L/∂Ψ, Ā, and X̄ = WᵀĀ accumulated unit by unit`,
+      `for (var k = 0u; k < ${u32(dense.layer.units)}; k++) {`,
+      ...indent(loop),
+      "}",
+    );
   }
-  pbar.push("}");
-  body.push("// Ψ̄ = ∂L/∂Ψ (columns not read by the assembly stay 0)", ...pbar);
 
-  const layers = layersOf(p);
-  for (let l = layers.length - 1; l >= 0; l--) {
+  for (let l = layers.length - 2; l >= 0; l--) {
     const { dense, act } = layers[l]!;
     const units = dense.layer.units;
     const ar = region(tape.adj, `abar${l}`);
     if (act.identity) {
-      body.push(`// layer ${l}: linear output, Ā = Ȳ`, ...tapeWrite("adj", cur, ar, C));
+      body.push(`// layer ${l}: linear, Ā = Ȳ`, ...tapeWrite("adj", cur, ar, C));
     } else {
       const block = activationAdjointBlock(act);
       const printed = printBlock(block, wgslDialect, (name) => name, `b${l}_`);
@@ -312,6 +351,78 @@ export function gradReduceKernel(): WgslKernel {
   };
 }
 
+export const POINTS_TILE = 8;
+export const POINTS_LANES = 64;
+
+/**
+ * The same partial sums as {@link gradReduceKernel}, for CPU adapters (lavapipe, SwiftShader):
+ * lanes run over points (contiguous addresses), each invocation keeps a 4 × 4 register tile of
+ * (unit, input) sums, and one shared-memory tree at the end adds the 64 lanes: no barrier in the
+ * loop (a CPU implementation runs the invocations of a workgroup as SIMD lanes and pays dearly for
+ * every barrier). Grid (input tiles, unit tiles, splits); a split is a range of `chunk` points
+ * (all columns), so that the lanes read consecutive addresses.
+ */
+export function gradReducePointsKernel(T = POINTS_TILE): WgslKernel {
+  const L = POINTS_LANES;
+  const bindings: WgslBinding[] = [
+    { binding: 0, name: "cfg", kind: "uniform" },
+    { binding: 1, name: "adj", kind: "read-only-storage" },
+    { binding: 2, name: "tape", kind: "read-only-storage" },
+    { binding: 3, name: "partial", kind: "storage" },
+  ];
+  const R = Array.from({ length: T }, (_, i) => i);
+  const body = [
+    `var<workgroup> sums: array<f32, ${T * T * L}>;`,
+    "",
+    `@compute @workgroup_size(${L})`,
+    "fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lane: u32) {",
+    `  let o0 = wg.y * ${u32(T)};`,
+    `  let i0 = wg.x * ${u32(T)};`,
+    "  let width = cfg.fanIn + 1u;",
+    "  // Here a split is a range of points (cfg.chunk of them), all columns.",
+    "  let pEnd = min((wg.z + 1u) * cfg.chunk, cfg.n);",
+    ...R.flatMap((a) => R.map((c) => `  var acc${a}${c} = 0.0;`)),
+    "  for (var c = 0u; c < cfg.cols; c++) {",
+    ...R.map((a) => `    let ar${a} = (cfg.aRow + c * cfg.units + min(o0 + ${u32(a)}, cfg.units - 1u)) * cfg.n;`),
+    ...R.map((a) => `    let ain${a} = o0 + ${u32(a)} < cfg.units;`),
+    ...R.map((c) => `    let xr${c} = (cfg.xRow + c * cfg.fanIn + min(i0 + ${u32(c)}, cfg.fanIn - 1u)) * cfg.n;`),
+    ...R.map((c) => `    let xin${c} = i0 + ${u32(c)} < cfg.fanIn;`),
+    ...R.map((c) => `    let xb${c} = select(0.0, 1.0, i0 + ${u32(c)} == cfg.fanIn && c == 0u);`),
+    `    for (var pt = wg.z * cfg.chunk + lane; pt < pEnd; pt += ${u32(L)}) {`,
+    ...R.map((a) => `      let a${a} = select(0.0, adj[ar${a} + pt], ain${a});`),
+    ...R.map((c) => `      let x${c} = select(xb${c}, tape[xr${c} + pt], xin${c});`),
+    ...R.flatMap((a) => R.map((c) => `      acc${a}${c} = fma(a${a}, x${c}, acc${a}${c});`)),
+    "    }",
+    "  }",
+    ...R.flatMap((a) => R.map((c) => `  sums[${u32((a * T + c) * L)} + lane] = acc${a}${c};`)),
+    "  workgroupBarrier();",
+    `  for (var s = ${u32(L / 2)}; s > 0u; s = s / 2u) {`,
+    "    if (lane < s) {",
+    `      for (var j = 0u; j < ${u32(T * T)}; j++) { sums[j * ${u32(L)} + lane] += sums[j * ${u32(L)} + lane + s]; }`,
+    "    }",
+    "    workgroupBarrier();",
+    "  }",
+    `  if (lane < ${u32(T * T)}) {`,
+    `    let o = o0 + lane / ${u32(T)};`,
+    `    let i = i0 + lane % ${u32(T)};`,
+    `    if (o < cfg.units && i < width) { partial[(wg.z * cfg.units + o) * width + i] = sums[lane * ${u32(L)}]; }`,
+    "  }",
+    "}",
+  ];
+  return {
+    name: "gradReducePoints",
+    description: "split-K reduction of Ā_l [X_l; 1]ᵀ, lanes over points (for CPU adapters)",
+    code: kernelSource("gradReducePoints: [W̄ | b̄] partial sums = Σ Ā [X; 1]ᵀ over (columns × points), lanes over points", [
+      "adj and tape rows are point-fastest: element (row, point) at row·n + point.",
+      "partial is splits × units × (fanIn + 1); gradFinalize sums it.",
+    ], GRAD_REDUCE_UNIFORM, bindings, body),
+    entryPoint: "main",
+    workgroupSize: [L, 1, 1],
+    bindings,
+    uniform: GRAD_REDUCE_UNIFORM,
+  };
+}
+
 export const GRAD_FINALIZE_UNIFORM = uniformLayout({ units: "u32", fanIn: "u32", wOffset: "u32", bOffset: "u32", splits: "u32", accumulate: "u32" });
 
 /** grad[W_l | b_l] (+)= Σ_splits partial. */
@@ -407,7 +518,10 @@ export function gradientFlops(model: Model, route: Route): number {
 export interface WgslTraining {
   forward: WgslKernel;
   backward: WgslKernel;
+  /** Weight reduction for GPUs (shared-memory tiles). */
   gradReduce: WgslKernel;
+  /** Weight reduction for CPU adapters (lanes over points). */
+  gradReducePoints: WgslKernel;
   gradFinalize: WgslKernel;
   adam: WgslKernel;
   plan: GradientPlan;
@@ -451,6 +565,7 @@ export function wgslKernelSet(model: Model, route: Route): WgslKernelSet {
           forward: curvatureKernel(model, { route, tape: true }),
           backward: backwardKernel(model, route),
           gradReduce: gradReduceKernel(),
+          gradReducePoints: gradReducePointsKernel(),
           gradFinalize: gradFinalizeKernel(),
           adam: adamKernel(),
           plan: gradientPlan(model, route),
@@ -482,7 +597,7 @@ export function emitWgsl(model: Model, routes: readonly Route[]): Map<string, st
     const set = wgslKernelSet(model, route);
     add(set.curvature);
     add(set.reduceSum);
-    if (set.training) for (const k of [set.training.forward, set.training.backward, set.training.gradReduce, set.training.gradFinalize, set.training.adam]) add(k);
+    if (set.training) for (const k of [set.training.forward, set.training.backward, set.training.gradReduce, set.training.gradReducePoints, set.training.gradFinalize, set.training.adam]) add(k);
     (layout["routes"] as Record<string, unknown>)[route] = {
       columns: set.columns,
       fields: set.fields,

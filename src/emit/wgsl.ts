@@ -10,12 +10,17 @@
  * same time, so the weights are broadcast, and each invocation keeps a register tile of
  * (a few units × all jet columns) accumulators, i.e. several FMAs per private-memory load.
  *
+ * The output layer of an MLP (dense + its activation) is fused with the Gram sums, a tile of output
+ * units at a time: the output jet (C × D, 784 wide for images) is never held, so private memory is
+ * C × (widest hidden layer) floats per array (torus-ae, route A: 10 × 512), and with a linear output
+ * the value column Ψ is not computed at all (the Gram entries involve derivative columns only).
+ *
  * Why per point and not per layer: the work is compute-bound with a few floats in and out per
  * point (DESIGN §6), so a fused per-point kernel keeps every intermediate jet out of global memory
- * in the forward pass. Its limit is private memory (WGSL: 64 KiB per variable in Dawn; a GPU spills
- * large private arrays to cached local memory), which caps columns × width; the widest example
- * (torus-ae, 10 × 784 for route A) still fits. Training needs the per-layer jets anyway: the
- * forward kernel then also writes them to a "tape" (see wgsl-adjoint.ts).
+ * in the forward pass. Its limit is private memory (Dawn: 64 KiB per variable; a GPU spills large
+ * private arrays to cached local memory), which caps columns × hidden width. Training needs the
+ * per-layer jets anyway: the forward kernel then also writes them to a "tape" (see wgsl-adjoint.ts),
+ * and the weight gradient is a batched reduction over that tape, not a per-point computation.
  *
  * Kernels emitted here:
  *  - `curvature{A,B}`: per point g, det g, √det g, R (route A or B) and the loss term R²·√det g;
@@ -241,31 +246,58 @@ const indent = (lines: readonly string[], by = "  "): string[] => lines.map((l) 
 /** Largest of 4, 2, 1 dividing n: the register tile along units. */
 export const tileOf = (n: number): number => (n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1);
 
-/** Private jet arrays large enough for every stage of the program. */
+/** Index of the last dense stage of an MLP program (fused with the Gram sums), or −1. */
+export function outputDenseStage(p: DecoderProgram): number {
+  let last = -1;
+  p.stages.forEach((s, i) => {
+    if (s.kind === "dense") last = i;
+  });
+  return last;
+}
+
+/**
+ * Private jet arrays large enough for every stage that keeps its jet in private memory: the output
+ * layer of an MLP is fused with the Gram sums, so D (784 for images) never sizes them.
+ */
 export function scratchFloats(p: DecoderProgram): number {
-  const widths = p.stages.map((s) => (s.kind === "dense" ? Math.max(s.layer.units, s.layer.fanIn) : s.width));
-  return p.columns.length * Math.max(p.latentDim, p.outputDim, ...widths);
+  const out = outputDenseStage(p);
+  const widths = p.stages.flatMap((s, i) => {
+    if (s.kind === "dense") return i === out ? [s.layer.fanIn] : [s.layer.units, s.layer.fanIn];
+    if (s.kind === "activation") return i > out ? [] : [s.width];
+    return [s.width];
+  });
+  return p.columns.length * Math.max(p.latentDim, ...widths);
 }
 
 /** Y = W X + b (bias on the value column only), register tile of `t` units × C columns. */
 export function denseForward(src: string, dst: string, s: Extract<Stage, { kind: "dense" }>, C: number): string[] {
-  const { fanIn, units, wOffset, bOffset } = s.layer;
+  const { fanIn, units } = s.layer;
   const t = tileOf(units);
-  const acc = (k: number, c: number): string => `acc${k}_${c}`;
   const lines: string[] = [`// dense layer ${s.index}: ${fanIn} → ${units}, ${C} jet columns`];
-  lines.push(`for (var o = 0u; o < ${u32(units)}; o += ${u32(t)}) {`);
+  const body = denseTile(src, s, C, t);
+  for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) body.push(`${dst}[${u32(c * units)} + o + ${u32(k)}] = acc${k}_${c};`);
+  lines.push(`for (var o = 0u; o < ${u32(units)}; o += ${u32(t)}) {`, ...indent(body), "}");
+  return lines;
+}
+
+/**
+ * Accumulators acc{k}_{c} = (W X + b)[c][o + k] for a tile of t units (inside a loop over o), for
+ * the columns from `first` on (the value column is skipped where nothing downstream reads it).
+ */
+function denseTile(src: string, s: Extract<Stage, { kind: "dense" }>, C: number, t: number, first = 0): string[] {
+  const { fanIn, wOffset, bOffset } = s.layer;
+  const acc = (k: number, c: number): string => `acc${k}_${c}`;
+  const cols = Array.from({ length: C - first }, (_, i) => first + i);
   const body: string[] = [];
   for (let k = 0; k < t; k++)
-    for (let c = 0; c < C; c++) body.push(`var ${acc(k, c)} = ${c === 0 ? `theta[${u32(bOffset)} + o + ${u32(k)}]` : "0.0"};`);
+    for (const c of cols) body.push(`var ${acc(k, c)} = ${c === 0 ? `theta[${u32(bOffset)} + o + ${u32(k)}]` : "0.0"};`);
   body.push(`for (var i = 0u; i < ${u32(fanIn)}; i++) {`);
   const inner: string[] = [];
   for (let k = 0; k < t; k++) inner.push(`let w${k} = theta[${u32(wOffset)} + (o + ${u32(k)}) * ${u32(fanIn)} + i];`);
-  for (let c = 0; c < C; c++) inner.push(`let x${c} = ${src}[${u32(c * fanIn)} + i];`);
-  for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) inner.push(`${acc(k, c)} = fma(w${k}, x${c}, ${acc(k, c)});`);
+  for (const c of cols) inner.push(`let x${c} = ${src}[${u32(c * fanIn)} + i];`);
+  for (let k = 0; k < t; k++) for (const c of cols) inner.push(`${acc(k, c)} = fma(w${k}, x${c}, ${acc(k, c)});`);
   body.push(...indent(inner), "}");
-  for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) body.push(`${dst}[${u32(c * units)} + o + ${u32(k)}] = ${acc(k, c)};`);
-  lines.push(...indent(body), "}");
-  return lines;
+  return body;
 }
 
 /** Writes C × width values of private array `src` to a tape region (point-fastest rows). */
@@ -284,17 +316,26 @@ export const tapeAt = (buffer: string, r: TapeRegion, c: number, k: string, poin
 /** The point's latent coordinate i. */
 export const zAt = (d: number, i: number): string => `z[q * ${u32(d)} + ${u32(i)}]`;
 
+const gramDeclarations = (pairs: readonly [number, number][]): string[] => pairs.map(([a, b]) => `var G${a}_${b} = 0.0;`);
+const gramAccumulate = (pairs: readonly [number, number][], P: (c: number) => string): string[] =>
+  pairs.map(([a, b]) => `G${a}_${b} = fma(${P(a)}, ${P(b)}, G${a}_${b});`);
+
 /**
- * The decoder stages for one point: fills the private arrays `jA`/`jB` and returns the name of the
- * array holding the output jet (C × D). With a tape, records x{l}, a{l} and psi.
+ * The decoder for one point, ending with the Gram entries G{c1}_{c2} = ⟨∂^{c1}Ψ, ∂^{c2}Ψ⟩ declared
+ * as variables. Hidden jets ping-pong between the private arrays `jA`/`jB`; an MLP's output layer
+ * (dense + activation) is fused with the Gram sums, a tile of output units at a time, so that the
+ * output jet (C × D) is never held. With a tape, records x{l}, a{l} and psi.
  */
-export function decoderStages(p: DecoderProgram, tape: TapeLayout | null): { lines: string[]; out: string } {
+export function decoderToGram(p: DecoderProgram, tape: TapeLayout | null, pairs: readonly [number, number][]): string[] {
   const C = p.columns.length;
   const d = p.latentDim;
+  const D = p.outputDim;
+  const outStage = outputDenseStage(p);
   const lines: string[] = [];
   let cur = "jA";
   let other = "jB";
-  p.stages.forEach((stage, si) => {
+  for (let si = 0; si < p.stages.length; si++) {
+    const stage = p.stages[si]!;
     switch (stage.kind) {
       case "coordinates":
         lines.push(`// latent coordinates: value z_i, ∂_i z_i = 1`);
@@ -311,10 +352,26 @@ export function decoderStages(p: DecoderProgram, tape: TapeLayout | null): { lin
           lines.push(`  ${cur}[${u32(c * stage.width + u)}] = ${printed.outputs[i]};`);
         });
         lines.push("}");
+        if (stage.kind === "analytic") {
+          if (tape) lines.push("// tape: output jet", ...tapeWrite("tape", cur, region(tape.tape, "psi"), C));
+          const used = [...new Set(pairs.flat())].sort((a, b) => a - b);
+          lines.push(
+            "// Gram entries ⟨∂^αΨ, ∂^βΨ⟩",
+            ...gramDeclarations(pairs),
+            `for (var k = 0u; k < ${u32(D)}; k++) {`,
+            ...used.map((c) => `  let P${c} = ${cur}[${u32(c * D)} + k];`),
+            ...indent(gramAccumulate(pairs, (c) => `P${c}`)),
+            "}",
+          );
+        }
         break;
       }
       case "dense":
         if (tape) lines.push(`// tape: input jet of layer ${stage.index}`, ...tapeWrite("tape", cur, region(tape.tape, `x${stage.index}`), C));
+        if (si === outStage) {
+          lines.push(...fusedOutputForward(cur, stage, p.stages[si + 1] as Extract<Stage, { kind: "activation" }>, si + 1, tape, pairs, C));
+          return lines;
+        }
         lines.push(...denseForward(cur, other, stage, C));
         [cur, other] = [other, cur];
         break;
@@ -334,9 +391,50 @@ export function decoderStages(p: DecoderProgram, tape: TapeLayout | null): { lin
         break;
       }
     }
-  });
-  if (tape) lines.push("// tape: output jet", ...tapeWrite("tape", cur, region(tape.tape, "psi"), C));
-  return { lines, out: cur };
+  }
+  return lines;
+}
+
+/** The output layer, its activation and the Gram sums in one loop over tiles of output units. */
+function fusedOutputForward(
+  src: string,
+  dense: Extract<Stage, { kind: "dense" }>,
+  act: Extract<Stage, { kind: "activation" }>,
+  actStage: number,
+  tape: TapeLayout | null,
+  pairs: readonly [number, number][],
+  C: number,
+): string[] {
+  const D = dense.layer.units;
+  const t = tileOf(D);
+  // The Gram entries involve derivative columns only; with a linear output Ψ itself is not needed
+  // (its tape column is left unwritten: the backward kernel does not read it either).
+  const first = act.identity ? 1 : 0;
+  const body = denseTile(src, dense, C, t, first);
+  const printed = act.identity ? null : printBlock(act.block, wgslDialect, (name) => name, `s${actStage}_`);
+  for (let k = 0; k < t; k++) {
+    const unit: string[] = [];
+    for (let c = first; c < C; c++) unit.push(`let a${c} = acc${k}_${c};`);
+    if (tape && printed) {
+      const r = region(tape.tape, `a${dense.index}`);
+      for (let c = 0; c < C; c++) unit.push(`${tapeAt("tape", r, c, `o + ${u32(k)}`)} = a${c};`);
+    }
+    if (printed) unit.push(...printed.statements);
+    for (let c = first; c < C; c++) unit.push(`let y${c} = ${printed ? printed.outputs[c] : `a${c}`};`);
+    if (tape) {
+      const r = region(tape.tape, "psi");
+      for (let c = first; c < C; c++) unit.push(`${tapeAt("tape", r, c, `o + ${u32(k)}`)} = y${c};`);
+    }
+    unit.push(...gramAccumulate(pairs, (c) => `y${c}`));
+    body.push(`{ // output unit o + ${k}`, ...indent(unit), "}");
+  }
+  return [
+    `// output layer ${dense.index} (${dense.layer.fanIn} → ${D}${act.identity ? "" : `, ${act.activation}`}) fused with the Gram sums ⟨∂^αΨ, ∂^βΨ⟩`,
+    ...gramDeclarations(pairs),
+    `for (var o = 0u; o < ${u32(D)}; o += ${u32(t)}) {`,
+    ...indent(body),
+    "}",
+  ];
 }
 
 /** Declares and accumulates the Gram entries G{c1}_{c2} = Σ_k P[c1][k]·P[c2][k]. */
@@ -389,9 +487,7 @@ export function curvatureKernel(model: Model, opts: PointKernelOptions): WgslKer
   const tape = opts.tape ? tapeLayout(p) : null;
   const asm = curvatureAssembly(p, opts.route);
   const { fields } = curvatureFields(p.latentDim);
-  const stages = decoderStages(p, tape);
-  const body: string[] = [`var jA: array<f32, ${scratchFloats(p)}>;`, `var jB: array<f32, ${scratchFloats(p)}>;`, ...stages.lines];
-  body.push(`// Gram entries ⟨∂^αΨ, ∂^βΨ⟩`, ...gramLoop(asm.gramPairs, D, (c) => `${stages.out}[${u32(c * D)} + k]`));
+  const body: string[] = [`var jA: array<f32, ${scratchFloats(p)}>;`, `var jB: array<f32, ${scratchFloats(p)}>;`, ...decoderToGram(p, tape, asm.gramPairs)];
   const printed = printBlock(asm.block, wgslDialect, (name) => name, "c_");
   body.push(`// curvature assembly (route ${opts.route.toUpperCase()})`, ...printed.statements);
   let i = 0;
@@ -467,11 +563,14 @@ export function curvatureFlops(model: Model, route: Route): number {
   const p = decoderProgram(model, routeOrder(route));
   const C = p.columns.length;
   let flops = 0;
-  for (const s of p.stages) {
-    if (s.kind === "dense") flops += 2 * C * s.layer.fanIn * s.layer.units;
+  const out = outputDenseStage(p);
+  p.stages.forEach((s, i) => {
+    // A linear output layer skips the value column (see fusedOutputForward).
+    const linearOut = i === out && (p.stages[i + 1] as Extract<Stage, { kind: "activation" }>).identity;
+    if (s.kind === "dense") flops += 2 * (linearOut ? C - 1 : C) * s.layer.fanIn * s.layer.units;
     else if (s.kind === "activation" && !s.identity) flops += s.width * blockOps(s.block);
     else if (s.kind === "torus-embedding" || s.kind === "analytic") flops += blockOps(s.block);
-  }
+  });
   const asm = curvatureAssembly(p, route);
   return flops + 2 * p.outputDim * asm.gramPairs.length + blockOps(asm.block);
 }

@@ -44,8 +44,8 @@ export interface Checkpoint {
   elapsedSec: number;
   /** Latent box of the uniform/grid measure for the current epoch, or null. */
   measureBox: [number, number][] | null;
-  /** Σμ at the first step (for runaway-scale detection), or null before the first step. */
-  initialVolume: number | null;
+  /** Mean √det g at the first step (for runaway-scale detection), or null before the first step. */
+  initialScale: number | null;
   scaleWarned: boolean;
   degenerateTotal: number;
   /** Flat parameters: encoder, decoder, potential (F/W), logTau (learned τ). */

@@ -42,8 +42,10 @@ export interface CurvatureResult {
   value: T;
   /** Σ μ R² (scalar; = value for R2). */
   r2: T;
-  /** Σ μ: the measure's total mass (scale monitor). */
+  /** Σ μ: the measure's total mass. */
   volume: T;
+  /** Mean √det g over the non-degenerate points (the scale monitor). */
+  meanSqrtDetG: T;
   /** Number of points with det g ≤ ε (scalar). */
   degenerate: T;
   /** Per point: R, √det g, mask, and for F/W the normalised f, |∇f|²_g and q. */
@@ -84,7 +86,8 @@ export function curvatureFunctional(
   const r2 = tf.sum(tf.mul(mu, tf.square(R)));
   const degenerate = tf.sum(shift);
   const volume = tf.sum(mu);
-  if (s.functional === "R2") return { value: r2, r2, volume, degenerate, R, sqrtdetg, mask };
+  const meanSqrtDetG = tf.div(tf.sum(tf.mul(mask, sqrtdetg)), tf.maximum(tf.sum(mask), 1));
+  if (s.functional === "R2") return { value: r2, r2, volume, meanSqrtDetG, degenerate, R, sqrtdetg, mask };
 
   if (!s.potential || !potential) throw new Error(`functional ${s.functional} needs the potential`);
   const pj = s.potential.decoderJets(tf, potential, z, 1);
@@ -108,7 +111,7 @@ export function curvatureFunctional(
     if (!tau) throw new Error("W needs τ");
     value = tf.sum(tf.mul(q, tf.sub(tf.add(tf.mul(tau, tf.add(grad2, R)), f), d)));
   }
-  return { value, r2, volume, degenerate, R, sqrtdetg, mask, f, grad2, q, normError };
+  return { value, r2, volume, meanSqrtDetG, degenerate, R, sqrtdetg, mask, f, grad2, q, normError };
 }
 
 /** Σ_i Σ_{k=1..K} (mean_p cos k z_pi)² + (mean_p sin k z_pi)²: zero for angles uniform on the circle. */

@@ -31,7 +31,7 @@ import { emitPotentialKernels, emitTrainingKernels, loadTfjsKernelModule, type T
 type T = tf.Tensor;
 
 /** Names of the per-step values (one stacked tensor, read with one sync). */
-export const PART_NAMES = ["loss", "recon", "curv", "r2", "uniformity", "contractive", "degenerate", "volume", "normError", "tau"] as const;
+export const PART_NAMES = ["loss", "recon", "curv", "r2", "uniformity", "contractive", "degenerate", "volume", "meanSqrtDetG", "normError", "tau"] as const;
 export type PartName = (typeof PART_NAMES)[number];
 export type Parts = Record<PartName, number>;
 
@@ -156,6 +156,7 @@ export class Session {
     let r2 = zero;
     let degenerate = zero;
     let volume = zero;
+    let meanSqrtDetG = zero;
     let normError = zero;
     if (this.usesCurvature) {
       const points = measure ? measure.points : stopGradient(z);
@@ -165,6 +166,7 @@ export class Session {
       r2 = c.r2;
       degenerate = c.degenerate;
       volume = c.volume;
+      meanSqrtDetG = c.meanSqrtDetG;
       normError = c.normError ?? zero;
       total = tf.add(total, tf.mul(curv, w.curv * w.sign));
     }
@@ -180,7 +182,7 @@ export class Session {
     }
     const lt = this.logTau();
     const tau = lt ? tf.exp(lt) : zero;
-    const parts = tf.stack([total, recon, curv, r2, uniformity, contractive, degenerate, volume, normError, tf.reshape(tau, [])]);
+    const parts = tf.stack([total, recon, curv, r2, uniformity, contractive, degenerate, volume, meanSqrtDetG, normError, tf.reshape(tau, [])]);
     return { total, parts };
   }
 

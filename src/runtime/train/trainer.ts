@@ -24,6 +24,9 @@ import { MetricsLog, type MetricRecord } from "./metrics.js";
 import { ProgressBar } from "./progress.js";
 import { buildSession, loadTrainingData, loadTrainingModel, PART_NAMES, type Parts, type Session, type SessionData } from "./session.js";
 
+/** Factor by which the mean √det g may drift from its first-step value before a runaway-scale warning. */
+const SCALE_LIMIT = 1000;
+
 /** A run stopped by a fault (NaN loss or gradient): the last good checkpoint is kept. */
 export class TrainingFailure extends Error {
   constructor(
@@ -171,7 +174,7 @@ async function runLoop(
   let stepInEpoch = 0;
   let elapsedBefore = 0;
   let box: Box | null = null;
-  let initialVolume: number | null = null;
+  let initialScale: number | null = null;
   let scaleWarned = false;
   let degenerateTotal = 0;
 
@@ -195,13 +198,13 @@ async function runLoop(
     };
     adamModel.restore(decodeAdam("model"), shapes);
     adamPotential.restore(decodeAdam("potential"), shapes);
-    ({ step, epoch, stepInEpoch, measureBox: box, initialVolume, scaleWarned, degenerateTotal } = ck);
+    ({ step, epoch, stepInEpoch, measureBox: box, initialScale, scaleWarned, degenerateTotal } = ck);
     elapsedBefore = ck.elapsedSec;
     metrics.truncateAfter(step);
     metrics.append({ type: "event", step, event: "resume", message: `resumed at step ${step} (epoch ${epoch + 1}, step ${stepInEpoch} of ${stepsPerEpoch})` });
   } else {
     if (opts.force) for (const f of [files.checkpoint, files.summary, files.metrics]) rmSync(f, { force: true });
-    writeFileAtomic(files.config, JSON.stringify({ ...stripComputed(config), resolved: { modelPath: config.modelPath, runsPath: config.runsPath, hash: config.hash } }, null, 2) + "\n");
+    writeFileAtomic(files.config, JSON.stringify({ ...stripComputed(config), resolved: { modelPath: config.modelPath, runsPath: config.runsPath, hash: config.hash, torus: session.torus } }, null, 2) + "\n");
     writeFileAtomic(files.model, built.modelText);
     writeFileAtomic(
       files.data,
@@ -248,7 +251,7 @@ async function runLoop(
       stepsPerEpoch,
       elapsedSec: elapsedBefore + (performance.now() - t0) / 1000,
       measureBox: box,
-      initialVolume,
+      initialScale,
       scaleWarned,
       degenerateTotal,
       params: Object.fromEntries(Object.entries(session.snapshot()).map(([k, v]) => [k, encodeF32(v)])),
@@ -300,6 +303,8 @@ async function runLoop(
   };
 
   while (step < totalSteps) {
+    // Let signal handlers (Ctrl-C → opts.stop) run between steps.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (stepInEpoch === 0) {
       perm = epochPermutation(nTrain, config.seed, epoch);
       box = session.usesCurvature ? measureBox(config.measure, d, session.torus, () => encodedRange(session, data.trainX, nTrain)) : null;
@@ -379,17 +384,20 @@ async function runLoop(
       pointsPerSec,
       elapsedSec: elapsedBefore + (now - t0) / 1000,
     };
-    if (!session.usesCurvature) for (const k of ["curv", "r2", "degenerate", "volume", "normError"]) delete record[k];
+    if (!session.usesCurvature) for (const k of ["curv", "r2", "degenerate", "volume", "meanSqrtDetG", "normError"]) delete record[k];
+    if (session.functional === "R2") delete record["normError"];
     if (session.functional !== "W") delete record["tau"];
     metrics.append(record);
     opts.onStep?.(record);
 
-    if (session.usesCurvature && parts.volume > 0) {
-      if (initialVolume === null) initialVolume = parts.volume;
-      const ratio = parts.volume / initialVolume;
-      if (!scaleWarned && (ratio > 100 || ratio < 0.01)) {
+    if (session.usesCurvature && parts.meanSqrtDetG > 0) {
+      if (initialScale === null) initialScale = parts.meanSqrtDetG;
+      const ratio = parts.meanSqrtDetG / initialScale;
+      if (!scaleWarned && (ratio > SCALE_LIMIT || ratio < 1 / SCALE_LIMIT)) {
         scaleWarned = true;
-        scaleWarning = `runaway scale: the measure's mass Σ√det g changed by a factor ${ratio.toPrecision(3)} since the first step (step ${step}); F is not scale-invariant (DESIGN §3): consider a torus latent, the uniformity term, or W`;
+        scaleWarning =
+          `runaway scale: the mean √det g at the measure points ${ratio > 1 ? "grew" : "shrank"} by a factor ${(ratio > 1 ? ratio : 1 / ratio).toPrecision(3)} ` +
+          `since the first step (step ${step}); ${config.loss.functional} is not scale-invariant (DESIGN §3): a torus latent, the uniformity term or W pin the scale`;
         metrics.append({ type: "event", step, event: "scale-warning", message: scaleWarning });
         progress.log(`warning: ${scaleWarning}`);
       }

@@ -8,7 +8,7 @@
  */
 import type { Route } from "../../ir/kernels.js";
 import type { Model } from "../../model/types.js";
-import { REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan, type WgslKernelSet } from "../../emit/wgsl-adjoint.js";
+import { POINTS_TILE, REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan, type WgslKernelSet } from "../../emit/wgsl-adjoint.js";
 import { ADAM_DEFAULTS, ADAM_WORKGROUP, adamUniform, type AdamHyper } from "../../emit/wgsl-adam.js";
 import { POINT_WORKGROUP } from "../../emit/wgsl.js";
 import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
@@ -38,10 +38,15 @@ export interface WebGpuDecoderOptions {
   route?: Route;
   /** Largest number of points per dispatch of the training kernels (default: as the device allows, ≤ 65536). */
   maxChunk?: number;
-  /** Share pipelines with other decoders on the same device. */
+  /** The pipeline cache to use (default: the one shared by everything on this device). */
   runner?: KernelRunner;
   /** Per-submit limit before failing with a clear message (default 10 min). */
   timeoutMs?: number;
+  /**
+   * Weight-gradient reduction: shared-memory tiles (GPUs) or lanes over points (CPU adapters);
+   * "auto" (default) picks by whether the adapter is a software one.
+   */
+  reduce?: "tiled" | "points" | "auto";
 }
 
 export interface RunOptions {
@@ -62,13 +67,12 @@ export class WebGpuDecoder {
   readonly set: WgslKernelSet;
   readonly runner: KernelRunner;
   readonly chunk: number;
+  /** The weight-reduction variant in use. */
+  readonly reduce: "tiled" | "points";
   private readonly timeoutMs: number;
   private readonly theta: GPUBuffer;
   private grad: GPUBuffer | null = null;
   private moments: [GPUBuffer, GPUBuffer] | null = null;
-  private tape: GPUBuffer | null = null;
-  private adj: GPUBuffer | null = null;
-  private partial: GPUBuffer | null = null;
   private readonly scalars: GPUBuffer;
   private readonly grown = new Map<string, Grown>();
   private adamStepCount = 0;
@@ -77,6 +81,7 @@ export class WebGpuDecoder {
     this.set = set;
     this.runner = runner;
     this.timeoutMs = opts.timeoutMs ?? 600_000;
+    this.reduce = opts.reduce === "tiled" || opts.reduce === "points" ? opts.reduce : runner.ctx.software ? "points" : "tiled";
     const device = runner.device;
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const t = set.training;
@@ -91,7 +96,7 @@ export class WebGpuDecoder {
 
   static async create(ctx: GpuContext, model: Model, opts: WebGpuDecoderOptions = {}): Promise<WebGpuDecoder> {
     const set = wgslKernelSet(model, opts.route ?? "b");
-    const runner = opts.runner ?? new KernelRunner(ctx);
+    const runner = opts.runner ?? KernelRunner.for(ctx);
     const dec = new WebGpuDecoder(set, runner, opts);
     await runner.prepare(set.curvature);
     await runner.prepare(set.reduceSum);
@@ -105,7 +110,17 @@ export class WebGpuDecoder {
   /** Compiles the training kernels (done on first use; call early to keep compile time out of timings). */
   async prepareTraining(): Promise<void> {
     const t = this.requireTraining();
-    for (const k of [t.forward, t.backward, t.gradReduce, t.gradFinalize, t.adam]) await this.runner.prepare(k);
+    for (const k of [t.forward, t.backward, this.reduceKernel(), t.gradFinalize, t.adam]) await this.runner.prepare(k);
+  }
+
+  private reduceKernel() {
+    const t = this.requireTraining();
+    return this.reduce === "tiled" ? t.gradReduce : t.gradReducePoints;
+  }
+
+  /** Output tile edge of the reduction kernel in use. */
+  private get reduceTile(): number {
+    return this.reduce === "tiled" ? REDUCE_TILE : POINTS_TILE;
   }
 
   private requireTraining(): NonNullable<WgslKernelSet["training"]> {
@@ -161,11 +176,17 @@ export class WebGpuDecoder {
 
   /** g, det g, √det g, R and R²√det g at n points (n × d, row-major), and the mean loss. */
   async curvature(points: ArrayLike<number>, n: number, opts: RunOptions = {}): Promise<CurvatureResult> {
+    const out = await this.dispatchCurvature(points, n, opts);
+    return this.readCurvature(out, n);
+  }
+
+  /** Uploads the points and computes the curvature fields on the device, without reading them back. */
+  async dispatchCurvature(points: ArrayLike<number>, n: number, opts: RunOptions = {}): Promise<GPUBuffer> {
     const z = this.setPoints(points, n);
     const out = this.buffer("out", n * this.set.perPoint * 4);
     if (opts.poison) poison(this.device, out);
     await this.runner.run((pass) => this.encodeCurvature(pass, z, out, n), this.timeoutMs);
-    return this.readCurvature(out, n);
+    return out;
   }
 
   encodeCurvature(pass: GPUComputePassEncoder, z: GPUBuffer, out: GPUBuffer, n: number): void {
@@ -178,31 +199,41 @@ export class WebGpuDecoder {
 
   /** Split-K plan of one layer's weight reduction for a chunk of m points. */
   private splits(l: LayerGradPlan, m: number): { splits: number; kChunk: number } {
+    const tile = this.reduceTile;
+    const tiles = Math.ceil(l.units / tile) * Math.ceil((l.fanIn + 1) / tile);
+    if (this.reduce === "points") {
+      // Splits are ranges of points.
+      let splits = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.ceil(m / 512)));
+      const kChunk = Math.ceil(Math.ceil(m / splits) / POINT_WORKGROUP) * POINT_WORKGROUP;
+      splits = Math.ceil(m / kChunk);
+      return { splits, kChunk };
+    }
+    // Splits are ranges of (column, point) pairs.
     const K = this.set.columns * m;
-    const tiles = Math.ceil(l.units / REDUCE_TILE) * Math.ceil((l.fanIn + 1) / REDUCE_TILE);
     let splits = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.ceil(K / 2048)));
     const kChunk = Math.ceil(Math.ceil(K / splits) / REDUCE_TK) * REDUCE_TK;
     splits = Math.ceil(K / kChunk);
     return { splits, kChunk };
   }
 
-  private trainingBuffers(): { tape: GPUBuffer; adj: GPUBuffer; grad: GPUBuffer; partial: GPUBuffer } {
+  /** Tape, adjoint tape and split partials for batches of up to `n` points (grown on demand), and the gradient. */
+  private trainingBuffers(n: number): { tape: GPUBuffer; adj: GPUBuffer; grad: GPUBuffer; partial: GPUBuffer } {
     const t = this.requireTraining();
-    const device = this.device;
-    this.tape ??= createStorageBuffer(device, t.plan.tape.tapeRows * this.chunk * 4, { label: "tape" });
-    this.adj ??= createStorageBuffer(device, t.plan.tape.adjRows * this.chunk * 4, { label: "adj" });
-    this.grad ??= createStorageBuffer(device, this.set.paramCount * 4, { label: "grad" });
-    if (!this.partial) {
-      const floats = Math.max(...t.plan.layers.map((l) => this.splits(l, this.chunk).splits * l.units * (l.fanIn + 1)));
-      this.partial = createStorageBuffer(device, floats * 4, { label: "partial" });
-    }
-    return { tape: this.tape, adj: this.adj, grad: this.grad, partial: this.partial };
+    const m = Math.max(1, Math.min(n, this.chunk));
+    const partialFloats = Math.max(...t.plan.layers.map((l) => this.splits(l, m).splits * l.units * (l.fanIn + 1)));
+    this.grad ??= createStorageBuffer(this.device, this.set.paramCount * 4, { label: "grad" });
+    return {
+      tape: this.buffer("tape", t.plan.tape.tapeRows * m * 4),
+      adj: this.buffer("adj", t.plan.tape.adjRows * m * 4),
+      grad: this.grad,
+      partial: this.buffer("partial", partialFloats * 4),
+    };
   }
 
   /** Records forward, backward and weight reduction for n points, chunk by chunk. */
   encodeGradient(pass: GPUComputePassEncoder, z: GPUBuffer, out: GPUBuffer, zbar: GPUBuffer, n: number): void {
     const t = this.requireTraining();
-    const { tape, adj, grad, partial } = this.trainingBuffers();
+    const { tape, adj, grad, partial } = this.trainingBuffers(n);
     for (let base = 0; base < n; base += this.chunk) {
       const m = Math.min(this.chunk, n - base);
       const cfg = { n: m, base, total: n, lbar: 1 / n };
@@ -213,10 +244,10 @@ export class WebGpuDecoder {
         const { splits, kChunk } = this.splits(l, m);
         this.runner.dispatch(
           pass,
-          t.gradReduce,
+          this.reduceKernel(),
           { adj, tape, partial },
           { n: m, cols: this.set.columns, units: l.units, fanIn: l.fanIn, aRow: l.aRow, xRow: l.xRow, chunk: kChunk },
-          [Math.ceil((l.fanIn + 1) / REDUCE_TILE), Math.ceil(l.units / REDUCE_TILE), splits],
+          [Math.ceil((l.fanIn + 1) / this.reduceTile), Math.ceil(l.units / this.reduceTile), splits],
         );
         this.runner.dispatch(
           pass,
@@ -236,7 +267,7 @@ export class WebGpuDecoder {
     const z = this.setPoints(points, n);
     const out = this.buffer("out", n * this.set.perPoint * 4);
     const zbar = this.buffer("zbar", n * this.set.latentDim * 4);
-    const { tape, adj, grad } = this.trainingBuffers();
+    const { tape, adj, grad } = this.trainingBuffers(n);
     if (opts.poison) for (const b of [out, zbar, tape, adj, grad]) poison(this.device, b);
     await this.runner.run((pass) => this.encodeGradient(pass, z, out, zbar, n), this.timeoutMs);
     const [curv, g, zb] = await Promise.all([
@@ -249,7 +280,8 @@ export class WebGpuDecoder {
 
   private encodeAdam(pass: GPUComputePassEncoder, hyper: AdamHyper): void {
     const t = this.requireTraining();
-    const { grad } = this.trainingBuffers();
+    const grad = this.grad;
+    if (!grad) throw new Error("Adam needs a gradient: call gradient() or trainStep() first");
     const P = this.set.paramCount;
     this.moments ??= [createStorageBuffer(this.device, P * 4, { label: "adam.m" }), createStorageBuffer(this.device, P * 4, { label: "adam.v" })];
     this.adamStepCount++;
@@ -281,7 +313,7 @@ export class WebGpuDecoder {
   }
 
   destroy(): void {
-    for (const b of [this.theta, this.scalars, this.grad, this.tape, this.adj, this.partial, ...(this.moments ?? [])]) b?.destroy();
+    for (const b of [this.theta, this.scalars, this.grad, ...(this.moments ?? [])]) b?.destroy();
     for (const g of this.grown.values()) g.buffer.destroy();
     this.grown.clear();
   }

@@ -37,8 +37,20 @@ export class WebGpuError extends Error {
   override name = "WebGpuError";
 }
 
+const runners = new WeakMap<GpuContext, KernelRunner>();
+
 /** Pipelines, uniforms and bind groups for one device. */
 export class KernelRunner {
+  /** The runner shared by everything on `ctx` (so that pipelines are compiled once per device). */
+  static for(ctx: GpuContext): KernelRunner {
+    let r = runners.get(ctx);
+    if (!r || r.ctx.lost) {
+      r = new KernelRunner(ctx);
+      runners.set(ctx, r);
+    }
+    return r;
+  }
+
   readonly ctx: GpuContext;
   private readonly pipelines = new Map<string, Compiled>();
   private readonly uniforms = new Map<string, GPUBuffer>();
@@ -62,10 +74,16 @@ export class KernelRunner {
     return this.ctx.device;
   }
 
+  /** Throws the lost-device message (with what to do about it) if the device is gone. */
+  assertAlive(): void {
+    const lost = this.ctx.lost;
+    if (lost) throw new WebGpuError(`${LOST_HINT} (reason: ${lost.reason}; ${lost.message || "no message"})`);
+  }
+
   /** Compiles (once per kernel text) and caches the pipeline; shader errors throw with the kernel's name. */
   async prepare(kernel: WgslKernel): Promise<void> {
     if (this.pipelines.has(kernel.code)) return;
-    this.ctx.assertAlive();
+    this.assertAlive();
     const device = this.device;
     const key = kernelKey(kernel.code);
     const label = `${kernel.name}#${key.slice(0, 8)}`;
@@ -178,20 +196,26 @@ export class KernelRunner {
    * Validation errors, a lost device or no answer within `timeoutMs` throw a WebGpuError.
    */
   async run(record: (pass: GPUComputePassEncoder, encoder: GPUCommandEncoder) => void, timeoutMs = 600_000): Promise<void> {
-    this.ctx.assertAlive();
+    this.assertAlive();
     const device = this.device;
     device.pushErrorScope("validation");
     device.pushErrorScope("out-of-memory");
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
+    let failure: unknown = null;
     try {
-      record(pass, encoder);
-    } finally {
-      pass.end();
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      try {
+        record(pass, encoder);
+      } finally {
+        pass.end();
+      }
+      device.queue.submit([encoder.finish()]);
+    } catch (e) {
+      failure = e;
     }
-    device.queue.submit([encoder.finish()]);
     const oom = await device.popErrorScope();
     const invalid = await device.popErrorScope();
+    if (failure) throw failure;
     if (oom) throw new WebGpuError(`WebGPU out of memory: ${oom.message}. Use a smaller batch or chunk.`);
     if (invalid) throw new WebGpuError(`WebGPU validation error: ${invalid.message}`);
     await this.settle(device.queue.onSubmittedWorkDone(), timeoutMs, "the GPU queue");
