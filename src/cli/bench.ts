@@ -1,6 +1,12 @@
 /**
- * `ricci-gen bench`: training-step time per point with the generated tfjs kernels and with the same
- * loss by nested tfjs autograd (the naive way), on the CPU backends, in one run.
+ * `ricci-gen bench`: speed, measured against peers in the same run.
+ *
+ * - default (CPU): the time of a training step per point with the generated tfjs kernels and with
+ *   the same loss by nested tfjs autograd (the naive way), on the tfjs cpu/wasm backends;
+ * - `--backend webgpu`: R and a training step per point with the generated WGSL kernels for the two
+ *   yardstick decoders at batches 1k…64k, with GFLOP/s against the kernels' FLOP count;
+ * - both: the PyTorch peer (../shared/peers/torch_curvature_bench.py) on the same machine, when
+ *   python3 with torch is present (`--no-peer` skips it).
  */
 import { resolve } from "node:path";
 import type { Command } from "commander";
@@ -8,14 +14,19 @@ import { UserError } from "../util/errors.js";
 import { guarded } from "./errors.js";
 
 interface BenchCliOptions {
+  backend: string;
   model: string;
   batch: string;
+  batches: string;
   backends: string;
   routes: string;
   steps: string;
   naiveSteps: string;
   lambda: string;
   seed: string;
+  peer: boolean | string;
+  peerDevice: string;
+  peerMethods: string;
   json?: boolean;
 }
 
@@ -25,43 +36,108 @@ const positiveInt = (v: string, flag: string, min = 1): number => {
   return n;
 };
 
+const list = (v: string): string[] => v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+
+function parseRoutes(v: string): ("a" | "b")[] {
+  const routes = list(v.toLowerCase());
+  for (const r of routes) if (r !== "a" && r !== "b") throw new UserError("--routes", `unknown route '${r}' (use a, b)`);
+  return routes as ("a" | "b")[];
+}
+
 export function registerBench(program: Command): void {
   program
     .command("bench")
-    .description("time a training step per point: generated tfjs kernels vs. tfjs nested autograd (the naive way)")
-    .option("--model <file>", "model.json whose decoder and encoder are timed", "examples/swiss-roll.model.json")
-    .option("--batch <n>", "points per step", "256")
-    .option("--backends <list>", "comma-separated tfjs backends (cpu, wasm, webgpu, tensorflow)", "cpu,wasm")
+    .description("time R and a training step per point: generated kernels vs. nested autograd and the PyTorch peer, in one run")
+    .option("--backend <name>", "cpu (tfjs cpu/wasm backends) or webgpu (generated WGSL)", "cpu")
+    .option("--model <file>", "cpu mode: model.json whose decoder and encoder are timed", "examples/swiss-roll.model.json")
+    .option("--batch <n>", "cpu mode: points per step", "256")
+    .option("--batches <list>", "webgpu mode: batch sizes", "1024,4096,16384,65536")
+    .option("--backends <list>", "cpu mode: comma-separated tfjs backends (cpu, wasm, tfjs-webgpu, tensorflow)", "cpu,wasm")
     .option("--routes <list>", "curvature routes: b, a or a,b", "b,a")
-    .option("--steps <n>", "timed steps with the generated kernels (median reported)", "5")
-    .option("--naive-steps <n>", "timed steps with nested autograd (0 skips it)", "2")
-    .option("--lambda <x>", "λ_curv of the timed loss", "0.1")
+    .option("--steps <n>", "timed steps of the generated kernels (median reported)", "5")
+    .option("--naive-steps <n>", "cpu mode: timed steps with nested autograd (0 skips it)", "2")
+    .option("--lambda <x>", "cpu mode: λ_curv of the timed loss", "0.1")
     .option("--seed <n>", "seed of the random batch", "0")
-    .option("--json", "print the rows as JSON instead of a table")
+    .option("--peer [script]", "the PyTorch peer script (default: ../shared/peers/torch_curvature_bench.py or $RICCI_TORCH_PEER)")
+    .option("--no-peer", "skip the PyTorch peer")
+    .option("--peer-device <d>", "device of the PyTorch peer: cpu or cuda (default: cuda in webgpu mode on a hardware adapter, else cpu)", "")
+    .option("--peer-methods <list>", "peer methods (func_fwd = the reference research's nested jacfwd; jet3, gauss2 = stronger autodiff)", "func_fwd,jet3,gauss2")
+    .option("--json", "print the results as JSON instead of tables")
     .action(
       guarded(async (opts: BenchCliOptions) => {
-        const [{ runBench, formatBench }, { BACKENDS }] = await Promise.all([import("../runtime/train/bench.js"), import("../runtime/train/config.js")]);
-        const backends = opts.backends.split(",").map((b) => b.trim());
-        for (const b of backends)
-          if (!(BACKENDS as readonly string[]).includes(b)) throw new UserError("--backends", `unknown backend '${b}' (use ${BACKENDS.join(", ")})`);
-        const routes = opts.routes.split(",").map((r) => r.trim().toLowerCase());
-        for (const r of routes) if (r !== "a" && r !== "b") throw new UserError("--routes", `unknown route '${r}' (use a, b)`);
-        const lambda = Number(opts.lambda);
-        if (!Number.isFinite(lambda) || lambda < 0) throw new UserError("--lambda", `must be a number ≥ 0, got '${opts.lambda}'`);
-        const rows = await runBench(
-          {
-            modelPath: resolve(opts.model),
-            batch: positiveInt(opts.batch, "--batch"),
-            backends: backends as (typeof BACKENDS)[number][],
-            routes: routes as ("a" | "b")[],
-            steps: positiveInt(opts.steps, "--steps"),
-            naiveSteps: positiveInt(opts.naiveSteps, "--naive-steps", 0),
-            lambda,
-            seed: positiveInt(opts.seed, "--seed", 0),
-          },
-          opts.json ? () => {} : (line) => process.stderr.write(`${line}\n`),
-        );
-        process.stdout.write(opts.json ? JSON.stringify(rows, null, 2) + "\n" : formatBench(rows) + "\n");
+        const out = (text: string): void => void process.stdout.write(text + "\n");
+        const log = opts.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`);
+        const routes = parseRoutes(opts.routes);
+        const steps = positiveInt(opts.steps, "--steps");
+        const result: Record<string, unknown> = {};
+        let peerWidths: number[][];
+        let peerBatches: number[];
+        let peerDevice: "cpu" | "cuda" = "cpu";
+        let peerActivation = "tanh";
+        if (opts.backend === "webgpu") {
+          const [{ benchWebGpu, formatWebGpuBench, yardstickDecoders }] = await Promise.all([import("../runtime/webgpu/bench.js")]);
+          const batches = list(opts.batches).map((b) => positiveInt(b, "--batches"));
+          const models = yardstickDecoders();
+          const res = await benchWebGpu({ models, batches, routes, steps, log });
+          result["webgpu"] = res;
+          if (!opts.json) out(formatWebGpuBench(res));
+          peerWidths = models.map((m) => (m.decoder.type === "mlp" ? [m.latentDim, ...m.decoder.layers.map((l) => l.units)] : []));
+          peerBatches = batches;
+          peerDevice = res.software ? "cpu" : "cuda";
+        } else if (opts.backend === "cpu") {
+          const [{ runBench, formatBench }, { TFJS_BACKENDS: BACKENDS }, { loadModel }] = await Promise.all([
+            import("../runtime/train/bench.js"),
+            import("../runtime/train/config.js"),
+            import("../model/load.js"),
+          ]);
+          const backends = list(opts.backends);
+          for (const b of backends)
+            if (!(BACKENDS as readonly string[]).includes(b)) throw new UserError("--backends", `unknown backend '${b}' (use ${BACKENDS.join(", ")})`);
+          const lambda = Number(opts.lambda);
+          if (!Number.isFinite(lambda) || lambda < 0) throw new UserError("--lambda", `must be a number ≥ 0, got '${opts.lambda}'`);
+          const batch = positiveInt(opts.batch, "--batch");
+          const rows = await runBench(
+            {
+              modelPath: resolve(opts.model),
+              batch,
+              backends: backends as (typeof BACKENDS)[number][],
+              routes,
+              steps,
+              naiveSteps: positiveInt(opts.naiveSteps, "--naive-steps", 0),
+              lambda,
+              seed: positiveInt(opts.seed, "--seed", 0),
+            },
+            log,
+          );
+          result["tfjs"] = rows;
+          if (!opts.json) out(formatBench(rows));
+          const model = loadModel(resolve(opts.model));
+          if (model.decoder.type !== "mlp") throw new UserError("--model", "bench times an MLP decoder; this model's decoder is analytic");
+          const acts = model.decoder.layers.slice(0, -1).map((l) => (l.activation.kind === "named" ? l.activation.name : "formula"));
+          peerActivation = acts[0] ?? "tanh";
+          peerWidths = model.decoder.torusEmbedding ? [] : [[model.latentDim, ...model.decoder.layers.map((l) => l.units)]];
+          peerBatches = [batch];
+        } else throw new UserError("--backend", `unknown bench backend '${opts.backend}' (use cpu or webgpu)`);
+
+        if (opts.peer !== false && peerWidths.length > 0) {
+          const { runTorchPeer, formatTorchPeer } = await import("../runtime/peers/torch.js");
+          if (opts.peerDevice !== "") {
+            if (opts.peerDevice !== "cpu" && opts.peerDevice !== "cuda") throw new UserError("--peer-device", `use cpu or cuda, got '${opts.peerDevice}'`);
+            peerDevice = opts.peerDevice;
+          }
+          log(`PyTorch peer on ${peerDevice}: ${peerWidths.map((w) => w.join("-")).join(", ")} at batch ${peerBatches.join(", ")} …`);
+          const peer = runTorchPeer({
+            ...(typeof opts.peer === "string" ? { script: opts.peer } : {}),
+            device: peerDevice,
+            widths: peerWidths,
+            batches: peerBatches,
+            activation: peerActivation,
+            methods: list(opts.peerMethods),
+          });
+          result["peer"] = peer;
+          if (!opts.json) out("\n" + formatTorchPeer(peer));
+        }
+        if (opts.json) out(JSON.stringify(result, null, 2));
       }),
     );
 }
