@@ -51,7 +51,8 @@ export interface TorchPeerResult {
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 function findScript(explicit?: string): string | null {
-  const candidates = [explicit, process.env["RICCI_TORCH_PEER"], join(repoRoot, "..", "shared", "peers", "torch_curvature_bench.py")];
+  if (explicit !== undefined) return existsSync(explicit) ? resolve(explicit) : null; // a path given is the one meant
+  const candidates = [process.env["RICCI_TORCH_PEER"], join(repoRoot, "..", "shared", "peers", "torch_curvature_bench.py")];
   for (const c of candidates) if (c && existsSync(c)) return resolve(c);
   return null;
 }
@@ -78,6 +79,7 @@ interface PeerRecord {
 /** Runs the peer script and returns its rows; never throws for a missing peer (see `available`). */
 export function runTorchPeer(opts: TorchPeerOptions): TorchPeerResult {
   const script = findScript(opts.script);
+  if (!script && opts.script !== undefined) return { available: false, note: `PyTorch peer script ${opts.script} does not exist`, rows: [] };
   if (!script) return { available: false, note: "PyTorch peer script not found (set RICCI_TORCH_PEER or pass --peer <torch_curvature_bench.py>)", rows: [] };
   const python = findPython(opts.python);
   if (!python) return { available: false, note: "no python3 with torch (on Debian: apt-get install python3-torch libopenblas0-openmp)", rows: [] };
