@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { emitWgsl, gradientFlops, wgslKernelSet } from "../src/emit/wgsl-adjoint.js";
+import { gradientFlops, wgslKernelSet } from "../src/emit/wgsl-adjoint.js";
+import { emitWgsl } from "../src/emit/wgsl-files.js";
 import { curvatureFields, curvatureFlops, tapeLayout, wgslDialect } from "../src/emit/wgsl.js";
 import { decoderProgram } from "../src/ir/program.js";
 import { loadModel } from "../src/model/load.js";
@@ -41,13 +42,18 @@ describe("WGSL emitter", () => {
         "backwardB",
         "curvatureA",
         "curvatureB",
+        "encoderBackward",
+        "encoderForward",
         "forwardA",
         "forwardB",
         "gradFinalize",
         "gradReduce",
+        "gradReduceDirect",
         "gradReducePoints",
         "layout",
+        "reconStep",
         "reduceSum",
+        "trainParts",
       ].map((k) => (k === "layout" ? "wgsl/layout.json" : `wgsl/${k}.wgsl`)),
     );
     expect(emitWgsl(model, ["a", "b"])).toEqual(files);

@@ -4,6 +4,9 @@ import { Command } from "commander";
 import { registerBench } from "./bench.js";
 import { registerCheck } from "./check.js";
 import { registerCompile } from "./compile.js";
+import { registerDemo } from "./demo.js";
+import { registerEval } from "./eval.js";
+import { registerReport } from "./report.js";
 import { registerTrain } from "./train.js";
 
 const program = new Command()
@@ -14,6 +17,9 @@ const program = new Command()
 registerCompile(program);
 registerCheck(program);
 registerTrain(program);
+registerEval(program);
+registerReport(program);
+registerDemo(program);
 registerBench(program);
 
 await program.parseAsync(process.argv);

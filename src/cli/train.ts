@@ -31,7 +31,7 @@ export function registerTrain(program: Command): void {
     .option("--resume", "continue runs/<name> exactly where its checkpoint stopped (epochs and maxSteps may be raised)")
     .option("--force", "start over, discarding the checkpoint and metrics in runs/<name>")
     .option("--runs-dir <dir>", "folder for run folders (default: the config's runsDir, else ./runs)")
-    .option("--backend <name>", "override the config's tfjs backend: cpu, wasm, webgpu, tensorflow")
+    .option("--backend <name>", "override the config's backend: cpu, wasm, webgpu (generated WGSL kernels), auto (webgpu if an adapter exists, else wasm), tfjs-webgpu, tensorflow")
     .option("--epochs <n>", "override the config's epochs")
     .option("--max-steps <n>", "stop after this many optimiser steps in all (a checkpoint is written)")
     .option("--no-progress", "no progress bar on stderr")

@@ -7,7 +7,7 @@ import { kernelOpCounts, modelKernels, type Kernel, type Route } from "../ir/ker
 import type { Model } from "../model/types.js";
 import { emitTfjs } from "./tfjs.js";
 import { emitTypeScript } from "./typescript.js";
-import { emitWgsl } from "./wgsl-adjoint.js";
+import { emitWgsl } from "./wgsl-files.js";
 
 export const GENERATOR = "ricci-gen 0.1.0";
 

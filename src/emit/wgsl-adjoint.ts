@@ -15,6 +15,7 @@
  *                            X̄ += Ā·W[k] (Ψ̄ is never held); then each hidden layer from the last:
  *                            Ā_l = activation adjoint(a_l, Ȳ_l) — written to `adj` — and
  *                            X̄_l = W_lᵀ Ā_l (the previous layer's Ȳ); finally z̄ from X̄_0.
+ *                            Points with det g ≤ cfg.detEps get zero adjoints (the trainer's mask).
  *   gradReduce               per layer, a split-K GEMM over (columns × points):
  *                            [W̄_l | b̄_l] = Σ_points Σ_columns Ā_l [X_l ; 1_{c=0}]ᵀ, in partial sums
  *                            (shared-memory tiles; `gradReducePoints` is the variant for CPU
@@ -39,7 +40,6 @@ import {
   reduceSumKernel,
   gramLoop,
   kernelSource,
-  POINT_UNIFORM,
   pointMain,
   region,
   routeOrder,
@@ -62,7 +62,7 @@ type Activation = Extract<Stage, { kind: "activation" }>;
 
 const indent = (lines: readonly string[], by = "  "): string[] => lines.map((l) => by + l);
 
-function layersOf(p: DecoderProgram): { dense: Dense; act: Activation }[] {
+export function layersOf(p: DecoderProgram): { dense: Dense; act: Activation }[] {
   const out: { dense: Dense; act: Activation }[] = [];
   p.stages.forEach((s, i) => {
     if (s.kind === "dense") out.push({ dense: s, act: p.stages[i + 1] as Activation });
@@ -75,7 +75,7 @@ function requireMlp(model: Model): void {
 }
 
 /** Seeds output nodes with new inputs `${prefix}{i}` (summing where two outputs share a node). */
-function seedOutputs(block: ScalarBlock, prefix: string): { seeds: Map<NodeId, NodeId>; names: string[] } {
+export function seedOutputs(block: ScalarBlock, prefix: string): { seeds: Map<NodeId, NodeId>; names: string[] } {
   const seeds = new Map<NodeId, NodeId>();
   const names: string[] = [];
   block.outputs.forEach((o, i) => {
@@ -98,7 +98,7 @@ export function activationAdjointBlock(act: Activation): ScalarBlock {
 }
 
 /** X̄ = Wᵀ Ā for one dense layer (register tile of `t` inputs × C columns). */
-function denseBackward(src: string, dst: string, s: Dense, C: number): string[] {
+export function denseBackward(src: string, dst: string, s: Dense, C: number): string[] {
   const { fanIn, units, wOffset } = s.layer;
   const t = tileOf(fanIn);
   const acc = (k: number, c: number): string => `acc${k}_${c}`;
@@ -124,6 +124,9 @@ export function backwardBindings(): WgslBinding[] {
   ];
 }
 
+/** The backward kernel's uniform: the per-point one plus the degeneracy threshold on det g. */
+export const BACKWARD_UNIFORM = uniformLayout({ n: "u32", base: "u32", total: "u32", lbar: "f32", detEps: "f32" });
+
 /** `backward{A,B}`: per point, the reverse sweep from the loss term to Ā_l of every layer and z̄. */
 export function backwardKernel(model: Model, route: Route): WgslKernel {
   requireMlp(model);
@@ -144,10 +147,22 @@ export function backwardKernel(model: Model, route: Route): WgslKernel {
     inputs: [...asm.block.inputs, "lbar"],
     outputs: gbar.map((node, i) => ({ name: `Gbar${asm.gramPairs[i]![0]}_${asm.gramPairs[i]![1]}`, node })),
   };
-  const printedG = printBlock(gbarBlock, wgslDialect, (name) => (name === "lbar" ? "cfg.lbar" : name), "g_");
+  // Degenerate points (det g ≤ cfg.detEps) carry no weight, and 1 is added to their g_ii first so
+  // that the adjoint stays finite there (the trainer's convention, losses.ts).
+  const metricPairs = new Set(Array.from({ length: d }, (_, i) => `G${1 + i}_${1 + i}`));
+  const detNode = asm.block.outputs.find((o) => o.name === "detg_0")!.node;
+  const printedDet = printBlock({ b, inputs: asm.block.inputs, outputs: [{ name: "detg", node: detNode }] }, wgslDialect, (name) => name, "m_");
+  const printedG = printBlock(gbarBlock, wgslDialect, (name) => (name === "lbar" ? "lbarp" : metricPairs.has(name) ? `(${name} + shift)` : name), "g_");
 
   const body: string[] = [`var jA: array<f32, ${scratchFloats(p)}>;`, `var jB: array<f32, ${scratchFloats(p)}>;`];
   body.push("// Gram entries from the recorded output jet", ...gramLoop(asm.gramPairs, D, (c) => tapeAt("tape", psi, c, "k")));
+  body.push(
+    "// det g (unshifted) decides whether the point counts",
+    ...printedDet.statements,
+    `let live = ${printedDet.outputs[0]} > cfg.detEps;`,
+    "let shift = select(1.0, 0.0, live);",
+    "let lbarp = select(0.0, cfg.lbar, live);",
+  );
   body.push("// Ḡ = ∂(lbar · R²√det g)/∂G (reverse mode through the assembly)", ...printedG.statements);
   asm.gramPairs.forEach(([c1, c2], i) => body.push(`let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${printedG.outputs[i]}` : printedG.outputs[i]};`));
 
@@ -250,16 +265,16 @@ export function backwardKernel(model: Model, route: Route): WgslKernel {
   const comments = [
     `Model "${model.name}": reverse sweep of L = lbar · Σ_points R²√det g (route ${R}, ${C} jet columns).`,
     `Reads the tape written by forward${R}; writes Ā_l to adj (${tape.adjRows} rows × n, ${tape.adj.map((r) => `${r.name}@${r.offset}`).join(", ")})`,
-    `and ∂L/∂z to zbar (n × d at the batch index).`,
+    `and ∂L/∂z to zbar (n × d at the batch index). Points with det g ≤ cfg.detEps get zero adjoints.`,
   ];
   return {
     name,
     description: `reverse sweep of R²√det g (route ${R}) to pre-activation adjoints and z̄`,
-    code: kernelSource(`${name}: adjoint of the curvature loss (route ${R})`, comments, POINT_UNIFORM, bindings, pointMain(body)),
+    code: kernelSource(`${name}: adjoint of the curvature loss (route ${R})`, comments, BACKWARD_UNIFORM, bindings, pointMain(body)),
     entryPoint: "main",
     workgroupSize: [64, 1, 1],
     bindings,
-    uniform: POINT_UNIFORM,
+    uniform: BACKWARD_UNIFORM,
   };
 }
 
@@ -573,39 +588,4 @@ export function wgslKernelSet(model: Model, route: Route): WgslKernelSet {
       : null,
     flops: { curvature: curvatureFlops(model, route), gradient: mlp ? gradientFlops(model, route) : null },
   };
-}
-
-/**
- * The WGSL files of a compiled model: `wgsl/<kernel>.wgsl` for every kernel of every route, and
- * `wgsl/layout.json` (bindings, uniform structs, output fields, tape layout, FLOPs per point) for
- * a runtime that loads them without the compiler (e.g. in a browser). Deterministic.
- */
-export function emitWgsl(model: Model, routes: readonly Route[]): Map<string, string> {
-  const files = new Map<string, string>();
-  const layout: Record<string, unknown> = { model: model.name, sourceHash: model.sourceHash, routes: {} as Record<string, unknown>, kernels: {} as Record<string, unknown> };
-  const kernels = layout["kernels"] as Record<string, unknown>;
-  const add = (k: WgslKernel): void => {
-    files.set(`wgsl/${k.name}.wgsl`, k.code);
-    kernels[k.name] = {
-      description: k.description,
-      workgroupSize: k.workgroupSize,
-      bindings: k.bindings,
-      uniform: { size: k.uniform.byteLength, fields: k.uniform.fields.map((f) => ({ name: f.name, type: f.type, offset: f.offset })) },
-    };
-  };
-  for (const route of routes) {
-    const set = wgslKernelSet(model, route);
-    add(set.curvature);
-    add(set.reduceSum);
-    if (set.training) for (const k of [set.training.forward, set.training.backward, set.training.gradReduce, set.training.gradReducePoints, set.training.gradFinalize, set.training.adam]) add(k);
-    (layout["routes"] as Record<string, unknown>)[route] = {
-      columns: set.columns,
-      fields: set.fields,
-      perPoint: set.perPoint,
-      flopsPerPoint: set.flops,
-      tape: set.training ? { tape: set.training.plan.tape, layers: set.training.plan.layers } : null,
-    };
-  }
-  files.set("wgsl/layout.json", JSON.stringify(layout, null, 2) + "\n");
-  return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -28,6 +28,63 @@ const CATALOGUE: readonly Entry[] = [
       "Mean of R²·√det g over encoded test points: a Monte-Carlo estimate of ∫R² dμ against the data distribution (the reference work's curvature measure). 0 for a flat latent space.",
   },
   {
+    pattern: /^gridmeanr2sqrtdetg$/,
+    label: "mean R²√det g on the grid",
+    better: "lower",
+    description:
+      "Mean of R²·√det g over the cells of a regular grid on the latent box (the encoded test points' bounding box, or the flat torus): curvature density everywhere in the box, not only where the data lies.",
+  },
+  {
+    pattern: /^gridmeanabsr$/,
+    label: "mean |R| on the grid",
+    better: "lower",
+    description: "Mean absolute scalar curvature over the cells of a regular grid on the latent box.",
+  },
+  {
+    pattern: /^medianabsr$/,
+    label: "median |R|",
+    better: "lower",
+    description: "Median absolute scalar curvature at the encoded test points (robust to a few extreme points).",
+  },
+  {
+    pattern: /^q95absr$/,
+    label: "95th percentile of |R|",
+    better: "lower",
+    description: "95 % of the encoded test points have a smaller absolute scalar curvature: the size of the curvature spikes.",
+  },
+  {
+    pattern: /^(mean)?sqrtdetg$/,
+    label: "mean √det g",
+    better: "none",
+    description: "Mean volume element √det g of the pullback metric at encoded test points: the decoder's area stretching (sets the latent scale).",
+  },
+  {
+    pattern: /^degenerate(share|fraction|points)?$/,
+    label: "degenerate share",
+    better: "lower",
+    description: "Share of encoded test points where det g ≤ ε: the decoder collapses the latent space there and curvature is undefined.",
+  },
+  {
+    pattern: /^(swissroll)?spearmanheight$/,
+    label: "rank correlation with height",
+    better: "higher",
+    description: "Best |Spearman ρ| between the Swiss roll's ground-truth height and a latent direction; 1 = a monotone copy.",
+  },
+  {
+    pattern: /^(cloud|class)conditionnumber$/,
+    label: "condition number of g per cloud",
+    better: "lower",
+    description:
+      "For each class (cloud), the median over its test points of the condition number λmax/λmin of g; averaged over classes. 1 = the decoder is conformal where the class lies.",
+  },
+  {
+    pattern: /^integralr2dmu$/,
+    label: "∫R² dμ over the latent box",
+    better: "lower",
+    description:
+      "Σ R²·√det g · cell volume over a regular grid on the latent box (bounding box of the encoded test points, or the flat torus): ∫R² dμ against the Lebesgue measure, everywhere in the box.",
+  },
+  {
     pattern: /^(int|integral|uniform|grid)r2(dz|dmu|sqrtdetg)?$/,
     label: "∫R² dμ (uniform)",
     better: "lower",

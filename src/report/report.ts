@@ -305,7 +305,7 @@ function configSection(runs: readonly RunData[]): string {
             .join("")}</tr>`,
       );
       diff =
-        `<h3>Differences</h3><table><thead><tr><th>setting</th>${runs.map((r) => `<th class="num">${esc(r.name)}</th>`).join("")}</tr></thead>` +
+        `<h3>Differences</h3><table class="diff"><thead><tr><th>setting</th>${runs.map((r) => `<th class="num">${esc(r.name)}</th>`).join("")}</tr></thead>` +
         `<tbody>${rows.join("")}</tbody></table>` +
         (differing.length > shown.length ? `<p class="sub">… and ${differing.length - shown.length} more.</p>` : "");
     }

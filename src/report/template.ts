@@ -30,6 +30,8 @@ table { border-collapse: collapse; font-size: 14px; margin: 6px 0 4px; }
 th, td { padding: 6px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 thead th { background: var(--panel); border-bottom: 2px solid var(--line); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+/* Long config values (descriptions) wrap instead of widening the page. */
+table.diff td.num { white-space: normal; overflow-wrap: anywhere; max-width: 30em; }
 td.best { background: var(--best); color: var(--best-fg); font-weight: 700; }
 td.best::after { content: " ✓"; font-weight: 400; }
 td.delta.good { color: var(--best-fg); }

@@ -1,6 +1,6 @@
 /**
  * Choosing the tfjs backend: cpu (default, deterministic), wasm (@tensorflow/tfjs-backend-wasm),
- * webgpu (@tensorflow/tfjs-backend-webgpu plus a WebGPU adapter, optional) and tensorflow
+ * tfjs-webgpu (@tensorflow/tfjs-backend-webgpu plus a WebGPU adapter, optional) and tensorflow
  * (@tensorflow/tfjs-node[-gpu], optional). Optional packages are detected at run time and never
  * required; a missing one is a UserError naming `backend`.
  */
@@ -33,8 +33,13 @@ async function ensureNavigatorGpu(): Promise<boolean> {
 
 let quieted = false;
 
-/** Select and initialise a backend; returns the name tfjs reports. */
+/**
+ * Select and initialise a tfjs backend; returns the name tfjs reports. For "webgpu" and "auto" (the
+ * generated-WGSL training path, gpu-trainer.ts) tfjs only evaluates and mirrors the parameters:
+ * wasm if installed, else cpu.
+ */
 export async function useBackend(name: BackendName): Promise<string> {
+  if (name === "webgpu" || name === "auto") return useBackend((await importOptional("@tensorflow/tfjs-backend-wasm")) ? "wasm" : "cpu");
   if (!quieted) {
     // Production mode skips tfjs's debug checks and its banner recommending tfjs-node (which cannot
     // install here); results are unchanged.
@@ -45,10 +50,11 @@ export async function useBackend(name: BackendName): Promise<string> {
     case "wasm":
       if (!(await importOptional("@tensorflow/tfjs-backend-wasm"))) throw new UserError("backend", "wasm needs @tensorflow/tfjs-backend-wasm (npm install it)");
       break;
-    case "webgpu": {
+    case "tfjs-webgpu": {
+      // navigator.gpu first: the package registers its backend at import only if WebGPU exists then.
+      if (!(await ensureNavigatorGpu())) throw new UserError("backend", "tfjs-webgpu: no WebGPU implementation (navigator.gpu) in this process");
       if (!(await importOptional("@tensorflow/tfjs-backend-webgpu")))
-        throw new UserError("backend", "webgpu needs the optional package @tensorflow/tfjs-backend-webgpu, which is not installed; use cpu or wasm");
-      if (!(await ensureNavigatorGpu())) throw new UserError("backend", "webgpu: no WebGPU implementation (navigator.gpu) in this process");
+        throw new UserError("backend", "tfjs-webgpu needs the optional package @tensorflow/tfjs-backend-webgpu, which is not installed; use webgpu (the generated WGSL kernels), cpu or wasm");
       break;
     }
     case "tensorflow":
@@ -58,13 +64,15 @@ export async function useBackend(name: BackendName): Promise<string> {
     case "cpu":
       break;
   }
+  // tfjs's own name for its WebGPU backend.
+  const tfName = name === "tfjs-webgpu" ? "webgpu" : name;
   let ok = false;
   try {
-    ok = await tf.setBackend(name);
+    ok = await tf.setBackend(tfName);
     await tf.ready();
   } catch (e) {
     throw new UserError("backend", `${name} failed to initialise: ${(e as Error).message}`);
   }
-  if (!ok || tf.getBackend() !== name) throw new UserError("backend", `${name} failed to initialise (no adapter or device?)`);
+  if (!ok || tf.getBackend() !== tfName) throw new UserError("backend", `${name} failed to initialise (no adapter or device?)`);
   return tf.getBackend();
 }

@@ -16,7 +16,7 @@ import { Rng } from "../../util/random.js";
 import { installHigherOrderGradients } from "../oracle/tfjs-activations.js";
 import { Adam } from "./adam.js";
 import { useBackend } from "./backend.js";
-import { parseTrainConfig, type BackendName } from "./config.js";
+import { parseTrainConfig, type TfjsBackendName } from "./config.js";
 import { stopGradient } from "./losses.js";
 import { mlpForward, tfMlp } from "./mlp.js";
 import { naiveScalarCurvature, nestedDerivatives } from "./naive.js";
@@ -25,7 +25,7 @@ import { buildSession, loadTrainingModel, type Session } from "./session.js";
 export interface BenchOptions {
   modelPath: string;
   batch: number;
-  backends: BackendName[];
+  backends: TfjsBackendName[];
   routes: Route[];
   /** Timed steps of the generated kernels (median reported). */
   steps: number;
@@ -80,7 +80,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
   const rows: BenchRow[] = [];
   const n = opts.batch;
   const rng = new Rng(opts.seed);
-  const generated = async (backend: BackendName, route: Route): Promise<void> => {
+  const generated = async (backend: TfjsBackendName, route: Route): Promise<void> => {
     const session = await benchSession(opts, route);
     const D = session.model.outputDim;
     const x = tf.tensor2d(Float32Array.from({ length: n * D }, () => rng.normal()), [n, D]);
@@ -99,7 +99,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
     adam.dispose();
     session.dispose();
   };
-  const naive = async (backend: BackendName, route: Route): Promise<void> => {
+  const naive = async (backend: TfjsBackendName, route: Route): Promise<void> => {
     const session = await benchSession(opts, route);
     const model = session.model;
     if (model.decoder.type !== "mlp") throw new Error("MLP decoder expected");

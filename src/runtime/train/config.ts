@@ -26,7 +26,11 @@ export const FUNCTIONALS = ["R2", "F", "W"] as const;
 export type Functional = (typeof FUNCTIONALS)[number];
 export const MEASURES = ["batch", "uniform", "grid"] as const;
 export type MeasureKind = (typeof MEASURES)[number];
-export const BACKENDS = ["cpu", "wasm", "webgpu", "tensorflow"] as const;
+/** Backends that run the tfjs kernels (kernels.tfjs.ts). */
+export const TFJS_BACKENDS = ["cpu", "wasm", "tfjs-webgpu", "tensorflow"] as const;
+export type TfjsBackendName = (typeof TFJS_BACKENDS)[number];
+/** Every `backend` value: the tfjs ones, "webgpu" (the generated WGSL kernels) and "auto" (webgpu if an adapter exists, else wasm). */
+export const BACKENDS = ["cpu", "wasm", "webgpu", "auto", "tfjs-webgpu", "tensorflow"] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 const boxSchema = z

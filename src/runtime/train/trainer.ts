@@ -15,7 +15,7 @@ import { writeFileAtomic } from "../../util/atomic.js";
 import { UserError } from "../../util/errors.js";
 import { Rng } from "../../util/random.js";
 import { Adam } from "./adam.js";
-import { useBackend } from "./backend.js";
+import { GpuTrainStep, selectTrainingBackend } from "./gpu-trainer.js";
 import { decodeF32, encodeF32, loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { evaluateSession, type TestMetrics } from "./evaluate.js";
@@ -49,6 +49,8 @@ export interface TrainOptions {
   stop?: { requested: boolean };
   /** Called after every step with its metrics record (tests). */
   onStep?: (record: MetricRecord) => void;
+  /** Write eval.json + latent.json when the run completes or stops (default true). */
+  evaluate?: boolean;
 }
 
 export interface Summary {
@@ -132,17 +134,23 @@ export async function train(config: TrainConfig, opts: TrainOptions = {}): Promi
     throw new UserError("name", `${runDir} already holds a run: use --resume to continue it or --force to start over`);
   if (opts.resume && !existsSync(files.checkpoint)) throw new UserError("--resume", `no checkpoint in ${runDir}: nothing to resume`);
 
-  const backend = await useBackend(config.backend);
+  const { name: backend, gpu } = await selectTrainingBackend(config);
   const modelInfo = loadTrainingModel(config);
   const data = loadTrainingData(config, modelInfo.model.outputDim);
   checkMeasure(config.measure, modelInfo.model.latentDim);
   const built = await buildSession(config, modelInfo);
   const { session } = built;
   const progress = new ProgressBar(process.stderr, opts.progress ?? true);
+  let gpuStep: GpuTrainStep | null = null;
   try {
-    return await runLoop(config, opts, runDir, files, backend, built, data, progress);
+    if (gpu) gpuStep = await GpuTrainStep.create(gpu, session, config);
+    const result = await runLoop(config, opts, runDir, files, backend, built, data, progress, gpuStep);
+    if (opts.evaluate !== false && (result.summary.status === "completed" || result.summary.status === "stopped")) await evaluateAtEnd(runDir, config, session, data, result.summary.steps, progress);
+    return result;
   } finally {
     progress.done();
+    gpuStep?.destroy();
+    gpu?.destroy();
     session.dispose();
   }
 }
@@ -156,6 +164,8 @@ async function runLoop(
   built: Awaited<ReturnType<typeof buildSession>>,
   data: SessionData,
   progress: ProgressBar,
+  /** Steps on the generated WGSL kernels (backend webgpu); the session then mirrors the device at checkpoints and evaluations. */
+  gpuStep: GpuTrainStep | null = null,
 ): Promise<{ runDir: string; summary: Summary }> {
   const { session } = built;
   const metrics = new MetricsLog(files.metrics);
@@ -204,7 +214,7 @@ async function runLoop(
     metrics.append({ type: "event", step, event: "resume", message: `resumed at step ${step} (epoch ${epoch + 1}, step ${stepInEpoch} of ${stepsPerEpoch})` });
   } else {
     if (opts.force) for (const f of [files.checkpoint, files.summary, files.metrics]) rmSync(f, { force: true });
-    writeFileAtomic(files.config, JSON.stringify({ ...stripComputed(config), resolved: { modelPath: config.modelPath, runsPath: config.runsPath, hash: config.hash, torus: session.torus } }, null, 2) + "\n");
+    writeFileAtomic(files.config, JSON.stringify({ ...stripComputed(config), resolved: { modelPath: config.modelPath, baseDir: config.baseDir, runsPath: config.runsPath, hash: config.hash, torus: session.torus } }, null, 2) + "\n");
     writeFileAtomic(files.model, built.modelText);
     writeFileAtomic(
       files.data,
@@ -225,6 +235,7 @@ async function runLoop(
     metrics.reset();
     metrics.append({ type: "event", step: 0, event: "start", message: `backend ${backend}; measure ${built.measureDescription}` });
   }
+  gpuStep?.push(session, adamModel);
   writeFileAtomic(files.kernels, built.decoderSource);
   if (built.potentialSource) writeFileAtomic(files.potential, built.potentialSource);
   progress.log(`ricci-gen train ${config.name}: backend ${backend}, ${nTrain} training / ${data.test.n} test points, ${stepsPerEpoch} steps per epoch`);
@@ -317,7 +328,7 @@ async function runLoop(
       batch.set(data.trainX.subarray(r * D, (r + 1) * D), i * D);
     }
     const stepNumber = step + 1;
-    const { parts, gradNorm } = tf.tidy(() => {
+    const { parts, gradNorm } = gpuStep ? await gpuStep.step(batch, nb) : tf.tidy(() => {
       const xb = tf.tensor2d(batch, [nb, D]);
       let measure: { points: tf.Tensor; weight: number } | null = null;
       if (session.usesCurvature && config.measure.kind !== "batch" && box) {
@@ -426,6 +437,7 @@ async function runLoop(
       stepInEpoch = 0;
       epochsCompleted = epoch;
       if (config.evalEvery > 0 && epoch % config.evalEvery === 0 && step < totalSteps) {
+        await gpuStep?.pull(session, adamModel);
         const m = evaluate();
         if (m) {
           metrics.append({ type: "eval", step, epoch, test: m });
@@ -434,7 +446,10 @@ async function runLoop(
       }
     }
     const interrupted = opts.stop?.requested === true;
-    if (step >= totalSteps || endOfEpoch || interrupted || (config.checkpointEvery !== undefined && step % config.checkpointEvery === 0)) checkpoint();
+    if (step >= totalSteps || endOfEpoch || interrupted || (config.checkpointEvery !== undefined && step % config.checkpointEvery === 0)) {
+      await gpuStep?.pull(session, adamModel);
+      checkpoint();
+    }
     if (interrupted) {
       status = "interrupted";
       progress.log(`interrupted at step ${step}: checkpoint written; continue with --resume`);
@@ -451,6 +466,20 @@ async function runLoop(
       `; artifacts in ${runDir}`,
   );
   return { runDir, summary };
+}
+
+/** eval.json + latent.json (src/runtime/run-eval); a failure there is reported but keeps the trained run. */
+async function evaluateAtEnd(runDir: string, config: TrainConfig, session: Session, data: SessionData, step: number, progress: ProgressBar): Promise<void> {
+  if (data.test.n < 2) return;
+  try {
+    // Loaded lazily: only a finished run needs the evaluation code.
+    const { evaluateAndWrite } = await import("../run-eval/index.js");
+    const { evaluation } = await evaluateAndWrite(runDir, { config, session, data, step, configHash: config.hash });
+    progress.log(`evaluation (${evaluation.elapsedSec.toFixed(1)} s) written to ${join(runDir, "eval.json")}`);
+  } catch (e) {
+    // Straight to stderr: --no-progress silences progress.log, and this must not go unnoticed.
+    process.stderr.write(`ricci-gen: warning: evaluation failed (${(e as Error).message}); the run is intact, retry with \`ricci-gen eval ${runDir}\`\n`);
+  }
 }
 
 function stripComputed(config: TrainConfig): Record<string, unknown> {

@@ -11,6 +11,7 @@ import type { Model } from "../../model/types.js";
 import { POINTS_TILE, REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan, type WgslKernelSet } from "../../emit/wgsl-adjoint.js";
 import { ADAM_DEFAULTS, ADAM_WORKGROUP, adamUniform, type AdamHyper } from "../../emit/wgsl-adam.js";
 import { POINT_WORKGROUP } from "../../emit/wgsl.js";
+import { DIRECT_TILE, gradReduceDirectKernel } from "../../emit/wgsl-autoencoder.js";
 import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
 import type { GpuContext } from "./device.js";
 import { KernelRunner } from "./kernels.js";
@@ -43,10 +44,19 @@ export interface WebGpuDecoderOptions {
   /** Per-submit limit before failing with a clear message (default 10 min). */
   timeoutMs?: number;
   /**
-   * Weight-gradient reduction: shared-memory tiles (GPUs) or lanes over points (CPU adapters);
-   * "auto" (default) picks by whether the adapter is a software one.
+   * Weight-gradient reduction (see {@link ReduceMode}); "auto" (default) picks "tiled" on GPUs and
+   * "points" on software adapters.
    */
-  reduce?: "tiled" | "points" | "auto";
+  reduce?: ReduceMode | "auto";
+  /** Points with det g ≤ this are degenerate: no weight in the loss gradient (default 0). */
+  detEpsilon?: number;
+}
+
+export interface GradientEncodeOptions {
+  /** Adjoint of Σ_points R²√det g (default 1/n: the batch mean). */
+  lbar?: number;
+  /** Add to the gradient buffer instead of overwriting it. */
+  accumulate?: boolean;
 }
 
 export interface RunOptions {
@@ -63,13 +73,53 @@ interface Grown {
   bytes: number;
 }
 
+/** Output tile edge of a weight-reduction variant. */
+export const reductionTile = (reduce: ReduceMode): number => (reduce === "tiled" ? REDUCE_TILE : reduce === "points" ? POINTS_TILE : DIRECT_TILE);
+
+/**
+ * Weight-reduction kernels: "tiled" (split-K, shared-memory tiles: GPUs), "points" (split-K, lanes
+ * over points: CPU adapters, large batches), "direct" (one invocation per weight tile, no split:
+ * CPU adapters at training batch sizes).
+ */
+export type ReduceMode = "tiled" | "points" | "direct";
+
+/** Workgroup grid of one layer's reduction dispatch. */
+export function reductionGrid(reduce: ReduceMode, l: { units: number; fanIn: number }, splits: number): [number, number, number] {
+  const tile = reductionTile(reduce);
+  const tilesI = Math.ceil((l.fanIn + 1) / tile);
+  const tilesO = Math.ceil(l.units / tile);
+  return reduce === "direct" ? [Math.ceil((tilesI * tilesO) / 64), 1, 1] : [tilesI, tilesO, splits];
+}
+
+/** Split-K plan of one layer's weight reduction over `cols` jet columns of m points. */
+export function reductionSplits(reduce: ReduceMode, l: { units: number; fanIn: number }, cols: number, m: number): { splits: number; kChunk: number } {
+  if (reduce === "direct") return { splits: 1, kChunk: m };
+  const tile = reductionTile(reduce);
+  const tiles = Math.ceil(l.units / tile) * Math.ceil((l.fanIn + 1) / tile);
+  if (reduce === "points") {
+    // Splits are ranges of points.
+    let splits = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.ceil(m / 512)));
+    const kChunk = Math.ceil(Math.ceil(m / splits) / POINT_WORKGROUP) * POINT_WORKGROUP;
+    splits = Math.ceil(m / kChunk);
+    return { splits, kChunk };
+  }
+  // Splits are ranges of (column, point) pairs.
+  const K = cols * m;
+  let splits = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.ceil(K / 2048)));
+  const kChunk = Math.ceil(Math.ceil(K / splits) / REDUCE_TK) * REDUCE_TK;
+  splits = Math.ceil(K / kChunk);
+  return { splits, kChunk };
+}
+
 export class WebGpuDecoder {
   readonly set: WgslKernelSet;
   readonly runner: KernelRunner;
   readonly chunk: number;
   /** The weight-reduction variant in use. */
-  readonly reduce: "tiled" | "points";
+  readonly reduce: ReduceMode;
+  private readonly direct = gradReduceDirectKernel();
   private readonly timeoutMs: number;
+  private readonly detEpsilon: number;
   private readonly theta: GPUBuffer;
   private grad: GPUBuffer | null = null;
   private moments: [GPUBuffer, GPUBuffer] | null = null;
@@ -81,7 +131,8 @@ export class WebGpuDecoder {
     this.set = set;
     this.runner = runner;
     this.timeoutMs = opts.timeoutMs ?? 600_000;
-    this.reduce = opts.reduce === "tiled" || opts.reduce === "points" ? opts.reduce : runner.ctx.software ? "points" : "tiled";
+    this.detEpsilon = opts.detEpsilon ?? 0;
+    this.reduce = opts.reduce && opts.reduce !== "auto" ? opts.reduce : runner.ctx.software ? "points" : "tiled";
     const device = runner.device;
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const t = set.training;
@@ -115,12 +166,17 @@ export class WebGpuDecoder {
 
   private reduceKernel() {
     const t = this.requireTraining();
-    return this.reduce === "tiled" ? t.gradReduce : t.gradReducePoints;
+    return this.reduce === "tiled" ? t.gradReduce : this.reduce === "points" ? t.gradReducePoints : this.direct;
   }
 
-  /** Output tile edge of the reduction kernel in use. */
-  private get reduceTile(): number {
-    return this.reduce === "tiled" ? REDUCE_TILE : POINTS_TILE;
+  /** The device buffer of the flat decoder parameters (for runtimes that update it in place). */
+  get paramsBuffer(): GPUBuffer {
+    return this.theta;
+  }
+
+  /** The device buffer the gradient kernels write ∂L/∂θ to (created on first use). */
+  gradientBuffer(): GPUBuffer {
+    return (this.grad ??= createStorageBuffer(this.device, Math.max(this.set.paramCount, 1) * 4, { label: "grad" }));
   }
 
   private requireTraining(): NonNullable<WgslKernelSet["training"]> {
@@ -199,21 +255,7 @@ export class WebGpuDecoder {
 
   /** Split-K plan of one layer's weight reduction for a chunk of m points. */
   private splits(l: LayerGradPlan, m: number): { splits: number; kChunk: number } {
-    const tile = this.reduceTile;
-    const tiles = Math.ceil(l.units / tile) * Math.ceil((l.fanIn + 1) / tile);
-    if (this.reduce === "points") {
-      // Splits are ranges of points.
-      let splits = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.ceil(m / 512)));
-      const kChunk = Math.ceil(Math.ceil(m / splits) / POINT_WORKGROUP) * POINT_WORKGROUP;
-      splits = Math.ceil(m / kChunk);
-      return { splits, kChunk };
-    }
-    // Splits are ranges of (column, point) pairs.
-    const K = this.set.columns * m;
-    let splits = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.ceil(K / 2048)));
-    const kChunk = Math.ceil(Math.ceil(K / splits) / REDUCE_TK) * REDUCE_TK;
-    splits = Math.ceil(K / kChunk);
-    return { splits, kChunk };
+    return reductionSplits(this.reduce, l, this.set.columns, m);
   }
 
   /** Tape, adjoint tape and split partials for batches of up to `n` points (grown on demand), and the gradient. */
@@ -221,25 +263,24 @@ export class WebGpuDecoder {
     const t = this.requireTraining();
     const m = Math.max(1, Math.min(n, this.chunk));
     const partialFloats = Math.max(...t.plan.layers.map((l) => this.splits(l, m).splits * l.units * (l.fanIn + 1)));
-    this.grad ??= createStorageBuffer(this.device, this.set.paramCount * 4, { label: "grad" });
     return {
       tape: this.buffer("tape", t.plan.tape.tapeRows * m * 4),
       adj: this.buffer("adj", t.plan.tape.adjRows * m * 4),
-      grad: this.grad,
+      grad: this.gradientBuffer(),
       partial: this.buffer("partial", partialFloats * 4),
     };
   }
 
   /** Records forward, backward and weight reduction for n points, chunk by chunk. */
-  encodeGradient(pass: GPUComputePassEncoder, z: GPUBuffer, out: GPUBuffer, zbar: GPUBuffer, n: number): void {
+  encodeGradient(pass: GPUComputePassEncoder, z: GPUBuffer, out: GPUBuffer, zbar: GPUBuffer, n: number, opts: GradientEncodeOptions = {}): void {
     const t = this.requireTraining();
     const { tape, adj, grad, partial } = this.trainingBuffers(n);
     for (let base = 0; base < n; base += this.chunk) {
       const m = Math.min(this.chunk, n - base);
-      const cfg = { n: m, base, total: n, lbar: 1 / n };
+      const cfg = { n: m, base, total: n, lbar: opts.lbar ?? 1 / n };
       const groups = [Math.ceil(m / POINT_WORKGROUP)] as const;
       this.runner.dispatch(pass, t.forward, { theta: this.theta, z, out, tape }, cfg, groups);
-      this.runner.dispatch(pass, t.backward, { theta: this.theta, z, tape, adj, zbar }, cfg, groups);
+      this.runner.dispatch(pass, t.backward, { theta: this.theta, z, tape, adj, zbar }, { ...cfg, detEps: this.detEpsilon }, groups);
       for (const l of t.plan.layers) {
         const { splits, kChunk } = this.splits(l, m);
         this.runner.dispatch(
@@ -247,13 +288,13 @@ export class WebGpuDecoder {
           this.reduceKernel(),
           { adj, tape, partial },
           { n: m, cols: this.set.columns, units: l.units, fanIn: l.fanIn, aRow: l.aRow, xRow: l.xRow, chunk: kChunk },
-          [Math.ceil((l.fanIn + 1) / this.reduceTile), Math.ceil(l.units / this.reduceTile), splits],
+          reductionGrid(this.reduce, l, splits),
         );
         this.runner.dispatch(
           pass,
           t.gradFinalize,
           { partial, grad },
-          { units: l.units, fanIn: l.fanIn, wOffset: l.wOffset, bOffset: l.bOffset, splits, accumulate: base > 0 ? 1 : 0 },
+          { units: l.units, fanIn: l.fanIn, wOffset: l.wOffset, bOffset: l.bOffset, splits, accumulate: base > 0 || opts.accumulate ? 1 : 0 },
           [Math.ceil((l.units * (l.fanIn + 1)) / 64)],
         );
       }

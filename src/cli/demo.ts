@@ -1,0 +1,157 @@
+/**
+ * `ricci-gen demo`: the Swiss roll with and without curvature regularisation, end to end. Trains
+ * examples/swiss-roll-baseline.train.json (λ_curv = 0) and examples/swiss-roll.train.json
+ * (λ_curv = 0.1, ∫R² dμ) on a smaller roll so that both finish in a few minutes on a laptop CPU,
+ * evaluates both (eval.json), writes the comparison report and prints the headline numbers.
+ */
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { UserError } from "../util/errors.js";
+import { guarded } from "./errors.js";
+
+export interface DemoOptions {
+  /** Output folder: <out>/runs/<name>/ and <out>/report.html. */
+  out: string;
+  /** Swiss roll points (train + test) and epochs per run. */
+  points: number;
+  epochs: number;
+  backend: "cpu" | "wasm";
+  progress: boolean;
+  log: (line: string) => void;
+  stop?: { requested: boolean };
+}
+
+/** Default and --quick sizes (measured on a 2-core CPU, wasm: see README). */
+export const DEMO_SIZES = { full: { points: 2000, epochs: 40 }, quick: { points: 1000, epochs: 20 } } as const;
+
+/** Headline metrics printed by the demo, in this order. */
+export const HEADLINE = [
+  "test_mse",
+  "test_r2",
+  "mean_R2_sqrt_detg",
+  "grid_mean_R2_sqrt_detg",
+  "mean_abs_R",
+  "trustworthiness",
+  "continuity",
+  "tearing",
+  "spearman_t",
+  "spearman_height",
+  "geodesic_ratio",
+] as const;
+
+export interface DemoResult {
+  report: string;
+  runs: { name: string; runDir: string; curv: number; trainSec: number; metrics: Record<string, number | null> }[];
+  wallSec: number;
+}
+
+const examplesDir = (): string => fileURLToPath(new URL("../../examples/", import.meta.url));
+
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const t0 = performance.now();
+  const [{ loadTrainConfig }, { train }, { loadRunData }, { writeReport }] = await Promise.all([
+    import("../runtime/train/config.js"),
+    import("../runtime/train/trainer.js"),
+    import("../report/load-run.js"),
+    import("../report/report.js"),
+  ]);
+  const runsDir = resolve(o.out, "runs");
+  const overrides = { dataset: { kind: "swiss-roll", n: o.points, seed: 0 }, epochs: o.epochs, backend: o.backend, evalEvery: 0, runsDir };
+  const runs: DemoResult["runs"] = [];
+  for (const file of ["swiss-roll-baseline.train.json", "swiss-roll.train.json"]) {
+    const { config } = loadTrainConfig(join(examplesDir(), file), overrides);
+    o.log(
+      `demo: training ${config.name} (λ_curv = ${config.loss.curv}) on ${o.points} Swiss roll points, ${o.epochs} epochs, backend ${o.backend} …`,
+    );
+    const { runDir, summary } = await train(config, { force: true, progress: o.progress, ...(o.stop ? { stop: o.stop } : {}) });
+    if (summary.status === "interrupted")
+      throw new UserError("demo", `interrupted while training ${config.name}; run \`ricci-gen demo\` again`);
+    runs.push({ name: config.name, runDir, curv: config.loss.curv, trainSec: summary.elapsedSec, metrics: {} });
+  }
+  const data = [];
+  for (const r of runs) {
+    const d = await loadRunData(r.runDir, { backend: o.backend, log: o.log });
+    r.metrics = { ...d.metrics };
+    data.push(d);
+  }
+  const report = resolve(o.out, "report.html");
+  writeReport(data, report, {
+    title: "ricci-gen demo: Swiss roll with and without curvature regularisation",
+    generator: "ricci-gen 0.1.0 demo",
+  });
+  return { report, runs, wallSec: (performance.now() - t0) / 1000 };
+}
+
+function ratio(a: number | null | undefined, b: number | null | undefined): string {
+  return typeof a === "number" && typeof b === "number" && b > 0 ? `${(a / b).toPrecision(3)}×` : "—";
+}
+
+interface DemoCliOptions {
+  out: string;
+  quick?: boolean;
+  backend: string;
+  progress: boolean;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command("demo")
+    .description("train the Swiss roll with and without curvature regularisation, evaluate both and write the comparison report")
+    .option("--out <dir>", "output folder (runs/ and report.html inside)", "demo")
+    .option(
+      "--quick",
+      `smaller and shorter (${DEMO_SIZES.quick.points} points, ${DEMO_SIZES.quick.epochs} epochs instead of ${DEMO_SIZES.full.points} and ${DEMO_SIZES.full.epochs})`,
+    )
+    .option("--backend <name>", "tfjs backend: wasm (fast) or cpu (bit-reproducible)", "wasm")
+    .option("--no-progress", "no progress bars on stderr")
+    .action(
+      guarded(async (opts: DemoCliOptions) => {
+        if (opts.backend !== "wasm" && opts.backend !== "cpu")
+          throw new UserError("--backend", `the demo runs on wasm or cpu, not '${opts.backend}'`);
+        const { metricTable, formatNumber } = await import("./metric-table.js");
+        const size = opts.quick ? DEMO_SIZES.quick : DEMO_SIZES.full;
+        const stop = { requested: false };
+        const onSignal = (): void => {
+          if (stop.requested) process.exit(130);
+          stop.requested = true;
+          process.stderr.write("\nstopping after this step; press Ctrl-C again to abort at once\n");
+        };
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
+        let res: DemoResult;
+        try {
+          res = await runDemo({
+            out: opts.out,
+            ...size,
+            backend: opts.backend,
+            progress: opts.progress,
+            log: (l) => process.stderr.write(l + "\n"),
+            stop,
+          });
+        } catch (e) {
+          const { TrainingFailure } = await import("../runtime/train/trainer.js");
+          if (!(e instanceof TrainingFailure)) throw e;
+          process.stderr.write(`ricci-gen: demo: ${e.message}\n`);
+          process.exitCode = 3;
+          return;
+        } finally {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+        }
+        const [base, curv] = res.runs as [DemoResult["runs"][number], DemoResult["runs"][number]];
+        const m = (r: typeof base, k: string): number | null => r.metrics[k] ?? null;
+        const out = [
+          "",
+          metricTable(res.runs, HEADLINE),
+          "",
+          `mean R²√det g at the test codes: ${formatNumber(m(base, "mean_R2_sqrt_detg"))} → ${formatNumber(m(curv, "mean_R2_sqrt_detg"))} (${ratio(m(base, "mean_R2_sqrt_detg"), m(curv, "mean_R2_sqrt_detg"))} lower with λ_curv = ${curv.curv})`,
+          `reconstruction MSE: ${formatNumber(m(base, "test_mse"))} → ${formatNumber(m(curv, "test_mse"))}; tearing ${formatNumber(m(base, "tearing"))} → ${formatNumber(m(curv, "tearing"))}; trustworthiness ${formatNumber(m(base, "trustworthiness"))} → ${formatNumber(m(curv, "trustworthiness"))}`,
+          `training: ${base.name} ${base.trainSec.toFixed(0)} s, ${curv.name} ${curv.trainSec.toFixed(0)} s; demo total ${res.wallSec.toFixed(0)} s`,
+          `runs: ${base.runDir}, ${curv.runDir}`,
+          `report: ${res.report}`,
+        ];
+        process.stdout.write(out.join("\n") + "\n");
+      }),
+    );
+}

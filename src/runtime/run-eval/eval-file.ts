@@ -1,0 +1,170 @@
+/**
+ * The evaluation files of a run folder: `eval.json` (every metric, documented in
+ * docs/run-folder.md) and `latent.json` (latent codes with their colourings and the grid fields,
+ * for pictures). Both are written atomically; non-finite numbers are stored as null (JSON has no
+ * NaN) and read back as NaN.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../util/atomic.js";
+import { UserError } from "../../util/errors.js";
+import type { Summary } from "../eval/index.js";
+
+export const EVAL_FORMAT = "ricci-gen-eval";
+export const EVAL_VERSION = 1;
+
+export const evalFiles = (runDir: string) => ({ eval: join(runDir, "eval.json"), latent: join(runDir, "latent.json") });
+
+/** Curvature statistics on a point set (encoded test points or a latent grid). */
+export interface CurvatureStats {
+  /** Points evaluated. */
+  n: number;
+  /** Points with det g ≤ ε (excluded from every statistic below). */
+  degenerate: number;
+  degenerateShare: number;
+  meanR2SqrtDetG: number;
+  meanAbsR: number;
+  meanSqrtDetG: number;
+  absR: Summary;
+  R: Summary;
+  sqrtDetG: Summary;
+  R2SqrtDetG: Summary;
+}
+
+export interface GridStats extends CurvatureStats {
+  /** Cells per latent axis. */
+  resolution: number;
+  /** [lo, hi] per latent dimension (cell edges). */
+  box: [number, number][];
+  /** "torus" (the flat torus (−π, π]^d) or "test-codes" (bounding box of the encoded test points). */
+  boxSource: "torus" | "test-codes";
+  /** Σ over non-degenerate cells of R²√det g · cell volume ≈ ∫_box R² dμ. */
+  integralR2: number;
+}
+
+export interface CloudStats {
+  label: number;
+  size: number;
+  /** Median over the class's non-degenerate test points of cond(g) = λmax/λmin. */
+  medianConditionNumber: number;
+  /** λmin/λmax of the class's latent covariance. */
+  latentEigenRatio: number;
+  /** Procrustes error against the true in-plane coordinates (Gaussian clouds only). */
+  procrustesError: number | null;
+  /** λmin/λmax of the true in-plane covariance (Gaussian clouds only). */
+  trueEigenRatio: number | null;
+}
+
+export interface RunEvaluation {
+  format: typeof EVAL_FORMAT;
+  version: number;
+  name: string;
+  createdAt: string;
+  /** Optimiser steps of the checkpoint evaluated, and its configHash (to detect a stale file). */
+  step: number;
+  configHash: string;
+  backend: string;
+  elapsedSec: number;
+  dataset: string;
+  latent: { dim: number; torus: boolean };
+  /** Test points in the run's split, and how many were evaluated (the first ones). */
+  testPoints: number;
+  evaluatedPoints: number;
+  /** Reconstruction on the (standardised) test data: MSE and pooled R² = 1 − MSE / variance. */
+  reconstruction: { mse: number; r2: number };
+  curvature: {
+    detEpsilon: number;
+    route: string;
+    test: CurvatureStats;
+    /** Grid over the latent box: 48² cells for d = 2, ⌊4096^(1/d)⌋ per axis otherwise; null if that is below 2. */
+    grid: GridStats | null;
+    /** Median over non-degenerate test points of the condition number of g. */
+    medianConditionNumber: number;
+  };
+  /** On the first `n` evaluated points, in the standardised data space vs the latent space. */
+  neighbourhood: { n: number; k: number; trustworthiness: number; continuity: number; tearing: { share: number; factor: number; k: number } } | null;
+  /** Swiss roll: best |Spearman ρ| of a latent direction with the ground-truth t and height. */
+  swissRoll: { n: number; t: number; height: number } | null;
+  /** Labelled data: per class geometry; k-means (k = number of classes) F-measure in latent space. */
+  classes: {
+    n: number;
+    clouds: CloudStats[];
+    meanConditionNumber: number;
+    meanEigenRatio: number;
+    meanProcrustesError: number | null;
+    kmeansFMeasure: number;
+  } | null;
+  /** Geodesic/straight length ratio under g between random pairs of encoded test points (1 = flat). */
+  geodesic: { pairs: number; segments: number; maxIter: number; meanRatio: number; medianRatio: number } | null;
+  /** Flat key → value table (the report's metric table). */
+  metrics: Record<string, number | null>;
+  notes: string[];
+}
+
+export interface LatentColouring {
+  kind: "categorical" | "continuous";
+  name: string;
+  values: number[];
+}
+
+export interface LatentField {
+  key: "R" | "sqrtDetG" | "R2SqrtDetG";
+  nx: number;
+  ny: number;
+  extent: [number, number, number, number];
+  /** values[j·nx + i]; null where det g ≤ ε (degenerate). */
+  values: (number | null)[];
+}
+
+export interface LatentExport {
+  format: "ricci-gen-latent";
+  version: number;
+  step: number;
+  dim: number;
+  n: number;
+  /** n × dim, row-major. */
+  z: number[];
+  colours: LatentColouring[];
+  /** d = 2 only. */
+  fields: LatentField[];
+}
+
+/** JSON with non-finite numbers as null. */
+function stringify(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === "number" && !Number.isFinite(x) ? null : x), 1) + "\n";
+}
+
+export function writeEvaluation(runDir: string, evaluation: RunEvaluation, latent: LatentExport): { eval: string; latent: string } {
+  const f = evalFiles(runDir);
+  // latent.json first: a reader that finds eval.json finds the matching latent.json.
+  writeFileAtomic(f.latent, JSON.stringify(latent) + "\n");
+  writeFileAtomic(f.eval, stringify(evaluation));
+  return f;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as unknown;
+  } catch (e) {
+    throw new UserError(path, `cannot be read as JSON (${(e as Error).message}); recompute it with \`ricci-gen eval ${join(path, "..")}\``);
+  }
+}
+
+/**
+ * eval.json and the matching latent.json of a run, or null when there is no eval.json. latent is null
+ * when latent.json is missing or from another step. Numbers stored as null (non-finite) stay null.
+ */
+export function readEvaluation(runDir: string): { evaluation: RunEvaluation; latent: LatentExport | null } | null {
+  const f = evalFiles(runDir);
+  if (!existsSync(f.eval)) return null;
+  const e = readJson(f.eval) as Partial<RunEvaluation>;
+  if (e.format !== EVAL_FORMAT || typeof e.version !== "number" || typeof e.metrics !== "object")
+    throw new UserError(f.eval, `is not a ricci-gen evaluation (format "${String(e.format)}"); recompute it with \`ricci-gen eval ${runDir}\``);
+  if (e.version > EVAL_VERSION) throw new UserError(f.eval, `has version ${e.version}; this ricci-gen reads version ${EVAL_VERSION}`);
+  let latent: LatentExport | null = null;
+  if (existsSync(f.latent)) {
+    const l = readJson(f.latent) as Partial<LatentExport>;
+    if (l.format === "ricci-gen-latent" && l.step === e.step && Array.isArray(l.z)) latent = l as LatentExport;
+  }
+  return { evaluation: e as RunEvaluation, latent };
+}

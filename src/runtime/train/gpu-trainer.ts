@@ -1,0 +1,137 @@
+/**
+ * `backend: "webgpu"` (and "auto" with an adapter): training steps on the generated WGSL kernels
+ * (runtime/webgpu/autoencoder.ts), everything of the step on the device. The tfjs session stays as
+ * the host mirror of the parameters and Adam state: it is refreshed from the device before every
+ * checkpoint and evaluation, and uploaded to the device at the start (fresh or resumed), so
+ * checkpoints keep their format (flat float32 params and moments per variable) and --resume works
+ * across backends.
+ *
+ * Supported on the GPU path: ∫R² dμ (either route) with the batch measure, any activations, a torus
+ * latent. The rest is a UserError naming the field.
+ */
+import { UserError } from "../../util/errors.js";
+import { resolveBackend } from "../webgpu/backend.js";
+import type { GpuContext } from "../webgpu/device.js";
+import { WebGpuAutoencoder } from "../webgpu/autoencoder.js";
+import type { Adam } from "./adam.js";
+import { useBackend } from "./backend.js";
+import type { TrainConfig } from "./config.js";
+import type { Parts, Session } from "./session.js";
+
+/** The first config field the GPU path does not support, with why; null when it supports them all. */
+export function gpuUnsupported(config: TrainConfig): { field: string; message: string } | null {
+  const l = config.loss;
+  const hint = "use --backend cpu or wasm";
+  if (l.curv > 0 && l.functional !== "R2")
+    return { field: "loss.functional", message: `${l.functional} is not on the webgpu backend yet (R2 is): ${hint}` };
+  if (l.uniformity.weight > 0)
+    return { field: "loss.uniformity.weight", message: `the uniformity term is not on the webgpu backend yet: set it to 0 or ${hint}` };
+  if (l.contractive.weight > 0)
+    return { field: "loss.contractive.weight", message: `the contractive term is not on the webgpu backend yet: set it to 0 or ${hint}` };
+  if (l.curv > 0 && config.measure.kind !== "batch")
+    return {
+      field: "measure.kind",
+      message: `the webgpu backend integrates at the encoded batch points only ("batch"), not "${config.measure.kind}": ${hint}`,
+    };
+  return null;
+}
+
+export interface TrainingBackend {
+  /** Shown in logs and recorded in summary.json. */
+  name: string;
+  /** Set when steps run on the generated WGSL kernels. */
+  gpu: GpuContext | null;
+}
+
+/**
+ * Resolves `config.backend`: tfjs backends as before; "webgpu" needs an adapter (a UserError with
+ * the driver hint otherwise) and a supported config; "auto" takes WebGPU when both hold, else wasm,
+ * saying why.
+ */
+export async function selectTrainingBackend(config: TrainConfig): Promise<TrainingBackend> {
+  const requested = config.backend;
+  if (requested !== "webgpu" && requested !== "auto") return { name: await useBackend(requested), gpu: null };
+  const unsupported = gpuUnsupported(config);
+  if (unsupported && requested === "webgpu") throw new UserError(unsupported.field, unsupported.message);
+  if (unsupported)
+    return { name: `${await useBackend("wasm")} (auto: the webgpu backend does not support this ${unsupported.field})`, gpu: null };
+  const choice = await resolveBackend(requested, "wasm");
+  if (choice.backend !== "webgpu") {
+    await useBackend(choice.backend);
+    return { name: choice.note.replace(/^backend /, ""), gpu: null };
+  }
+  const mirror = await useBackend("webgpu");
+  return { name: `webgpu (generated WGSL on ${choice.ctx.describe()}; tfjs ${mirror} for evaluation)`, gpu: choice.ctx };
+}
+
+/** The trainer's per-step work on the device, and the transfers to and from the tfjs session. */
+export class GpuTrainStep {
+  private constructor(
+    private readonly ae: WebGpuAutoencoder,
+    private readonly config: TrainConfig,
+  ) {}
+
+  static async create(ctx: GpuContext, session: Session, config: TrainConfig): Promise<GpuTrainStep> {
+    const l = config.loss;
+    const ae = await WebGpuAutoencoder.create(
+      ctx,
+      session.model,
+      { recon: l.recon, curv: l.curv, route: l.route, detEpsilon: l.detEpsilon },
+      { torus: session.torus },
+    );
+    return new GpuTrainStep(ae, config);
+  }
+
+  /** Uploads the session's parameters and the Adam state (zero moments when it has none yet). */
+  push(session: Session, adam: Adam): void {
+    const p = session.snapshot();
+    this.ae.setParams(p["encoder"]!, p["decoder"]!);
+    const s = adam.state();
+    const slot = (name: "encoder" | "decoder") => {
+      const size = p[name]!.length;
+      return s.slots[name] ?? { m: new Float32Array(size), v: new Float32Array(size) };
+    };
+    this.ae.setAdamState({ t: s.t, encoder: slot("encoder"), decoder: slot("decoder") });
+  }
+
+  /** Copies the device's parameters and Adam state into the session and `adam` (before checkpoints and evaluation). */
+  async pull(session: Session, adam: Adam): Promise<void> {
+    const params = await this.ae.readParams();
+    const st = await this.ae.readAdamState();
+    session.restore(params);
+    adam.restore(
+      { t: st.t, slots: { encoder: st.encoder, decoder: st.decoder } },
+      new Map([...session.vars].map(([k, v]) => [k, v.shape])),
+    );
+  }
+
+  /**
+   * One step on the batch x (n × D): loss parts and gradient norm as the tfjs path reports them;
+   * the Adam update is applied only when both are finite (the trainer's NaN guard).
+   */
+  async step(x: Float32Array, n: number): Promise<{ parts: Parts; gradNorm: number }> {
+    const r = await this.ae.evaluateStep(x, n);
+    const parts: Parts = {
+      loss: r.loss,
+      recon: r.recon,
+      curv: r.r2,
+      r2: r.r2,
+      uniformity: 0,
+      contractive: 0,
+      degenerate: r.degenerate,
+      volume: r.volume,
+      meanSqrtDetG: r.meanSqrtDetG,
+      normError: 0,
+      tau: 0,
+    };
+    if (Number.isFinite(r.loss) && Number.isFinite(r.gradNorm)) {
+      const o = this.config.optimizer;
+      await this.ae.applyAdam({ lr: o.lr, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon });
+    }
+    return { parts, gradNorm: r.gradNorm };
+  }
+
+  destroy(): void {
+    this.ae.destroy();
+  }
+}

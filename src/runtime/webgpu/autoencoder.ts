@@ -1,0 +1,359 @@
+/**
+ * An autoencoder training step on WebGPU, every kernel generated: encoder and decoder parameters and
+ * their Adam moments stay on the device; a step uploads the batch and reads back six sums.
+ *
+ *   loss = λ_recon · MSE(Ψ(Φ(x)), x) + λ_curv · mean_batch m·R²√det g   at z = Φ(x)
+ *
+ * with the trainer's batch measure: the curvature points are the encoded batch, with no gradient
+ * into the encoder through them (as stopGradient in the tfjs path), m = [det g > ε] (losses.ts).
+ * One submission: encoderForward → (curvature forward/backward/reduction, WebGpuDecoder) → reconStep
+ * → decoder weight reduction (added to the curvature gradient) → encoderBackward → encoder weight
+ * reduction → trainParts. Adam is a second submission, made only once the loss is known to be finite.
+ */
+import type { Route } from "../../ir/kernels.js";
+import type { Model } from "../../model/types.js";
+import { wgslAutoencoderSet, PARTS_FIELDS, type ValuePlan, type WgslAutoencoderSet } from "../../emit/wgsl-autoencoder.js";
+import { adamUniform, ADAM_WORKGROUP } from "../../emit/wgsl-adam.js";
+import { POINT_WORKGROUP } from "../../emit/wgsl.js";
+import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
+import { reductionGrid, reductionSplits, WebGpuDecoder, type ReduceMode, type WebGpuDecoderOptions } from "./decoder.js";
+import type { GpuContext } from "./device.js";
+import { KernelRunner } from "./kernels.js";
+
+export interface AutoencoderLoss {
+  recon: number;
+  /** λ_curv (0: no curvature term). */
+  curv: number;
+  route: Route;
+  detEpsilon: number;
+}
+
+export interface AdamSettings {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** The scalar results of one step (before its update). */
+export interface AutoencoderStepParts {
+  loss: number;
+  recon: number;
+  /** Σ_p (1/n) m_p √det g R² (= curv for R2). */
+  r2: number;
+  degenerate: number;
+  volume: number;
+  meanSqrtDetG: number;
+  gradNorm: number;
+}
+
+export interface AutoencoderGradients {
+  z: Float32Array;
+  /** Σ_k (Ψ_k − x_k)² per point. */
+  se: Float32Array;
+  /** ∂(λ_recon·MSE)/∂z, n × d. */
+  zbar: Float32Array;
+  encoder: Float32Array;
+  decoder: Float32Array;
+  parts: AutoencoderStepParts;
+}
+
+export interface AutoencoderOptions {
+  runner?: KernelRunner;
+  /** Periodic latent: wrap z to (−π, π] (default: the decoder's torus embedding). */
+  torus?: boolean;
+  /** The curvature gradient's weight reduction (WebGpuDecoderOptions; default "direct" on CPU adapters). */
+  reduce?: WebGpuDecoderOptions["reduce"];
+  /**
+   * The encoder's and the reconstruction's (one-column) weight reductions: default "direct" on CPU
+   * adapters (the split-K kernels' barriers dominate there at training batch sizes), "tiled" on GPUs.
+   */
+  valueReduce?: ReduceMode;
+}
+
+export interface AdamState {
+  t: number;
+  encoder: { m: Float32Array; v: Float32Array };
+  decoder: { m: Float32Array; v: Float32Array };
+}
+
+interface Net {
+  plan: ValuePlan;
+  theta: GPUBuffer;
+  grad: GPUBuffer;
+  m: GPUBuffer;
+  v: GPUBuffer;
+}
+
+export class WebGpuAutoencoder {
+  readonly set: WgslAutoencoderSet;
+  readonly decoder: WebGpuDecoder;
+  readonly runner: KernelRunner;
+  private readonly enc: Net;
+  private readonly dec: Net;
+  private readonly parts: GPUBuffer;
+  private readonly grown = new Map<string, { buffer: GPUBuffer; bytes: number }>();
+  private readonly timeoutMs = 600_000;
+  /** Adam steps taken (bias correction); restored from checkpoints. */
+  adamSteps = 0;
+
+  private constructor(
+    readonly model: Model,
+    readonly loss: AutoencoderLoss,
+    decoder: WebGpuDecoder,
+    set: WgslAutoencoderSet,
+    /** How the encoder's and the reconstruction's weight gradients are reduced (see AutoencoderOptions). */
+    readonly valueReduce: ReduceMode,
+  ) {
+    this.decoder = decoder;
+    this.runner = decoder.runner;
+    this.set = set;
+    const device = this.runner.device;
+    const buf = (n: number, label: string): GPUBuffer => createStorageBuffer(device, Math.max(n, 1) * 4, { label });
+    const E = set.encoder.paramCount;
+    const D = set.decoder.paramCount;
+    this.enc = {
+      plan: set.encoder,
+      theta: buf(E, "encoder.theta"),
+      grad: buf(E, "encoder.grad"),
+      m: buf(E, "encoder.m"),
+      v: buf(E, "encoder.v"),
+    };
+    this.dec = {
+      plan: set.decoder,
+      theta: decoder.paramsBuffer,
+      grad: decoder.gradientBuffer(),
+      m: buf(D, "decoder.m"),
+      v: buf(D, "decoder.v"),
+    };
+    this.parts = buf(PARTS_FIELDS.length, "parts");
+  }
+
+  static async create(ctx: GpuContext, model: Model, loss: AutoencoderLoss, opts: AutoencoderOptions = {}): Promise<WebGpuAutoencoder> {
+    const runner = opts.runner ?? KernelRunner.for(ctx);
+    // Training batches are small: on CPU adapters the direct reduction beats the split-K ones (which
+    // pay for barriers and tree sums); on GPUs the decoder's own choice stands.
+    const reduce = opts.reduce ?? (ctx.software ? "direct" : "auto");
+    const decoder = await WebGpuDecoder.create(ctx, model, { route: loss.route, runner, detEpsilon: loss.detEpsilon, reduce });
+    const set = wgslAutoencoderSet(model, opts.torus);
+    const ae = new WebGpuAutoencoder(model, loss, decoder, set, opts.valueReduce ?? (ctx.software ? "direct" : "tiled"));
+    if (loss.curv > 0) await decoder.prepareTraining();
+    const t = decoder.set.training!;
+    for (const k of [set.encoderForward, set.reconStep, set.encoderBackward, set.trainParts, ae.reduceKernel, t.gradFinalize, t.adam])
+      await runner.prepare(k);
+    return ae;
+  }
+
+  get device(): GPUDevice {
+    return this.runner.device;
+  }
+
+  /** The kernel of the encoder's and the reconstruction's weight reductions. */
+  private get reduceKernel() {
+    const t = this.decoder.set.training!;
+    return this.valueReduce === "direct" ? this.set.gradReduceDirect : this.valueReduce === "tiled" ? t.gradReduce : t.gradReducePoints;
+  }
+
+  private buffer(name: string, floats: number): GPUBuffer {
+    const bytes = Math.max(floats, 1) * 4;
+    const have = this.grown.get(name);
+    if (have && have.bytes >= bytes) return have.buffer;
+    have?.buffer.destroy();
+    const buffer = createStorageBuffer(this.device, bytes, { label: name });
+    this.grown.set(name, { buffer, bytes });
+    return buffer;
+  }
+
+  private async read(buffer: GPUBuffer, floats: number): Promise<Float32Array> {
+    if (floats === 0) return new Float32Array(0);
+    return new Float32Array(await this.runner.settle(readBuffer(this.device, buffer, floats * 4), this.timeoutMs, "reading a result back"));
+  }
+
+  setParams(encoder: ArrayLike<number>, decoder: ArrayLike<number>): void {
+    if (encoder.length !== this.enc.plan.paramCount)
+      throw new RangeError(`expected ${this.enc.plan.paramCount} encoder parameters, got ${encoder.length}`);
+    this.device.queue.writeBuffer(this.enc.theta, 0, Float32Array.from(encoder));
+    this.decoder.setParams(decoder);
+  }
+
+  async readParams(): Promise<{ encoder: Float32Array; decoder: Float32Array }> {
+    return {
+      encoder: await this.read(this.enc.theta, this.enc.plan.paramCount),
+      decoder: await this.read(this.dec.theta, this.dec.plan.paramCount),
+    };
+  }
+
+  /** Adam's step count and moments (zero moments for a fresh run). */
+  setAdamState(s: AdamState): void {
+    this.adamSteps = s.t;
+    for (const [net, st] of [
+      [this.enc, s.encoder],
+      [this.dec, s.decoder],
+    ] as const) {
+      const P = net.plan.paramCount;
+      if (st.m.length !== P || st.v.length !== P)
+        throw new RangeError(`Adam moments of ${P} parameters expected, got ${st.m.length} and ${st.v.length}`);
+      this.device.queue.writeBuffer(net.m, 0, Float32Array.from(st.m));
+      this.device.queue.writeBuffer(net.v, 0, Float32Array.from(st.v));
+    }
+  }
+
+  async readAdamState(): Promise<AdamState> {
+    const get = async (net: Net) => ({ m: await this.read(net.m, net.plan.paramCount), v: await this.read(net.v, net.plan.paramCount) });
+    return { t: this.adamSteps, encoder: await get(this.enc), decoder: await get(this.dec) };
+  }
+
+  /** Records the weight reductions of one MLP from its tapes into `grad`. */
+  private encodeReductions(
+    pass: GPUComputePassEncoder,
+    name: string,
+    plan: ValuePlan,
+    tape: GPUBuffer,
+    adj: GPUBuffer,
+    grad: GPUBuffer,
+    n: number,
+    accumulate: boolean,
+  ): void {
+    const t = this.decoder.set.training!;
+    const mode = this.valueReduce;
+    const plans = plan.layers.map((l) => reductionSplits(mode, l, 1, n));
+    const partial = this.buffer(`${name}.partial`, Math.max(...plan.layers.map((l, i) => plans[i]!.splits * l.units * (l.fanIn + 1))));
+    plan.layers.forEach((l, li) => {
+      const { splits, kChunk } = plans[li]!;
+      this.runner.dispatch(
+        pass,
+        this.reduceKernel,
+        { adj, tape, partial },
+        { n, cols: 1, units: l.units, fanIn: l.fanIn, aRow: l.aRow, xRow: l.xRow, chunk: kChunk },
+        reductionGrid(mode, l, splits),
+      );
+      this.runner.dispatch(
+        pass,
+        t.gradFinalize,
+        { partial, grad },
+        { units: l.units, fanIn: l.fanIn, wOffset: l.wOffset, bOffset: l.bOffset, splits, accumulate: accumulate ? 1 : 0 },
+        [Math.ceil((l.units * (l.fanIn + 1)) / 64)],
+      );
+    });
+  }
+
+  private buffers(n: number) {
+    const d = this.model.latentDim;
+    const D = this.model.outputDim;
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    const rows = Math.max(this.enc.plan.tape.tapeRows, this.enc.plan.tape.adjRows, this.dec.plan.tape.tapeRows, this.dec.plan.tape.adjRows);
+    if (rows * n * 4 > limit)
+      throw new RangeError(
+        `a batch of ${n} points needs ${rows * n * 4} bytes per tape, over the device's limit (${limit}): use a smaller batch`,
+      );
+    return {
+      x: this.buffer("x", n * D),
+      z: this.buffer("z", n * d),
+      zbar: this.buffer("zbar", n * d),
+      curvZbar: this.buffer("curvZbar", n * d),
+      se: this.buffer("se", n),
+      out: this.buffer("out", this.loss.curv > 0 ? n * this.decoder.set.perPoint : 1),
+      tapeE: this.buffer("encoder.tape", this.enc.plan.tape.tapeRows * n),
+      adjE: this.buffer("encoder.adj", this.enc.plan.tape.adjRows * n),
+      tapeD: this.buffer("decoder.tape", this.dec.plan.tape.tapeRows * n),
+      adjD: this.buffer("decoder.adj", this.dec.plan.tape.adjRows * n),
+    };
+  }
+
+  /** Forward, backward and the gradients of the step's loss on the batch x (n × D); no update. */
+  private async compute(x: Float32Array, n: number, poisonOutputs: boolean): Promise<ReturnType<WebGpuAutoencoder["buffers"]>> {
+    const D = this.model.outputDim;
+    if (x.length < n * D) throw new RangeError(`expected ${n} × ${D} data values, got ${x.length}`);
+    const b = this.buffers(n);
+    this.device.queue.writeBuffer(b.x, 0, x, 0, n * D);
+    if (poisonOutputs)
+      for (const buf of [b.z, b.zbar, b.se, b.out, b.tapeE, b.adjE, b.tapeD, b.adjD, this.enc.grad, this.dec.grad, this.parts])
+        poison(this.device, buf);
+    const { recon, curv } = this.loss;
+    const groups = [Math.ceil(n / POINT_WORKGROUP)] as const;
+    const s = this.set;
+    await this.runner.run((pass) => {
+      this.runner.dispatch(pass, s.encoderForward, { theta: this.enc.theta, x: b.x, tape: b.tapeE, z: b.z }, { n, scale: 0 }, groups);
+      // The curvature gradient first (λ_curv/n per point; z is held fixed), then the reconstruction's is added.
+      if (curv > 0) this.decoder.encodeGradient(pass, b.z, b.out, b.curvZbar, n, { lbar: curv / n });
+      const cfg = { n, scale: recon / (n * D) };
+      this.runner.dispatch(
+        pass,
+        s.reconStep,
+        { theta: this.dec.theta, z: b.z, x: b.x, tape: b.tapeD, adj: b.adjD, se: b.se, zbar: b.zbar },
+        cfg,
+        groups,
+      );
+      this.encodeReductions(pass, "decoder", this.dec.plan, b.tapeD, b.adjD, this.dec.grad, n, curv > 0);
+      this.runner.dispatch(pass, s.encoderBackward, { theta: this.enc.theta, tape: b.tapeE, zbar: b.zbar, adj: b.adjE }, cfg, groups);
+      this.encodeReductions(pass, "encoder", this.enc.plan, b.tapeE, b.adjE, this.enc.grad, n, false);
+      this.runner.dispatch(
+        pass,
+        s.trainParts,
+        { se: b.se, out: b.out, gradE: this.enc.grad, gradD: this.dec.grad, parts: this.parts },
+        { n, curv: curv > 0 ? 1 : 0, countE: this.enc.plan.paramCount, countD: this.dec.plan.paramCount, detEps: this.loss.detEpsilon },
+        [1],
+      );
+    }, this.timeoutMs);
+    return b;
+  }
+
+  private async readParts(n: number): Promise<AutoencoderStepParts> {
+    const v = await this.read(this.parts, PARTS_FIELDS.length);
+    const [se, r2sum, live, sqrtSum, gE, gD] = Array.from(v) as [number, number, number, number, number, number];
+    const recon = se / (n * this.model.outputDim);
+    const useCurv = this.loss.curv > 0;
+    const r2 = useCurv ? r2sum / n : 0;
+    return {
+      loss: this.loss.recon * recon + this.loss.curv * r2,
+      recon,
+      r2,
+      degenerate: useCurv ? n - live : 0,
+      volume: useCurv ? sqrtSum / n : 0,
+      meanSqrtDetG: useCurv ? sqrtSum / Math.max(live, 1) : 0,
+      gradNorm: Math.sqrt(gE + gD),
+    };
+  }
+
+  /** The step's loss parts and gradient norm on the batch x (n × D), gradients left on the device. */
+  async evaluateStep(x: Float32Array, n: number): Promise<AutoencoderStepParts> {
+    await this.compute(x, n, false);
+    return this.readParts(n);
+  }
+
+  /** Everything a step computes, read back (tests); outputs are poisoned with NaN first if asked. */
+  async gradients(x: Float32Array, n: number, opts: { poison?: boolean } = {}): Promise<AutoencoderGradients> {
+    const b = await this.compute(x, n, opts.poison ?? false);
+    const d = this.model.latentDim;
+    return {
+      z: await this.read(b.z, n * d),
+      se: await this.read(b.se, n),
+      zbar: await this.read(b.zbar, n * d),
+      encoder: await this.read(this.enc.grad, this.enc.plan.paramCount),
+      decoder: await this.read(this.dec.grad, this.dec.plan.paramCount),
+      parts: await this.readParts(n),
+    };
+  }
+
+  /** Adam on the gradients of the last step, for both networks (the trainer's update formula). */
+  async applyAdam(h: AdamSettings): Promise<void> {
+    this.adamSteps++;
+    const t = this.decoder.set.training!;
+    await this.runner.run((pass) => {
+      for (const net of [this.enc, this.dec]) {
+        const P = net.plan.paramCount;
+        const groups = Math.ceil(P / ADAM_WORKGROUP);
+        const x = Math.min(groups, 65535);
+        const cfg = adamUniform({ lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.epsilon, weightDecay: 0 }, P, this.adamSteps);
+        this.runner.dispatch(pass, t.adam, { theta: net.theta, grad: net.grad, m: net.m, v: net.v }, cfg, [x, Math.ceil(groups / x)]);
+      }
+    }, this.timeoutMs);
+  }
+
+  destroy(): void {
+    for (const b of [this.enc.theta, this.enc.grad, this.enc.m, this.enc.v, this.dec.m, this.dec.v, this.parts]) b.destroy();
+    for (const g of this.grown.values()) g.buffer.destroy();
+    this.grown.clear();
+    this.decoder.destroy();
+  }
+}
