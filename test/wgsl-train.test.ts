@@ -22,7 +22,8 @@ import { loadKernelModule, type KernelModule } from "../src/runtime/kernel-modul
 import { parseTrainConfig } from "../src/runtime/train/config.js";
 import type { MetricRecord } from "../src/runtime/train/metrics.js";
 import { selectTrainingBackend } from "../src/runtime/train/gpu-trainer.js";
-import { train } from "../src/runtime/train/trainer.js";
+import { decodeF32, loadCheckpoint } from "../src/runtime/train/checkpoint.js";
+import { train, TrainingFailure } from "../src/runtime/train/trainer.js";
 import { WebGpuAutoencoder } from "../src/runtime/webgpu/autoencoder.js";
 import { GPU_INSTALL_HINT, gpuAvailability, type GpuContext } from "../src/runtime/webgpu/device.js";
 import { KernelRunner } from "../src/runtime/webgpu/kernels.js";
@@ -397,6 +398,21 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
     const err = curveError(gpuCurve, cpu);
     console.info(`torus latent: ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(CURVE_TOL);
+  }, 300_000);
+
+  it("a NaN/Inf loss stops the run at that step, with the last good checkpoint kept (the NaN guard)", async () => {
+    const err = await lossCurve("gpu-nan", "webgpu", { second: "exp(x)", extra: { optimizer: { lr: 1e6 }, checkpointEvery: 1 } }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TrainingFailure);
+    const failure = err as TrainingFailure;
+    console.info(`NaN guard: failed at step ${failure.step}`);
+    expect(failure.step).toBeGreaterThan(1);
+    const ck = loadCheckpoint(join(dir, "gpu-nan", "checkpoint.json"));
+    expect(ck.step).toBe(failure.step - 1);
+    for (const [k, v] of Object.entries(ck.params)) expect(decodeF32(v, k).every(Number.isFinite), `checkpoint ${k} finite`).toBe(true);
+    const summary = JSON.parse(readFileSync(join(dir, "gpu-nan", "summary.json"), "utf8")) as { status: string };
+    expect(summary.status).toBe("failed");
   }, 300_000);
 });
 
