@@ -1,18 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { GPU_INSTALL_HINT, gpuAvailability, type GpuContext } from "../src/runtime/webgpu/device.js";
-import {
-  align16,
-  align4,
-  createStorageBuffer,
-  createUniformBuffer,
-  NAN_BITS,
-  packUniform,
-  poison,
-  readBuffer,
-  readF32,
-  uniformLayout,
-  wgslStruct,
-} from "../src/runtime/webgpu/buffers.js";
+import { createStorageBuffer, createUniformBuffer, NAN_BITS, poison, readBuffer, readF32 } from "../src/runtime/webgpu/buffers.js";
+import { align16, align4, packUniform, uniformLayout, wgslStruct } from "../src/emit/wgsl-layout.js";
 
 const inCI = !!process.env.CI && process.env.CI !== "false";
 const gpu = await gpuAvailability();

@@ -6,7 +6,7 @@
  *   m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²
  *   θ ← θ − lr · (m / bc1) / (√(v / bc2) + ε),   bc1 = 1 − β₁ᵗ, bc2 = 1 − β₂ᵗ (computed on the host).
  */
-import { uniformLayout } from "../runtime/webgpu/buffers.js";
+import { uniformLayout } from "./wgsl-layout.js";
 import { kernelSource, type WgslBinding, type WgslKernel } from "./wgsl.js";
 
 export const ADAM_UNIFORM = uniformLayout({

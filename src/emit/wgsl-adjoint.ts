@@ -28,7 +28,7 @@ import type { NodeId } from "../ir/graph.js";
 import type { Route } from "../ir/kernels.js";
 import { decoderProgram, type DecoderProgram, type Stage } from "../ir/program.js";
 import { adjoints } from "../ir/reverse.js";
-import { uniformLayout } from "../runtime/webgpu/buffers.js";
+import { uniformLayout } from "./wgsl-layout.js";
 import type { Model } from "../model/types.js";
 import { printBlock } from "./printer.js";
 import { adamKernel } from "./wgsl-adam.js";

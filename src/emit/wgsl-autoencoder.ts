@@ -26,7 +26,7 @@ import type { ScalarBlock } from "../ir/block.js";
 import { decoderProgram, type DecoderProgram, type Stage } from "../ir/program.js";
 import { adjoints } from "../ir/reverse.js";
 import type { Mlp, Model } from "../model/types.js";
-import { uniformLayout } from "../runtime/webgpu/buffers.js";
+import { uniformLayout } from "./wgsl-layout.js";
 import { printBlock } from "./printer.js";
 import { activationAdjointBlock, denseBackward, GRAD_REDUCE_UNIFORM, layersOf, seedOutputs, type LayerGradPlan } from "./wgsl-adjoint.js";
 import {

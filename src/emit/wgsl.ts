@@ -32,7 +32,7 @@
  * are point-fastest (`tape[(row)·n + point]`, rows = region offset + column·width + unit) so that
  * neighbouring invocations touch neighbouring addresses.
  */
-import { uniformLayout, wgslStruct, type UniformLayout } from "../runtime/webgpu/buffers.js";
+import { uniformLayout, wgslStruct, type UniformLayout } from "./wgsl-layout.js";
 import { opCounts, type Output, type ScalarBlock } from "../ir/block.js";
 import { extrinsicScalar, intrinsic, metric, type Gram } from "../ir/curvature.js";
 import { Builder, type NodeId } from "../ir/graph.js";
