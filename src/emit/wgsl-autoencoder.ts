@@ -228,6 +228,26 @@ function backwardLines(
 
 const TWO_PI = wgslDialect.literal(2 * Math.PI);
 
+/** A kernel with one invocation per point, the autoencoder uniform and the `main` of `body`. */
+function pointKernel(
+  name: string,
+  description: string,
+  title: string,
+  notes: string[],
+  bindings: WgslBinding[],
+  body: string[],
+): WgslKernel {
+  return {
+    name,
+    description,
+    code: kernelSource(title, notes, AE_UNIFORM, bindings, main(body)),
+    entryPoint: "main",
+    workgroupSize: [POINT_WORKGROUP, 1, 1],
+    bindings,
+    uniform: AE_UNIFORM,
+  };
+}
+
 /** `encoderForward`: z = Φ(x) (wrapped on a periodic latent) and the encoder's tape. */
 export function encoderForwardKernel(model: Model, wrap: boolean): WgslKernel {
   const plan = encoderPlan(model);
@@ -245,24 +265,17 @@ export function encoderForwardKernel(model: Model, wrap: boolean): WgslKernel {
     const v = `${out}[${u32(i)}]`;
     body.push(`z[p * ${u32(d)} + ${u32(i)}] = ${wrap ? `${v} - ${TWO_PI} * round(${v} / ${TWO_PI})` : v};`);
   }
-  return {
-    name: "encoderForward",
-    description: `encoder forward pass (${Din} → ${d}) with tape${wrap ? ", wrapped to (−π, π]" : ""}`,
-    code: kernelSource(
-      "encoderForward: z = Φ(x) and the encoder's tape",
-      [
-        `Model "${model.name}": encoder ${Din} → ${d}, ${plan.paramCount} parameters; x is n × ${Din}, z is n × ${d} (row-major).`,
-        `tape: ${plan.tape.tapeRows} rows × n, point-fastest: ${plan.tape.tape.map((r) => `${r.name}@${r.offset}`).join(", ")}.`,
-      ],
-      AE_UNIFORM,
-      bindings,
-      main(body),
-    ),
-    entryPoint: "main",
-    workgroupSize: [POINT_WORKGROUP, 1, 1],
+  return pointKernel(
+    "encoderForward",
+    `encoder forward pass (${Din} → ${d}) with tape${wrap ? ", wrapped to (−π, π]" : ""}`,
+    "encoderForward: z = Φ(x) and the encoder's tape",
+    [
+      `Model "${model.name}": encoder ${Din} → ${d}, ${plan.paramCount} parameters; x is n × ${Din}, z is n × ${d} (row-major).`,
+      `tape: ${plan.tape.tapeRows} rows × n, point-fastest: ${plan.tape.tape.map((r) => `${r.name}@${r.offset}`).join(", ")}.`,
+    ],
     bindings,
-    uniform: AE_UNIFORM,
-  };
+    body,
+  );
 }
 
 /** `reconStep`: Ψ(z), the squared error per point and the reverse sweep of cfg.scale · Σ (Ψ − x)². */
@@ -295,25 +308,18 @@ export function reconStepKernel(model: Model): WgslKernel {
   ];
   if (plan.program.stages[0]!.kind === "torus-embedding") for (let i = 0; i < d; i++) body.push(`let zin${i} = ${zAt(i)};`);
   body.push(...backwardLines(plan.program, plan.tape, out, (i, expr) => `zbar[p * ${u32(d)} + ${u32(i)}] = ${expr};`));
-  return {
-    name: "reconStep",
-    description: "decoder value Ψ(z), squared error and its reverse sweep (reconstruction term)",
-    code: kernelSource(
-      "reconStep: Ψ(z), Σ_k (Ψ_k − x_k)² and its adjoint",
-      [
-        `Model "${model.name}": decoder ${d} → ${D}; z is n × ${d}, x is n × ${D}; se[p] = Σ_k (Ψ_k − x_k)².`,
-        `Reverse sweep of cfg.scale · Σ_points se: Ā_l to adj (${plan.tape.adjRows} rows × n: ${plan.tape.adj.map((r) => `${r.name}@${r.offset}`).join(", ")}), ∂/∂z to zbar.`,
-        `tape: ${plan.tape.tapeRows} rows × n, point-fastest: ${plan.tape.tape.map((r) => `${r.name}@${r.offset}`).join(", ")}.`,
-      ],
-      AE_UNIFORM,
-      bindings,
-      main(body),
-    ),
-    entryPoint: "main",
-    workgroupSize: [POINT_WORKGROUP, 1, 1],
+  return pointKernel(
+    "reconStep",
+    "decoder value Ψ(z), squared error and its reverse sweep (reconstruction term)",
+    "reconStep: Ψ(z), Σ_k (Ψ_k − x_k)² and its adjoint",
+    [
+      `Model "${model.name}": decoder ${d} → ${D}; z is n × ${d}, x is n × ${D}; se[p] = Σ_k (Ψ_k − x_k)².`,
+      `Reverse sweep of cfg.scale · Σ_points se: Ā_l to adj (${plan.tape.adjRows} rows × n: ${plan.tape.adj.map((r) => `${r.name}@${r.offset}`).join(", ")}), ∂/∂z to zbar.`,
+      `tape: ${plan.tape.tapeRows} rows × n, point-fastest: ${plan.tape.tape.map((r) => `${r.name}@${r.offset}`).join(", ")}.`,
+    ],
     bindings,
-    uniform: AE_UNIFORM,
-  };
+    body,
+  );
 }
 
 /** `encoderBackward`: Ā_l of every encoder layer from z̄ (n × d). */
@@ -334,24 +340,17 @@ export function encoderBackwardKernel(model: Model): WgslKernel {
     ...Array.from({ length: d }, (_, i) => `hA[${u32(i)}] = zbar[p * ${u32(d)} + ${u32(i)}];`),
     ...backwardLines(plan.program, plan.tape, "hA", null),
   ];
-  return {
-    name: "encoderBackward",
-    description: "reverse sweep of the encoder from ∂L/∂z to the pre-activation adjoints",
-    code: kernelSource(
-      "encoderBackward: Ā_l of the encoder from z̄",
-      [
-        `Model "${model.name}": encoder ${plan.inputDim} → ${d}; reads the tape of encoderForward;`,
-        `writes Ā_l to adj (${plan.tape.adjRows} rows × n: ${plan.tape.adj.map((r) => `${r.name}@${r.offset}`).join(", ")}).`,
-      ],
-      AE_UNIFORM,
-      bindings,
-      main(body),
-    ),
-    entryPoint: "main",
-    workgroupSize: [POINT_WORKGROUP, 1, 1],
+  return pointKernel(
+    "encoderBackward",
+    "reverse sweep of the encoder from ∂L/∂z to the pre-activation adjoints",
+    "encoderBackward: Ā_l of the encoder from z̄",
+    [
+      `Model "${model.name}": encoder ${plan.inputDim} → ${d}; reads the tape of encoderForward;`,
+      `writes Ā_l to adj (${plan.tape.adjRows} rows × n: ${plan.tape.adj.map((r) => `${r.name}@${r.offset}`).join(", ")}).`,
+    ],
     bindings,
-    uniform: AE_UNIFORM,
-  };
+    body,
+  );
 }
 
 export const DIRECT_TILE = 4;

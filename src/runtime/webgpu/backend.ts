@@ -4,7 +4,7 @@
  * and names the adapter; otherwise it falls back, saying why and how to get a driver.
  */
 import { UserError } from "../../util/errors.js";
-import { acquireGpu, GPU_INSTALL_HINT, type GpuContext, type GpuLoss } from "./device.js";
+import { acquireGpu, GPU_INSTALL_HINT, gpuContext, type GpuContext } from "./device.js";
 
 export const BACKEND_NAMES = ["webgpu", "wasm", "cpu", "auto"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -52,29 +52,5 @@ export async function acquireBrowserGpu(powerPreference: GPUPowerPreference = "h
       maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
     },
   });
-  const { vendor, architecture, device: name, description } = adapter.info;
-  const info = { vendor, architecture, device: name, description };
-  const software = adapter.info.isFallbackAdapter === true || /swiftshader|lavapipe|llvmpipe/i.test(Object.values(info).join(" "));
-  let lost: GpuLoss | null = null;
-  void device.lost.then((l) => {
-    lost = { reason: l.reason, message: l.message };
-  });
-  return {
-    adapter,
-    device,
-    info,
-    software,
-    f16,
-    get lost() {
-      return lost;
-    },
-    describe: () => [description || name, `${vendor}/${architecture}`, software ? "software" : "hardware"].filter(Boolean).join(", "),
-    assertAlive() {
-      if (lost) throw new Error(`WebGPU device lost (${lost.reason}): ${lost.message}`);
-    },
-    destroy() {
-      lost ??= { reason: "destroyed", message: "destroyed by its owner" };
-      device.destroy();
-    },
-  };
+  return gpuContext(adapter, device);
 }

@@ -109,10 +109,6 @@ export async function acquireGpu(opts: AcquireGpuOptions = {}): Promise<GpuConte
         `Mesa 25 works). Without a GPU, install lavapipe from bookworm-backports: ${GPU_INSTALL_HINT}`,
     );
   }
-  const { vendor, architecture, device: deviceName, description } = adapter.info;
-  const info = { vendor, architecture, device: deviceName, description };
-  const software =
-    adapter.info.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(Object.values(info).join(" "));
   const f16 = adapter.features.has("shader-f16");
   const requiredLimits: Record<string, number> = {};
   for (const k of MAX_LIMITS) requiredLimits[k] = adapter.limits[k];
@@ -122,7 +118,16 @@ export async function acquireGpu(opts: AcquireGpuOptions = {}): Promise<GpuConte
     timeoutMs,
     "requestDevice",
   );
+  return gpuContext(adapter, device);
+}
 
+/** The {@link GpuContext} of a device requested from `adapter` (in Node through Dawn, or in a browser). */
+export function gpuContext(adapter: GPUAdapter, device: GPUDevice): GpuContext {
+  const { vendor, architecture, device: deviceName, description } = adapter.info;
+  const info = { vendor, architecture, device: deviceName, description };
+  const software =
+    adapter.info.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(Object.values(info).join(" "));
+  const f16 = device.features.has("shader-f16");
   let lost: GpuLoss | null = null;
   void device.lost.then((l) => {
     lost = { reason: l.reason, message: l.message };
