@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatTorchPeer, runTorchPeer } from "../src/runtime/peers/torch.js";
+import { gpuAvailability } from "../src/runtime/webgpu/device.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const tmp = mkdtempSync(join(tmpdir(), "ricci-bench-"));
@@ -18,6 +19,7 @@ function cli(...args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+const inCI = !!process.env["CI"] && process.env["CI"] !== "false";
 const hasTorch = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
 
 describe("ricci-gen bench", () => {
@@ -32,6 +34,24 @@ describe("ricci-gen bench", () => {
       expect(row.msPerStep).toBeGreaterThan(0);
     }
   }, 120_000);
+
+  it("--backend webgpu: the WGSL kernels and the tfjs path for both yardstick decoders (JSON)", async () => {
+    const gpu = await gpuAvailability();
+    if (!gpu.ok) {
+      if (inCI) throw new Error(`no WebGPU adapter under CI: ${gpu.reason}`);
+      console.warn(`!!! skipped: no WebGPU adapter (${gpu.reason})`);
+      return;
+    }
+    const r = cli("bench", "--backend", "webgpu", "--batches", "64", "--routes", "b", "--steps", "1", "--no-peer", "--json");
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { webgpu: { rows: { model: string; rMs: number; stepMs: number | null }[] }; tfjs: { model: string; rMs: number; stepMs: number | null }[] };
+    expect(res.webgpu.rows.map((x) => x.model)).toEqual(["2-64-64-64-3", "2-128-128-128-784"]);
+    expect(res.tfjs.map((x) => x.model)).toEqual(["2-64-64-64-3", "2-128-128-128-784"]);
+    for (const row of [...res.webgpu.rows, ...res.tfjs]) {
+      expect(row.rMs).toBeGreaterThan(0);
+      expect(row.stepMs).toBeGreaterThan(0);
+    }
+  }, 300_000);
 
   it("rejects a bad flag value with exit 2 naming it", () => {
     const r = cli("bench", "--routes", "c", "--no-peer");

@@ -27,6 +27,9 @@ interface BenchCliOptions {
   peer: boolean | string;
   peerDevice: string;
   peerMethods: string;
+  tfjs: boolean;
+  tfjsBackend: string;
+  tfjsMaxBatch: string;
   json?: boolean;
 }
 
@@ -62,6 +65,9 @@ export function registerBench(program: Command): void {
     .option("--no-peer", "skip the PyTorch peer")
     .option("--peer-device <d>", "device of the PyTorch peer: cpu or cuda (default: cuda in webgpu mode on a hardware adapter, else cpu)", "")
     .option("--peer-methods <list>", "peer methods (func_fwd = the reference research's nested jacfwd; jet3, gauss2 = stronger autodiff)", "func_fwd,jet3,gauss2")
+    .option("--no-tfjs", "webgpu mode: skip the tfjs path")
+    .option("--tfjs-backend <name>", "webgpu mode: tfjs backend of the tfjs rows (cpu, wasm)", "wasm")
+    .option("--tfjs-max-batch <n>", "webgpu mode: largest batch timed on the tfjs path (it is slow on a CPU)", "4096")
     .option("--json", "print the results as JSON instead of tables")
     .action(
       guarded(async (opts: BenchCliOptions) => {
@@ -81,6 +87,14 @@ export function registerBench(program: Command): void {
           const res = await benchWebGpu({ models, batches, routes, steps, log });
           result["webgpu"] = res;
           if (!opts.json) out(formatWebGpuBench(res));
+          if (opts.tfjs) {
+            const { benchTfjsDecoders, formatTfjsDecoderBench } = await import("../runtime/train/bench-decoder.js");
+            if (opts.tfjsBackend !== "cpu" && opts.tfjsBackend !== "wasm") throw new UserError("--tfjs-backend", `use cpu or wasm, got '${opts.tfjsBackend}'`);
+            const maxBatch = positiveInt(opts.tfjsMaxBatch, "--tfjs-max-batch");
+            const tfjsRows = await benchTfjsDecoders({ models, routes, batches, backend: opts.tfjsBackend, steps, maxBatch, log });
+            result["tfjs"] = tfjsRows;
+            if (!opts.json) out("\n" + formatTfjsDecoderBench(tfjsRows, res.rows));
+          }
           peerWidths = models.map((m) => (m.decoder.type === "mlp" ? [m.latentDim, ...m.decoder.layers.map((l) => l.units)] : []));
           peerBatches = batches;
           peerDevice = res.software ? "cpu" : "cuda";
