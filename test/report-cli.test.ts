@@ -110,6 +110,30 @@ describe("ricci-gen eval", () => {
   }, 60_000);
 });
 
+describe("run pictures (runs/<name>/plots/)", () => {
+  it("writes every figure of a run as SVG and PNG, replacing the folder as a whole", async () => {
+    const { writeRunPictures, figureStem } = await import("../src/report/run-pictures.js");
+    const pics = await writeRunPictures(join(tmp, "runs/curv"));
+    expect(pics.dir).toBe(join(tmp, "runs/curv/plots"));
+    const svgs = pics.files.filter((f) => f.endsWith(".svg"));
+    // latent codes by t and by height; R, √det g, R²√det g; training curves
+    expect(svgs).toHaveLength(6);
+    expect(svgs).toContain("latent-codes-by-t.svg");
+    expect(svgs).toContain("training-curves.svg");
+    for (const f of svgs) expect(readFileSync(join(pics.dir, f), "utf8")).toMatch(/^(<\?xml[^>]*>\s*)?<svg[\s>]/);
+    const pngs = pics.files.filter((f) => f.endsWith(".png"));
+    if (pngs.length === 0) expect(pics.warnings.join(" ")).toMatch(/font/i);
+    else {
+      expect(pngs).toHaveLength(6);
+      for (const f of pngs) expect([...readFileSync(join(pics.dir, f)).subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    }
+    writeFileSync(join(pics.dir, "stale.svg"), "<svg/>");
+    await writeRunPictures(join(tmp, "runs/curv"));
+    expect(existsSync(join(pics.dir, "stale.svg"))).toBe(false);
+    expect(figureStem("Volume element √det g")).toBe("volume-element-sqrt-det-g");
+  }, 120_000);
+});
+
 describe("ricci-gen report", () => {
   it("writes one self-contained report comparing both runs", async () => {
     const r = cli("report", "runs/base", "runs/curv");

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { UserError } from "../util/errors.js";
 import { guarded } from "./errors.js";
+import { writePictures } from "./train.js";
 
 export interface DemoOptions {
   /** Output folder: <out>/runs/<name>/ and <out>/report.html. */
@@ -68,6 +69,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     if (summary.status === "interrupted")
       throw new UserError("demo", `interrupted while training ${config.name}; run \`ricci-gen demo\` again`);
     runs.push({ name: config.name, runDir, curv: config.loss.curv, trainSec: summary.elapsedSec, metrics: {} });
+    await writePictures(runDir, false);
   }
   const data = [];
   for (const r of runs) {

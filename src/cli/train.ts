@@ -23,6 +23,18 @@ interface TrainCliOptions {
 /** A CLI number as given, so that the config schema reports a bad one by its field name. */
 const asNumber = (v: string): number | string => (v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v);
 
+/** The run's figures into runs/<name>/plots/; a drawing problem is reported, never fatal to the run. */
+export async function writePictures(runDir: string, verbose: boolean): Promise<void> {
+  try {
+    const { writeRunPictures } = await import("../report/run-pictures.js");
+    const pics = await writeRunPictures(runDir);
+    if (verbose) process.stderr.write(`pictures (${pics.files.length} files) written to ${pics.dir}\n`);
+    for (const w of pics.warnings) process.stderr.write(`warning: ${w}\n`);
+  } catch (e) {
+    process.stderr.write(`warning: the run's pictures could not be drawn: ${e instanceof Error ? e.message : String(e)}\n`);
+  }
+}
+
 export function registerTrain(program: Command): void {
   program
     .command("train")
@@ -56,8 +68,9 @@ export function registerTrain(program: Command): void {
         process.on("SIGINT", onSignal);
         process.on("SIGTERM", onSignal);
         try {
-          const { summary } = await train(config, { resume: opts.resume === true, force: opts.force === true, progress: opts.progress, stop });
+          const { summary, runDir } = await train(config, { resume: opts.resume === true, force: opts.force === true, progress: opts.progress, stop });
           if (summary.status === "interrupted") process.exitCode = 130;
+          else await writePictures(runDir, opts.progress);
         } catch (e) {
           if (e instanceof TrainingFailure) {
             process.stderr.write(`ricci-gen: ${e.message}\n`);

@@ -97,6 +97,8 @@ export interface RenderedReport {
   warnings: string[];
   /** Number of <img> elements. */
   figures: number;
+  /** The pictures, as SVG documents, with their alt text (for writing them as files). */
+  plots: { alt: string; plot: Plot }[];
 }
 
 const FIELD_DEFAULTS: Record<string, { label: string; bar: string; scale: "diverging" | "sequential"; about: string }> = {
@@ -320,6 +322,8 @@ interface Embedder {
   mode: "png" | "svg";
   warnings: string[];
   count: number;
+  /** Every picture embedded, in page order. */
+  plots: { alt: string; plot: Plot }[];
   img(plot: Plot, alt: string): string;
 }
 
@@ -328,6 +332,7 @@ function embedder(mode: "png" | "svg", scale: number, warnings: string[]): Embed
     mode,
     warnings,
     count: 0,
+    plots: [],
     img(plot, alt) {
       let src: string;
       if (e.mode === "png") {
@@ -343,6 +348,7 @@ function embedder(mode: "png" | "svg", scale: number, warnings: string[]): Embed
         src = `data:image/svg+xml;base64,${Buffer.from(plot.svg, "utf8").toString("base64")}`;
       }
       e.count++;
+      e.plots.push({ alt, plot });
       return `<img src="${src}" width="${plot.width}" height="${plot.height}" alt="${esc(alt)}">`;
     },
   };
@@ -500,10 +506,10 @@ export function renderReport(runs: readonly RunData[], o: ReportOptions = {}): R
     `<nav>${nav}</nav>`;
   const footer = `${esc(o.generator ?? "ricci-gen")} · self-contained report: pictures are embedded, nothing is loaded from elsewhere.`;
   const html = renderShell({ title, headerHtml: header, bodyHtml: body, footerHtml: footer });
-  return { html, images: emb.mode, warnings, figures: emb.count };
+  return { html, images: emb.mode, warnings, figures: emb.count, plots: emb.plots };
 }
 
-export interface WrittenReport extends Omit<RenderedReport, "html"> {
+export interface WrittenReport extends Omit<RenderedReport, "html" | "plots"> {
   path: string;
   bytes: number;
 }
@@ -532,7 +538,7 @@ export function writeReport(runs: readonly RunData[], outFile: string, o: Report
       if (samePath(s, outFile)) throw new UserError(outFile, `is an input of run "${r.name}"; refusing to overwrite it`);
     }
   }
-  const { html, ...rest } = renderReport(runs, o);
+  const { html, plots: _plots, ...rest } = renderReport(runs, o);
   const bytes = Buffer.byteLength(html, "utf8");
   writeFileAtomic(outFile, html);
   return { path: outFile, bytes, ...rest };
