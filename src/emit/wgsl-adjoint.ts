@@ -493,11 +493,9 @@ export interface GradientPlan {
   layers: LayerGradPlan[];
 }
 
-export function gradientPlan(model: Model, route: Route): GradientPlan {
-  requireMlp(model);
-  const program = decoderProgram(model, routeOrder(route));
-  const tape = tapeLayout(program);
-  const layers = layersOf(program).map(({ dense }) => ({
+/** Where each dense layer's weights, Ā_l (in adj) and X_l (in the tape) live. */
+export function layerGradPlans(program: DecoderProgram, tape: TapeLayout): LayerGradPlan[] {
+  return layersOf(program).map(({ dense }) => ({
     index: dense.index,
     units: dense.layer.units,
     fanIn: dense.layer.fanIn,
@@ -506,6 +504,13 @@ export function gradientPlan(model: Model, route: Route): GradientPlan {
     aRow: region(tape.adj, `abar${dense.index}`).offset,
     xRow: region(tape.tape, `x${dense.index}`).offset,
   }));
+}
+
+export function gradientPlan(model: Model, route: Route): GradientPlan {
+  requireMlp(model);
+  const program = decoderProgram(model, routeOrder(route));
+  const tape = tapeLayout(program);
+  const layers = layerGradPlans(program, tape);
   return { program, tape, layers };
 }
 

@@ -28,7 +28,7 @@ import { adjoints } from "../ir/reverse.js";
 import type { Mlp, Model } from "../model/types.js";
 import { uniformLayout } from "./wgsl-layout.js";
 import { printBlock } from "./printer.js";
-import { activationAdjointBlock, denseBackward, GRAD_REDUCE_UNIFORM, layersOf, seedOutputs, type LayerGradPlan } from "./wgsl-adjoint.js";
+import { activationAdjointBlock, denseBackward, GRAD_REDUCE_UNIFORM, layerGradPlans, layersOf, seedOutputs, type LayerGradPlan } from "./wgsl-adjoint.js";
 import {
   curvatureFields,
   denseForward,
@@ -76,15 +76,7 @@ function valuePlan(name: string, mlp: Mlp, outputDim: number): ValuePlan {
   };
   const program = decoderProgram(asModel, 0);
   const tape = tapeLayout(program);
-  const layers = layersOf(program).map(({ dense }) => ({
-    index: dense.index,
-    units: dense.layer.units,
-    fanIn: dense.layer.fanIn,
-    wOffset: dense.layer.wOffset,
-    bOffset: dense.layer.bOffset,
-    aRow: region(tape.adj, `abar${dense.index}`).offset,
-    xRow: region(tape.tape, `x${dense.index}`).offset,
-  }));
+  const layers = layerGradPlans(program, tape);
   return { program, tape, layers, inputDim: mlp.inputDim, outputDim, paramCount: program.paramCount };
 }
 
