@@ -1,14 +1,12 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript CLI through tsx so that no build step is needed.
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
-import { createRequire } from "node:module";
+// Entry point: runs the compiled CLI (dist/, built by `npm run build`, `prepare` and `prepack`) in
+// this very process, so SIGINT/SIGTERM reach the trainer, which checkpoints and exits 130/143.
+import { existsSync } from "node:fs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const require = createRequire(import.meta.url);
-const tsxCli = require.resolve("tsx/cli");
-const result = spawnSync(process.execPath, [tsxCli, join(root, "src/cli/main.ts"), ...process.argv.slice(2)], {
-  stdio: "inherit",
-});
-process.exit(result.status ?? 1);
+const main = new URL("../dist/cli/main.js", import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write("ricci-gen: dist/ is missing: run `npm run build` (npm ci and npm install run it for you)\n");
+  process.exit(2);
+}
+const { runCli } = await import(main.href);
+process.exitCode = await runCli(process.argv);

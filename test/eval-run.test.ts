@@ -87,14 +87,19 @@ describe("Swiss roll run", () => {
     for (const k of [
       "test_mse",
       "test_r2",
+      "test_r2_pooled",
       "mean_R2_sqrt_detg",
+      "median_R2_sqrt_detg",
       "mean_abs_R",
       "median_abs_R",
       "q95_abs_R",
       "mean_sqrt_detg",
       "degenerate_share",
       "condition_number",
+      "mean_condition_number",
+      "isometry_distortion",
       "grid_mean_R2_sqrt_detg",
+      "grid_median_R2_sqrt_detg",
       "grid_mean_abs_R",
       "integral_R2_dmu",
       "trustworthiness",
@@ -102,13 +107,34 @@ describe("Swiss roll run", () => {
       "tearing",
       "spearman_t",
       "spearman_height",
+      "rotation_spearman_t",
+      "rotation_spearman_height",
+      "unroll_score",
+      "knn_overlap_t_height",
+      "knn_overlap_arclength",
       "geodesic_ratio",
+      "geodesic_ratio_grid",
     ])
       expect(finite(e.metrics[k]), k).toBe(true);
     // Same numbers as the trainer's own float32 test metrics.
     expect(e.reconstruction.mse).toBeCloseTo(summary.test!.mse, 5);
     expect(e.curvature.test.meanR2SqrtDetG / summary.test!.meanR2SqrtDetG).toBeCloseTo(1, 4);
     expect(e.reconstruction.r2).toBeLessThan(1);
+    // Pooled variance ≥ per-feature variance, so the research's R² is never below ours.
+    expect(e.reconstruction.r2Pooled).toBeGreaterThanOrEqual(e.reconstruction.r2 - 1e-12);
+    expect(e.curvature.test.medianR2SqrtDetG).toBe(e.curvature.test.R2SqrtDetG.median);
+    expect(e.conformality.meanConditionNumber).toBeGreaterThanOrEqual(1);
+    expect(e.conformality.isometryDistortion).toBeGreaterThanOrEqual(0);
+    // The goal rotation's scores are bounded by the best direction for each coordinate on its own.
+    const rot = e.swissRoll!.rotation!;
+    expect(rot.goal.t).toBeLessThanOrEqual(e.swissRoll!.t + 1e-12);
+    expect(rot.goal.height).toBeLessThanOrEqual(e.swissRoll!.height + 1e-12);
+    expect(rot.atBestT.t).toBeCloseTo(e.swissRoll!.t, 2);
+    expect(e.swissRoll!.knnOverlap).toMatchObject({ k: 10 });
+    expect(e.geodesicGrid).toMatchObject({ lines: 11, points: 20 });
+    expect(e.geodesicGrid!.ratios).toHaveLength(11);
+    expect(e.metrics["geodesic_ratio_grid"]).toBeGreaterThan(0.3);
+    expect(e.metrics["geodesic_ratio_grid"]).toBeLessThan(1.1);
     expect(e.neighbourhood).toMatchObject({ k: 10, tearing: { factor: 3, k: 10 } });
     expect(e.metrics["trustworthiness"]).toBeGreaterThan(0.5);
     expect(e.metrics["geodesic_ratio"]).toBeGreaterThan(0.5);
@@ -178,12 +204,27 @@ describe("Gaussian clouds run (labels and in-plane truth)", () => {
     for (const c of e.classes!.clouds) {
       expect(finite(c.medianConditionNumber)).toBe(true);
       expect(c.medianConditionNumber).toBeGreaterThanOrEqual(1);
+      expect(c.meanConditionNumber).toBeGreaterThanOrEqual(1);
+      expect(c.maxConditionNumber).toBeGreaterThanOrEqual(c.meanConditionNumber);
       expect(c.latentEigenRatio).toBeGreaterThan(0);
       expect(c.latentEigenRatio).toBeLessThanOrEqual(1);
       expect(finite(c.procrustesError)).toBe(true);
     }
-    for (const k of ["cloud_condition_number", "eigen_ratio", "procrustes_error", "kmeans_f_measure"])
+    for (const k of [
+      "cloud_condition_number",
+      "eigen_ratio",
+      "cloud_eigen_ratio_min",
+      "cloud_mean_condition_number_max",
+      "procrustes_error",
+      "kmeans_f1_class_max",
+      "kmeans_f_pairCounting",
+    ])
       expect(finite(e.metrics[k]), k).toBe(true);
+    expect(e.classes!.minEigenRatio).toBe(Math.min(...e.classes!.clouds.map((c) => c.latentEigenRatio)));
+    // 90 test codes: every draw clusters all of them, so the 10 draws differ only by k-means seeding.
+    expect(e.classes!.pairCounting).toMatchObject({ codes: 90, draws: 10, k: 3, torus: false });
+    expect(e.classes!.pairCounting.mean).toBeGreaterThan(0);
+    expect(e.classes!.pairCounting.mean).toBeLessThanOrEqual(1);
     expect(e.swissRoll).toBeNull();
     expect(latent.colours).toEqual([expect.objectContaining({ kind: "categorical", name: "cloud" })]);
   }, 120_000);
@@ -200,6 +241,11 @@ describe("latent dimension 3", () => {
     expect(e.notes.join(" ")).toMatch(/no heatmaps/);
     expect(finite(e.metrics["spearman_t"])).toBe(true);
     expect(finite(e.metrics["geodesic_ratio"])).toBe(true);
+    // The research's grid estimator and the plane rotations are 2-d only.
+    expect(e.geodesicGrid).toBeNull();
+    expect(e.notes.join(" ")).toMatch(/no geodesic grid ratio/);
+    expect(e.swissRoll!.rotation).toBeNull();
+    expect(finite(e.metrics["knn_overlap_t_height"])).toBe(true);
   }, 180_000);
 });
 

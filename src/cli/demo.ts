@@ -7,9 +7,12 @@
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { UserError } from "../util/errors.js";
+import { isUserError, UserError } from "../util/errors.js";
 import { guarded } from "./errors.js";
+import { EXIT } from "./exit-codes.js";
+import { StopOnSignal } from "./signals.js";
 import { writePictures } from "./train.js";
+import { VERSION } from "./version.js";
 
 export interface DemoOptions {
   /** Output folder: <out>/runs/<name>/ and <out>/report.html. */
@@ -30,8 +33,11 @@ export const DEMO_SIZES = { full: { points: 2000, epochs: 40 }, quick: { points:
 export const HEADLINE = [
   "test_mse",
   "test_r2",
+  "test_r2_pooled",
   "mean_R2_sqrt_detg",
+  "median_R2_sqrt_detg",
   "grid_mean_R2_sqrt_detg",
+  "grid_median_R2_sqrt_detg",
   "mean_abs_R",
   "trustworthiness",
   "continuity",
@@ -80,7 +86,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const report = resolve(o.out, "report.html");
   writeReport(data, report, {
     title: "ricci-gen demo: Swiss roll with and without curvature regularisation",
-    generator: "ricci-gen 0.1.0 demo",
+    generator: `ricci-gen ${VERSION} demo`,
   });
   return { report, runs, wallSec: (performance.now() - t0) / 1000 };
 }
@@ -100,7 +106,7 @@ export function registerDemo(program: Command): void {
   program
     .command("demo")
     .description("train the Swiss roll with and without curvature regularisation, evaluate both and write the comparison report")
-    .option("--out <dir>", "output folder (runs/ and report.html inside)", "demo")
+    .option("-o, --out <dir>", "output folder (runs/ and report.html inside)", "demo")
     .option(
       "--quick",
       `smaller and shorter (${DEMO_SIZES.quick.points} points, ${DEMO_SIZES.quick.epochs} epochs instead of ${DEMO_SIZES.full.points} and ${DEMO_SIZES.full.epochs})`,
@@ -113,14 +119,7 @@ export function registerDemo(program: Command): void {
           throw new UserError("--backend", `the demo runs on wasm or cpu, not '${opts.backend}'`);
         const { metricTable, formatNumber } = await import("./metric-table.js");
         const size = opts.quick ? DEMO_SIZES.quick : DEMO_SIZES.full;
-        const stop = { requested: false };
-        const onSignal = (): void => {
-          if (stop.requested) process.exit(130);
-          stop.requested = true;
-          process.stderr.write("\nstopping after this step; press Ctrl-C again to abort at once\n");
-        };
-        process.on("SIGINT", onSignal);
-        process.on("SIGTERM", onSignal);
+        const stop = new StopOnSignal("stopping after this step (a checkpoint will be written)");
         let res: DemoResult;
         try {
           res = await runDemo({
@@ -132,14 +131,18 @@ export function registerDemo(program: Command): void {
             stop,
           });
         } catch (e) {
+          if (stop.requested && isUserError(e) && e.where === "demo") {
+            process.stderr.write(`ricci-gen: ${e.message}\n`);
+            process.exitCode = stop.exitCode();
+            return;
+          }
           const { TrainingFailure } = await import("../runtime/train/trainer.js");
           if (!(e instanceof TrainingFailure)) throw e;
           process.stderr.write(`ricci-gen: demo: ${e.message}\n`);
-          process.exitCode = 3;
+          process.exitCode = EXIT.trainingFault;
           return;
         } finally {
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
+          stop.dispose();
         }
         const [base, curv] = res.runs as [DemoResult["runs"][number], DemoResult["runs"][number]];
         const m = (r: typeof base, k: string): number | null => r.metrics[k] ?? null;

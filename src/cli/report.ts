@@ -8,9 +8,10 @@ import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { UserError } from "../util/errors.js";
 import { guarded } from "./errors.js";
+import { VERSION } from "./version.js";
 
 interface ReportCliOptions {
-  output?: string;
+  out?: string;
   title?: string;
   svg?: boolean;
   eval: boolean;
@@ -37,7 +38,7 @@ export function registerReport(program: Command): void {
     .command("report")
     .description("write a self-contained HTML report comparing trained runs side by side")
     .argument("<runs...>", "run folders written by `ricci-gen train` (runs/<name>)")
-    .option("-o, --output <file>", "report file (.html; default reports/<a>-vs-<b>.html)")
+    .option("-o, --out <file>", "report file (.html; default reports/<a>-vs-<b>.html)")
     .option("--title <text>", "page title")
     .option("--svg", "embed pictures as SVG instead of PNG")
     .option("--no-eval", "do not compute a missing eval.json (report the runs without it)")
@@ -45,7 +46,7 @@ export function registerReport(program: Command): void {
       guarded(async (runDirs: string[], opts: ReportCliOptions) => {
         const { checkRunFolder } = await import("../runtime/run-eval/folder.js");
         for (const dir of runDirs) checkRunFolder(dir);
-        const out = opts.output ?? defaultReportPath(runDirs);
+        const out = opts.out ?? defaultReportPath(runDirs);
         checkOutsideRuns(out, runDirs);
         // The runtime (tfjs) loads only once the input is known to be good.
         const [{ loadRunData }, { writeReport }] = await Promise.all([import("../report/load-run.js"), import("../report/report.js")]);
@@ -54,7 +55,7 @@ export function registerReport(program: Command): void {
         const w = writeReport(runs, out, {
           title: opts.title ?? (runs.length === 1 ? `ricci-gen: ${runs[0]!.name}` : `ricci-gen: ${runs.map((r) => r.name).join(" vs ")}`),
           images: opts.svg ? "svg" : "png",
-          generator: "ricci-gen 0.1.0",
+          generator: `ricci-gen ${VERSION}`,
         });
         for (const warning of w.warnings) process.stderr.write(`warning: ${warning}\n`);
         process.stdout.write(`report: ${w.path} (${(w.bytes / 1024).toFixed(0)} KiB, ${w.figures} figures)\n`);

@@ -4,11 +4,15 @@
  *
  * Exit codes: 0 done (or stopped at --max-steps); 2 bad input (config, model, data: the message
  * names the field); 3 training fault (NaN loss or gradient: the step is named, the last good
- * checkpoint is kept); 130 interrupted by Ctrl-C / SIGTERM after writing a checkpoint (continue
- * with --resume).
+ * checkpoint is kept); 130 interrupted by Ctrl-C (SIGINT), 143 terminated by SIGTERM, each after
+ * writing a checkpoint (continue with --resume). A second signal aborts at once with the same code.
  */
 import type { Command } from "commander";
+import { UserError } from "../util/errors.js";
 import { guarded } from "./errors.js";
+import { EXIT } from "./exit-codes.js";
+import { integerFlag } from "./flags.js";
+import { StopOnSignal } from "./signals.js";
 
 interface TrainCliOptions {
   resume?: boolean;
@@ -20,8 +24,6 @@ interface TrainCliOptions {
   progress: boolean;
 }
 
-/** A CLI number as given, so that the config schema reports a bad one by its field name. */
-const asNumber = (v: string): number | string => (v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v);
 
 /** The run's figures into runs/<name>/plots/; a drawing problem is reported, never fatal to the run. */
 export async function writePictures(runDir: string, verbose: boolean): Promise<void> {
@@ -56,31 +58,30 @@ export function registerTrain(program: Command): void {
         const overrides: Record<string, unknown> = {};
         if (opts.runsDir !== undefined) overrides["runsDir"] = opts.runsDir;
         if (opts.backend !== undefined) overrides["backend"] = opts.backend;
-        if (opts.epochs !== undefined) overrides["epochs"] = asNumber(opts.epochs);
-        if (opts.maxSteps !== undefined) overrides["maxSteps"] = asNumber(opts.maxSteps);
+        if (opts.epochs !== undefined) overrides["epochs"] = integerFlag(opts.epochs, "--epochs", 1);
+        if (opts.maxSteps !== undefined) overrides["maxSteps"] = integerFlag(opts.maxSteps, "--max-steps", 1);
+        if (opts.resume && opts.force) throw new UserError("--force", "give --resume (continue the run) or --force (start over), not both");
         const { config } = loadTrainConfig(configPath, overrides);
-        const stop = { requested: false };
-        const onSignal = (): void => {
-          if (stop.requested) process.exit(130);
-          stop.requested = true;
-          process.stderr.write("\nstopping after this step (a checkpoint will be written); press Ctrl-C again to abort at once\n");
-        };
-        process.on("SIGINT", onSignal);
-        process.on("SIGTERM", onSignal);
+        const stop = new StopOnSignal("stopping after this step (a checkpoint will be written)");
         try {
           const { summary, runDir } = await train(config, { resume: opts.resume === true, force: opts.force === true, progress: opts.progress, stop });
-          if (summary.status === "interrupted") process.exitCode = 130;
-          else await writePictures(runDir, opts.progress);
+          if (summary.status === "interrupted") {
+            process.exitCode = stop.exitCode();
+            process.stderr.write(`ricci-gen: interrupted at step ${summary.steps}; checkpoint in ${runDir} (continue with --resume)\n`);
+            return;
+          }
+          await writePictures(runDir, opts.progress);
+          // The progress log says where everything went; without it, say it here.
+          if (!opts.progress) process.stderr.write(`${summary.status}: ${summary.steps} steps; run folder ${runDir}\n`);
         } catch (e) {
           if (e instanceof TrainingFailure) {
             process.stderr.write(`ricci-gen: ${e.message}\n`);
-            process.exitCode = 3;
+            process.exitCode = EXIT.trainingFault;
             return;
           }
           throw e;
         } finally {
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
+          stop.dispose();
         }
       }),
     );

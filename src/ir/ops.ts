@@ -3,7 +3,19 @@
  * `derivative(b, args, y)` returns ∂y/∂argᵢ as nodes built with `b`; reverse mode multiplies them
  * by the adjoint. Constant folding uses `evaluate`.
  */
-import type { Builder, NodeId } from "./graph.js";
+/** What an op's derivative rule builds with: the scalar Builder, or the tensor plan (src/plan) for elementwise tensors. */
+export interface Algebra {
+  num(value: number): number;
+  neg(a: number): number;
+  add(a: number, b: number): number;
+  sub(a: number, b: number): number;
+  mul(a: number, b: number): number;
+  div(a: number, b: number): number;
+  pow(a: number, b: number): number;
+  powi(a: number, k: number): number;
+  unary(op: UnaryOp, a: number): number;
+}
+type NodeId = number;
 
 export const OPS = [
   "const", "input",
@@ -22,7 +34,7 @@ export interface OpRule {
   /** f64 value; `k` is powi's integer exponent. */
   evaluate(a: number, b: number, k: number): number;
   /** Partial derivatives with respect to each argument. */
-  derivative(b: Builder, args: NodeId[], y: NodeId, k: number): NodeId[];
+  derivative(b: Algebra, args: NodeId[], y: NodeId, k: number): NodeId[];
 }
 
 const leaf: OpRule = {

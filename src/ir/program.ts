@@ -78,8 +78,18 @@ function analyticBlock(model: Model, columns: MultiIndex[]): ScalarBlock {
   return { b, inputs, outputs };
 }
 
-/** The stages computing Ψ and its derivatives up to `order` at one latent point. */
+const programs = new WeakMap<Model, Map<number, DecoderProgram>>();
+
+/** The stages computing Ψ and its derivatives up to `order` at one latent point (memoised per model and order). */
 export function decoderProgram(model: Model, order: number): DecoderProgram {
+  let byOrder = programs.get(model);
+  if (!byOrder) programs.set(model, (byOrder = new Map()));
+  let program = byOrder.get(order);
+  if (!program) byOrder.set(order, (program = buildDecoderProgram(model, order)));
+  return program;
+}
+
+function buildDecoderProgram(model: Model, order: number): DecoderProgram {
   const d = model.latentDim;
   const columns = jetColumns(d, order);
   const base = { latentDim: d, outputDim: model.outputDim, order, columns };

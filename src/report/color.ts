@@ -10,7 +10,8 @@ import { interpolateRdBu, interpolateSinebow, interpolateViridis, schemeTableau1
 /** Colour of NaN / ±Infinity cells and points. */
 export const MISSING_COLOUR = "#c8c8c8";
 
-export type Transform = "linear" | "log";
+/** "symlog": sign(v)·log10(1 + |v|/c), linear within ±c and logarithmic beyond (diverging only). */
+export type Transform = "linear" | "log" | "symlog";
 
 export interface ContinuousScale {
   kind: "sequential" | "diverging";
@@ -19,6 +20,8 @@ export interface ContinuousScale {
   transform: Transform;
   /** Diverging scales only: the value drawn in the neutral colour. */
   centre?: number;
+  /** "symlog" only: the half-width c of the linear part around the centre. */
+  linthresh?: number;
   /** Position in [0, 1] of a value along the colour ramp (clamped); NaN for non-finite values. */
   position(v: number): number;
   /** The colour of a ramp position t ∈ [0, 1]. */
@@ -49,6 +52,7 @@ const viridis = lut(interpolateViridis);
 const blueRed = lut((t) => interpolateRdBu(1 - t));
 
 function transformValue(v: number, transform: Transform): number {
+  if (transform === "symlog") throw new RangeError("sequentialScale: symlog is for diverging scales");
   return transform === "log" ? Math.log10(v) : v;
 }
 
@@ -81,22 +85,33 @@ export function sequentialScale(domain: readonly [number, number], transform: Tr
   };
 }
 
+/** sign(x)·log10(1 + |x|/c). */
+export function symlog(x: number, c: number): number {
+  return Math.sign(x) * Math.log10(1 + Math.abs(x) / c);
+}
+
 /**
  * Diverging scale symmetric about `centre` (default 0): centre − m → dark blue, centre → near white,
- * centre + m → dark red, where m = max(|lo − centre|, |hi − centre|).
+ * centre + m → dark red, where m = max(|lo − centre|, |hi − centre|). With `linthresh` c the ramp
+ * position follows symlog(v − centre, c) instead of v − centre: values much smaller than m (a
+ * flattened run beside a curved one) still get visible colours.
  */
-export function divergingScale(domain: readonly [number, number], centre = 0): ContinuousScale {
+export function divergingScale(domain: readonly [number, number], centre = 0, linthresh?: number): ContinuousScale {
   const m = Math.max(Math.abs(domain[0] - centre), Math.abs(domain[1] - centre));
+  const c = linthresh !== undefined && linthresh > 0 && linthresh < m ? linthresh : undefined;
+  const f = (x: number): number => (c === undefined ? x : symlog(x, c));
+  const fm = f(m);
   const position = (v: number): number => {
     if (!Number.isFinite(v)) return NaN;
     if (m === 0) return 0.5;
-    return Math.max(0, Math.min(1, 0.5 + (v - centre) / (2 * m)));
+    return Math.max(0, Math.min(1, 0.5 + f(v - centre) / (2 * fm)));
   };
   return {
     kind: "diverging",
     domain: [centre - m, centre + m],
-    transform: "linear",
+    transform: c === undefined ? "linear" : "symlog",
     centre,
+    ...(c === undefined ? {} : { linthresh: c }),
     position,
     ramp: blueRed,
     colour: (v) => {

@@ -28,6 +28,19 @@ const CATALOGUE: readonly Entry[] = [
       "Mean of R²·√det g over encoded test points: a Monte-Carlo estimate of ∫R² dμ against the data distribution (the reference work's curvature measure). 0 for a flat latent space.",
   },
   {
+    pattern: /^medianr2sqrtdetg$/,
+    label: "median R²√det g",
+    better: "lower",
+    description:
+      "Median of R²·√det g over encoded test points. A few points can dominate the mean (the mean can be many times the median), so both are shown.",
+  },
+  {
+    pattern: /^gridmedianr2sqrtdetg$/,
+    label: "median R²√det g on the grid",
+    better: "lower",
+    description: "Median of R²·√det g over the cells of the regular grid on the latent box.",
+  },
+  {
     pattern: /^gridmeanr2sqrtdetg$/,
     label: "mean R²√det g on the grid",
     better: "lower",
@@ -97,10 +110,18 @@ const CATALOGUE: readonly Entry[] = [
     description: "Mean absolute scalar curvature of the pullback metric at encoded points.",
   },
   {
-    pattern: /^(recon)?r2$|^rsquared$|^reconstructionr2$/,
-    label: "reconstruction R²",
+    pattern: /^(recon|reconstruction)?r2pooled$/,
+    label: "reconstruction R² (pooled, research)",
     better: "higher",
-    description: "Coefficient of determination of the reconstruction, 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖²; 1 is perfect.",
+    description:
+      "The research's reconstruction R²: 1 − MSE / (variance of all test values pooled around their single mean); 1 is perfect. Never below the per-feature R².",
+  },
+  {
+    pattern: /^(recon)?r2$|^rsquared$|^reconstructionr2$/,
+    label: "reconstruction R² (per-feature)",
+    better: "higher",
+    description:
+      "Coefficient of determination of the reconstruction, 1 − Σ‖x − x̂‖² / Σ_ij (x_ij − μ_j)², with μ_j the mean of feature j; 1 is perfect. Not the research's definition (see the pooled R²).",
   },
   {
     pattern: /^(recon)?mse$|^reconstructionmse$|^reconstructionerror$/,
@@ -128,11 +149,32 @@ const CATALOGUE: readonly Entry[] = [
     description: "Share of data-space neighbours mapped far apart in the latent space.",
   },
   {
+    pattern: /^geodesic(length)?ratiogrid$/,
+    label: "geodesic length ratio (grid, research)",
+    better: 1,
+    description:
+      "The research's estimator: a grid of geodesics across the latent box, each compared with the image under exp_p of the straight line between its ends in the logarithmic chart at the grid's centre p; length of the geodesic / length of that image, averaged over the lines. 1 = flat; curvature makes it smaller.",
+  },
+  {
     pattern: /^geodesic(length)?ratio$|^geodesic$/,
-    label: "geodesic length ratio",
+    label: "geodesic length ratio (random pairs)",
     better: 1,
     description:
       "Length under g of the shortest path between two latent codes divided by that of the straight latent segment between them, averaged over pairs: 1 = straight lines are geodesics (flat-like); below 1 the metric offers shortcuts.",
+  },
+  {
+    pattern: /^kmeansfpaircounting$/,
+    label: "k-means F (pair counting, research)",
+    better: "higher",
+    description:
+      "The research's k-means score: pair-counting F = 2a/(2a + b + c) of k-means clusters (k = number of classes; on the flat torus for a periodic latent) against the labels, over 300 random test codes, mean of 10 draws. a = pairs together in both, b and c = together in only one.",
+  },
+  {
+    pattern: /^kmeansf1classmax$/,
+    label: "k-means F1 (best per class)",
+    better: "higher",
+    description:
+      "k-means clusters in latent space scored per class by the best F1 against any cluster, weighted by class size (not the research's pair-counting F); 1 = clusters are the classes.",
   },
   {
     pattern: /^(kmeans)?fmeasure$|^f1$|^kmeansf$/,
@@ -145,6 +187,69 @@ const CATALOGUE: readonly Entry[] = [
     label: "rank correlation with t",
     better: "higher",
     description: "Best |Spearman ρ| between a Swiss roll ground-truth coordinate (t, height) and a latent direction; 1 = a monotone copy (unrolled in order).",
+  },
+  {
+    pattern: /^rotationspearmant$/,
+    label: "rotated axis 1: rank correlation with t",
+    better: "higher",
+    description:
+      "At the rotation of the latent plane that best meets both targets (|ρ| ≥ 0.97 with t on one axis, ≥ 0.90 with the height on the orthogonal one): |Spearman ρ| of the first axis with t.",
+  },
+  {
+    pattern: /^rotationspearmanheight$/,
+    label: "rotated axis 2: rank correlation with height",
+    better: "higher",
+    description: "At the same rotation: |Spearman ρ| of the orthogonal axis with the Swiss roll's height.",
+  },
+  {
+    pattern: /^unrollscore$/,
+    label: "unrolling score",
+    better: "higher",
+    description:
+      "max over rotations θ of the latent plane of min(|ρ(axis₁, t)| / 0.97, |ρ(axis₂, height)| / 0.90): ≥ 1 when one rotation meets both of the poster's targets.",
+  },
+  {
+    pattern: /^knnoverlapt(height)?$/,
+    label: "10-NN overlap with the (t, height) chart",
+    better: "higher",
+    description: "Mean over test codes of |N_latent ∩ N_true| / 10, with N_true the 10 nearest neighbours in the true (t, height) chart; 1 = same neighbourhoods.",
+  },
+  {
+    pattern: /^knnoverlaparclength(height)?$/,
+    label: "10-NN overlap with the unrolled chart",
+    better: "higher",
+    description:
+      "As the (t, height) overlap, against the isometric unrolled chart (arc length along the spiral, height), which an undistorted unrolling reproduces.",
+  },
+  {
+    pattern: /^isometrydistortion$/,
+    label: "isometry distortion (IRVAE)",
+    better: "lower",
+    description: "d·mean Tr(g²)/(mean Tr g)² − 1 over the test codes (IRVAE's relaxed distortion): 0 = isometric up to one global scale.",
+  },
+  {
+    pattern: /^cloudeigenratiomin$/,
+    label: "worst cloud's eigenvalue ratio",
+    better: 1,
+    description: "Smallest over the clouds of λmin/λmax of a cloud's latent covariance: 1 = every cloud kept isotropic.",
+  },
+  {
+    pattern: /^cloudmeanconditionnumbermax$/,
+    label: "worst cloud's mean condition number of g",
+    better: "lower",
+    description: "Largest over the clouds of the mean of cond(g) = λmax/λmin at the cloud's codes: 1 = conformal on every cloud.",
+  },
+  {
+    pattern: /^meanconditionnumber(g)?$/,
+    label: "mean condition number of g",
+    better: "lower",
+    description: "Mean over test codes of λmax/λmin of g: 1 = conformal (angles preserved) everywhere.",
+  },
+  {
+    pattern: /^conditionnumber$|^medianconditionnumber$/,
+    label: "median condition number of g",
+    better: "lower",
+    description: "Median over test codes of λmax/λmin of g: 1 = conformal (angles preserved).",
   },
   {
     pattern: /^(mean)?procrustes(error)?$/,

@@ -10,7 +10,8 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import { writeFileAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
-import { betterPhrase, bestIndices, metricInfo, type MetricInfo } from "./metrics.js";
+import { glossary, infoFor, metricKeys, metricsTable, noiseRule } from "./metric-table.js";
+import type { MetricInfo } from "./metrics.js";
 import {
   curvesPlot,
   heatmapPanels,
@@ -133,88 +134,6 @@ function fieldDefaults(key: string): { label: string; bar: string; scale: "diver
 
 function anchor(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-}
-
-function directionGlyph(info: MetricInfo | undefined): string {
-  if (!info || info.better === "none") return "";
-  if (info.better === "lower") return "↓ lower";
-  if (info.better === "higher") return "↑ higher";
-  return `→ ${info.better}`;
-}
-
-function metricKeys(runs: readonly RunData[]): string[] {
-  const keys = new Set<string>();
-  for (const r of runs) for (const k of Object.keys(r.metrics)) keys.add(k);
-  return [...keys];
-}
-
-function infoFor(key: string, runs: readonly RunData[]): MetricInfo | undefined {
-  for (const r of runs) {
-    const i = r.metricInfo?.[key];
-    if (i) return i;
-  }
-  return metricInfo(key);
-}
-
-/** Relative change from a to b as a signed percentage, judged by the metric's direction. */
-function delta(a: number | null | undefined, b: number | null | undefined, info: MetricInfo | undefined): string {
-  if (typeof a !== "number" || typeof b !== "number" || !Number.isFinite(a) || !Number.isFinite(b)) return `<td class="num delta"></td>`;
-  if (a === b) return `<td class="num delta">0 %</td>`;
-  const rel = a !== 0 ? ((b - a) / Math.abs(a)) * 100 : NaN;
-  const ratio = b / a;
-  let txt: string;
-  if (Number.isNaN(rel)) txt = `${b > a ? "+" : "−"}${formatValue(Math.abs(b - a))}`;
-  else if (ratio >= 10) txt = `×${formatValue(ratio, 3)}`;
-  else if (ratio > 0 && ratio <= 0.1) txt = `÷${formatValue(1 / ratio, 3)}`;
-  else txt = `${rel > 0 ? "+" : "−"}${formatValue(Math.abs(rel), 3)} %`;
-  let cls = "";
-  if (info && info.better !== "none") {
-    const best = bestIndices([a, b], info.better);
-    if (best.length === 1) cls = best[0] === 1 ? " good" : " bad";
-  }
-  return `<td class="num delta${cls}">${esc(txt)}</td>`;
-}
-
-function metricsTable(runs: readonly RunData[]): string {
-  const keys = metricKeys(runs);
-  if (keys.length === 0) return `<p class="sub">No metrics recorded.</p>`;
-  const two = runs.length === 2;
-  const head =
-    `<tr><th>metric</th>${runs.map((r) => `<th class="num">${esc(r.name)}</th>`).join("")}` +
-    `${two ? `<th class="num" title="relative change from ${esc(runs[0]!.name)} to ${esc(runs[1]!.name)}">change</th>` : ""}<th>better</th></tr>`;
-  const rows = keys.map((k) => {
-    const info = infoFor(k, runs);
-    const values = runs.map((r) => r.metrics[k]);
-    const best = info ? bestIndices(values, info.better) : [];
-    const cells = values
-      .map((v, i) => {
-        const isBest = runs.length > 1 && best.includes(i);
-        const title = typeof v === "number" ? ` title="${esc(String(v))}"` : "";
-        return `<td class="num${isBest ? " best" : ""}"${title}>${esc(formatValue(v))}</td>`;
-      })
-      .join("");
-    const label = info ? `${esc(info.label)}<span class="key">${esc(k)}</span>` : `<span class="key" style="color:inherit">${esc(k)}</span>`;
-    return `<tr><td>${label}</td>${cells}${two ? delta(values[0], values[1], info) : ""}<td class="dir">${esc(directionGlyph(info))}</td></tr>`;
-  });
-  return `<table class="metrics"><thead>${head}</thead><tbody>${rows.join("")}</tbody></table>`;
-}
-
-function glossary(runs: readonly RunData[]): string {
-  const seen = new Map<string, { info: MetricInfo; keys: string[] }>();
-  for (const k of metricKeys(runs)) {
-    const info = infoFor(k, runs);
-    if (!info) continue;
-    const e = seen.get(info.label);
-    if (e) e.keys.push(k);
-    else seen.set(info.label, { info, keys: [k] });
-  }
-  if (seen.size === 0) return "";
-  const items = [...seen.values()].map(
-    ({ info, keys }) =>
-      `<dt>${esc(info.label)}<span class="key">${esc(keys.join(", "))}</span></dt>` +
-      `<dd>${esc(info.description)} <span class="dir">(${esc(betterPhrase(info.better))})</span></dd>`,
-  );
-  return `<h2 id="metrics-explained">About the metrics</h2><dl class="glossary">${items.join("")}</dl>`;
 }
 
 // --- JSON ------------------------------------------------------------------------------------

@@ -116,6 +116,29 @@ export function logAxis(domain: readonly [number, number], range: readonly [numb
   };
 }
 
+/**
+ * Symmetric-log map of [centre − m, centre + m] onto [r0, r1] (see color.ts symlog): ticks at the
+ * centre and at ± powers of ten between c and m (at most three a side).
+ */
+export function symlogAxis(domain: readonly [number, number], range: readonly [number, number], c: number): AxisScale {
+  const [d0, d1] = domain;
+  const [r0, r1] = range;
+  const centre = (d0 + d1) / 2;
+  const m = (d1 - d0) / 2;
+  const f = (x: number): number => Math.sign(x) * Math.log10(1 + Math.abs(x) / c);
+  const fm = f(m) || 1;
+  const ticks = (): Tick[] => {
+    const lo = Math.ceil(Math.log10(c));
+    const hi = Math.floor(Math.log10(m));
+    const powers: number[] = [];
+    for (let e = hi; e >= lo && powers.length < 3; e -= Math.max(1, Math.ceil((hi - lo + 1) / 3))) powers.push(10 ** e);
+    const out: Tick[] = [{ value: centre, label: formatTick(centre, m) }];
+    for (const p of powers) out.push({ value: centre + p, label: formatTick(p, p) }, { value: centre - p, label: formatTick(-p, p) });
+    return out.sort((a, b) => a.value - b.value);
+  };
+  return { domain, range, log: false, map: (v) => r0 + (0.5 + f(v - centre) / (2 * fm)) * (r1 - r0), ticks };
+}
+
 export function linearTicks(lo: number, hi: number, count = 6): Tick[] {
   if (!(Number.isFinite(lo) && Number.isFinite(hi))) return [];
   if (lo === hi) return [{ value: lo, label: formatTick(lo, Math.abs(lo) || 1) }];
@@ -289,7 +312,12 @@ export function colourBar(scale: ContinuousScale, area: Rect, o: ColourBarOption
       `<path d="M${px(area.x)} ${px(bottom)}L${px(area.x + barW / 2)} ${px(bottom + tri)}L${px(area.x + barW)} ${px(bottom)}Z" fill="${scale.ramp(0)}" stroke="${AXIS_COLOUR}" stroke-width="0.8"/>`,
     );
   }
-  const axis = scale.transform === "log" ? logAxis(scale.domain, [bottom, top]) : linearAxis(scale.domain, [bottom, top]);
+  const axis =
+    scale.transform === "log"
+      ? logAxis(scale.domain, [bottom, top])
+      : scale.transform === "symlog" && scale.linthresh !== undefined
+        ? symlogAxis(scale.domain, [bottom, top], scale.linthresh)
+        : linearAxis(scale.domain, [bottom, top]);
   for (const t of axis.ticks(o.ticks ?? 6)) {
     const y = axis.map(t.value);
     if (y < top - 0.5 || y > bottom + 0.5) continue;

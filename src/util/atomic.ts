@@ -1,6 +1,8 @@
 /**
  * Atomic file output: readers see the old content or the new, never a half-written file.
- * Files are written to a temporary sibling, flushed, then renamed over the target.
+ * Files are written to a temporary sibling `.<name>.<pid>.tmp`, flushed, then renamed over the target;
+ * a failed write removes it, and a writer killed mid-write leaves one that the next training's run
+ * lock removes (runtime/train/run-lock.ts).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, existsSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
@@ -10,12 +12,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const fd = openSync(tmp, "w");
   try {
-    writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    // ENOSPC, EIO, …: no half-written temporary file is left beside the target.
+    rmSync(tmp, { force: true });
+    throw e;
   }
-  renameSync(tmp, path);
 }
 
 /**

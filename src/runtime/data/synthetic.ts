@@ -1,6 +1,8 @@
 /**
  * The synthetic datasets of the reference research: sklearn's Swiss roll, and k isotropic 2-D
- * Gaussians, each in its own random 2-plane of R^D.
+ * Gaussians, each in a random 2-plane of R^D — either independent uniformly random planes, or the
+ * research's own generator, whose planes come from QR of a *uniform* [0, 1) matrix and therefore all
+ * lie close to the diagonal direction (1, …, 1)/√D.
  */
 import { Rng } from "../../util/random.js";
 import { UserError } from "../../util/errors.js";
@@ -42,9 +44,20 @@ export interface GaussiansOptions {
   D?: number;
   /** Points per class. */
   n?: number;
-  /** Norm of each class's random shift vector; 0 keeps every plane through the origin. */
+  /** Independent mode: norm of each class's random shift vector; 0 keeps every plane through the origin. */
   shift?: number;
   seed?: number;
+  /**
+   * "independent" (default): uniformly random planes (Gram–Schmidt of a normal matrix), shifted by
+   * `shift`. "research": the reference research's generator — planes from QR of a uniform [0, 1)
+   * D × 2 matrix (so they share a common direction, close to the diagonal), class c's in-plane mean
+   * (c + 1)·classShift in both coordinates, and a per-class shift vector N(0, interclassStd²·I_D).
+   */
+  generator?: "independent" | "research";
+  /** Research mode: in-plane mean offset per class (the research's shift_class; default 0). */
+  classShift?: number;
+  /** Research mode: standard deviation of each coordinate of a class's shift (its intercl_var; default 1). */
+  interclassStd?: number;
 }
 
 export interface GaussianPlane {
@@ -62,8 +75,27 @@ function norm(v: Float64Array): number {
 
 /** Orthonormal basis (2 × D) of a uniformly random 2-plane: Gram–Schmidt of a D × 2 normal matrix. */
 export function randomPlane(D: number, rng: Rng): Float64Array {
+  return orthonormalize(
+    D,
+    Float64Array.from({ length: 2 * D }, () => rng.normal()),
+  );
+}
+
+/**
+ * The research's plane: Q of the QR factorisation of a D × 2 matrix with uniform [0, 1) entries
+ * (Gram–Schmidt gives the same Q up to the signs of its columns). Every such plane holds a vector
+ * close to the diagonal (1, …, 1)/√D: the planes of different classes share that direction.
+ */
+export function uniformQrPlane(D: number, rng: Rng): Float64Array {
+  return orthonormalize(
+    D,
+    Float64Array.from({ length: 2 * D }, () => rng.uniform()),
+  );
+}
+
+/** Gram–Schmidt of the two rows of a 2 × D matrix, in place. */
+function orthonormalize(D: number, b: Float64Array): Float64Array {
   if (D < 2) throw new UserError("D", `a 2-plane needs D ≥ 2, got ${D}`);
-  const b = Float64Array.from({ length: 2 * D }, () => rng.normal());
   const e1 = b.subarray(0, D);
   const e2 = b.subarray(D);
   const normalize = (v: Float64Array): void => {
@@ -82,28 +114,16 @@ export function randomPlane(D: number, rng: Rng): Float64Array {
 }
 
 /**
- * k isotropic standard 2-D Gaussians, class c embedded as shift_c + s₁e₁ + s₂e₂ in its own random
- * 2-plane of R^D. Rows are grouped by class; labels are the class, truth the in-plane (s₁, s₂).
+ * k isotropic 2-D Gaussians of variance 1, class c embedded as shift_c + s₁e₁ + s₂e₂ in its own
+ * random 2-plane of R^D (planes and shifts by `generator`, see GaussiansOptions). Rows are grouped by
+ * class; labels are the class, truth the in-plane (s₁, s₂).
  */
-export function gaussians({
-  k = 3,
-  D = 784,
-  n = 1000,
-  shift = 0,
-  seed = 0,
-}: GaussiansOptions = {}): Dataset & { planes: GaussianPlane[] } {
+export function gaussians(opts: GaussiansOptions = {}): Dataset & { planes: GaussianPlane[] } {
+  const { k = 3, D = 784, n = 1000, seed = 0, generator = "independent" } = opts;
   const rng = new Rng(seed);
-  const planes: GaussianPlane[] = [];
-  for (let c = 0; c < k; c++) {
-    const basis = randomPlane(D, rng);
-    const s = new Float64Array(D);
-    if (shift > 0) {
-      for (let i = 0; i < D; i++) s[i] = rng.normal();
-      const scale = shift / norm(s);
-      for (let i = 0; i < D; i++) s[i]! *= scale;
-    }
-    planes.push({ basis, shift: s });
-  }
+  const planes =
+    generator === "research" ? researchPlanes(k, D, opts.interclassStd ?? 1, rng) : independentPlanes(k, D, opts.shift ?? 0, rng);
+  const mean = generator === "research" ? (c: number): number => (c + 1) * (opts.classShift ?? 0) : (): number => 0;
   const total = k * n;
   const x = new Float64Array(total * D);
   const truth = new Float64Array(total * 2);
@@ -112,8 +132,8 @@ export function gaussians({
     const { basis, shift: s } = planes[c]!;
     for (let p = 0; p < n; p++) {
       const row = c * n + p;
-      const a = rng.normal();
-      const b = rng.normal();
+      const a = mean(c) + rng.normal();
+      const b = mean(c) + rng.normal();
       truth[2 * row] = a;
       truth[2 * row + 1] = b;
       labels[row] = c;
@@ -130,4 +150,25 @@ export function gaussians({
     truth: { names: ["s1", "s2"], values: truth },
     planes,
   };
+}
+
+function independentPlanes(k: number, D: number, shift: number, rng: Rng): GaussianPlane[] {
+  const planes: GaussianPlane[] = [];
+  for (let c = 0; c < k; c++) {
+    const basis = randomPlane(D, rng);
+    const s = new Float64Array(D);
+    if (shift > 0) {
+      for (let i = 0; i < D; i++) s[i] = rng.normal();
+      const scale = shift / norm(s);
+      for (let i = 0; i < D; i++) s[i]! *= scale;
+    }
+    planes.push({ basis, shift: s });
+  }
+  return planes;
+}
+
+/** The research's order: all planes first, then one N(0, σ²·I_D) shift per class. */
+function researchPlanes(k: number, D: number, interclassStd: number, rng: Rng): GaussianPlane[] {
+  const bases = Array.from({ length: k }, () => uniformQrPlane(D, rng));
+  return bases.map((basis) => ({ basis, shift: Float64Array.from({ length: D }, () => interclassStd * rng.normal()) }));
 }

@@ -127,25 +127,31 @@ export interface KMeansResult {
   inertia: number;
 }
 
+export interface KMeansOptions {
+  seed?: number;
+  restarts?: number;
+  maxIter?: number;
+  /**
+   * Points live on the flat torus (−π, π]^dim: differences are wrapped to (−π, π] and each
+   * centroid coordinate is the circular mean atan2(Σ sin, Σ cos) of its cluster's coordinates.
+   */
+  torus?: boolean;
+}
+
 /**
  * k-means (Lloyd's iterations from k-means++ seeding), `restarts` independent runs from a seeded
  * Rng, keeping the one with the lowest inertia. An emptied cluster is re-seeded with the point
- * farthest from its centroid.
+ * farthest from its centroid. With `torus`, k-means on the flat torus (see KMeansOptions).
  */
-export function kmeans(
-  x: Float64Array,
-  n: number,
-  dim: number,
-  k: number,
-  options: { seed?: number; restarts?: number; maxIter?: number } = {},
-): KMeansResult {
+export function kmeans(x: Float64Array, n: number, dim: number, k: number, options: KMeansOptions = {}): KMeansResult {
   if (!(k >= 1 && k <= n)) throw new RangeError(`kmeans: need 1 ≤ k ≤ n, got k = ${k}, n = ${n}`);
   const rng = new Rng(options.seed ?? 0);
   const restarts = options.restarts ?? 10;
   const maxIter = options.maxIter ?? 300;
+  const torus = options.torus ?? false;
   let best: KMeansResult | null = null;
   for (let r = 0; r < restarts; r++) {
-    const run = lloyd(x, n, dim, k, seedPlusPlus(x, n, dim, k, rng), maxIter);
+    const run = lloyd(x, n, dim, k, seedPlusPlus(x, n, dim, k, rng, torus), maxIter, torus);
     if (!best || run.inertia < best.inertia) best = run;
   }
   return best!;
@@ -180,7 +186,7 @@ export function fMeasure(labels: ArrayLike<number>, clusters: ArrayLike<number>)
   return f;
 }
 
-function seedPlusPlus(x: Float64Array, n: number, dim: number, k: number, rng: Rng): Float64Array {
+function seedPlusPlus(x: Float64Array, n: number, dim: number, k: number, rng: Rng, torus: boolean): Float64Array {
   const c = new Float64Array(k * dim);
   const d2 = new Float64Array(n).fill(Infinity);
   let pick = rng.int(n);
@@ -188,7 +194,7 @@ function seedPlusPlus(x: Float64Array, n: number, dim: number, k: number, rng: R
     c.set(x.subarray(pick * dim, (pick + 1) * dim), j * dim);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      d2[i] = Math.min(d2[i]!, sqDist(x, i, c, j, dim));
+      d2[i] = Math.min(d2[i]!, sqDist(x, i, c, j, dim, torus));
       total += d2[i]!;
     }
     if (total <= 0) {
@@ -208,7 +214,7 @@ function seedPlusPlus(x: Float64Array, n: number, dim: number, k: number, rng: R
   return c;
 }
 
-function lloyd(x: Float64Array, n: number, dim: number, k: number, c: Float64Array, maxIter: number): KMeansResult {
+function lloyd(x: Float64Array, n: number, dim: number, k: number, c: Float64Array, maxIter: number, torus: boolean): KMeansResult {
   const labels = new Int32Array(n).fill(-1);
   const dist = new Float64Array(n);
   const counts = new Float64Array(k);
@@ -220,7 +226,7 @@ function lloyd(x: Float64Array, n: number, dim: number, k: number, c: Float64Arr
       let bj = 0;
       let bd = Infinity;
       for (let j = 0; j < k; j++) {
-        const dd = sqDist(x, i, c, j, dim);
+        const dd = sqDist(x, i, c, j, dim, torus);
         if (dd < bd) {
           bd = dd;
           bj = j;
@@ -232,17 +238,9 @@ function lloyd(x: Float64Array, n: number, dim: number, k: number, c: Float64Arr
       inertia += bd;
     }
     if (!changed) break;
-    c.fill(0);
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const j = labels[i]!;
-      counts[j] = counts[j]! + 1;
-      for (let a = 0; a < dim; a++) c[j * dim + a] = c[j * dim + a]! + x[i * dim + a]!;
-    }
+    updateCentroids(x, n, dim, k, labels, c, counts, torus);
     for (let j = 0; j < k; j++) {
-      if (counts[j]! > 0) {
-        for (let a = 0; a < dim; a++) c[j * dim + a] = c[j * dim + a]! / counts[j]!;
-      } else {
+      if (counts[j]! === 0) {
         let far = 0;
         for (let i = 1; i < n; i++) if (dist[i]! > dist[far]!) far = i;
         c.set(x.subarray(far * dim, (far + 1) * dim), j * dim);
@@ -253,9 +251,54 @@ function lloyd(x: Float64Array, n: number, dim: number, k: number, c: Float64Arr
   return { labels, centroids: c, inertia };
 }
 
-function sqDist(x: Float64Array, i: number, c: Float64Array, j: number, dim: number): number {
+/** Centroids of the labelled clusters (arithmetic, or circular means on the torus); counts per cluster. */
+function updateCentroids(
+  x: Float64Array,
+  n: number,
+  dim: number,
+  k: number,
+  labels: Int32Array,
+  c: Float64Array,
+  counts: Float64Array,
+  torus: boolean,
+): void {
+  counts.fill(0);
+  const sum = new Float64Array(k * dim);
+  const sumSin = torus ? new Float64Array(k * dim) : sum;
+  for (let i = 0; i < n; i++) {
+    const j = labels[i]!;
+    counts[j] = counts[j]! + 1;
+    for (let a = 0; a < dim; a++) {
+      const v = x[i * dim + a]!;
+      if (torus) {
+        sum[j * dim + a] = sum[j * dim + a]! + Math.cos(v);
+        sumSin[j * dim + a] = sumSin[j * dim + a]! + Math.sin(v);
+      } else sum[j * dim + a] = sum[j * dim + a]! + v;
+    }
+  }
+  for (let j = 0; j < k; j++) {
+    if (counts[j]! === 0) continue;
+    for (let a = 0; a < dim; a++) {
+      const q = j * dim + a;
+      // A cluster spread evenly round a circle has no circular mean: keep the previous centroid.
+      if (torus) c[q] = sum[q] === 0 && sumSin[q] === 0 ? c[q]! : Math.atan2(sumSin[q]!, sum[q]!);
+      else c[q] = sum[q]! / counts[j]!;
+    }
+  }
+}
+
+/** Wrap an angle difference to (−π, π]. */
+export function wrapAngle(v: number): number {
+  const w = v - 2 * Math.PI * Math.round(v / (2 * Math.PI));
+  return w === -Math.PI ? Math.PI : w;
+}
+
+function sqDist(x: Float64Array, i: number, c: Float64Array, j: number, dim: number, torus = false): number {
   let s = 0;
-  for (let a = 0; a < dim; a++) s += (x[i * dim + a]! - c[j * dim + a]!) ** 2;
+  for (let a = 0; a < dim; a++) {
+    const v = x[i * dim + a]! - c[j * dim + a]!;
+    s += (torus ? wrapAngle(v) : v) ** 2;
+  }
   return s;
 }
 

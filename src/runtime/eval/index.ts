@@ -1,5 +1,5 @@
 /** Numeric evaluation metrics for trained autoencoders (pure functions, no I/O). */
-export { mse, r2 } from "./reconstruction.js";
+export { mse, r2, r2Pooled } from "./reconstruction.js";
 export { ranks, pearson, spearman, swissRollCorrelation } from "./rank.js";
 export { knn } from "./knn.js";
 export {
@@ -17,6 +17,8 @@ export {
   gaussianCloudMetrics,
   kmeans,
   fMeasure,
+  wrapAngle,
+  type KMeansOptions,
   type ProcrustesResult,
   type CloudClassMetrics,
   type KMeansResult,
@@ -30,3 +32,7 @@ export {
   type GeodesicOptions,
   type GeodesicResult,
 } from "./geodesic.js";
+export { pairCountingF, kmeansPairCountingF, type PairCountingOptions, type PairCountingResult } from "./pair-counting.js";
+export { conditionNumbers, isometryDistortion } from "./conformality.js";
+export { bestRotation, knnOverlap, rollArcLength, UNROLL_TARGETS, type BestRotation, type RotationScores } from "./unrolling.js";
+export { geodesicGridRatio, exponentialMap, type GeodesicGridOptions, type GeodesicGridResult } from "./geodesic-grid.js";

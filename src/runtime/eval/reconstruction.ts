@@ -10,9 +10,10 @@ export function mse(x: Float64Array, xHat: Float64Array, n: number, dim: number)
 }
 
 /**
- * Coefficient of determination R² = 1 − MSE / Var, where Var = (1/(n·dim)) Σ_ij (x_ij − μ_j)² is
- * the variance of x around its per-feature mean μ_j, averaged over entries like MSE (a pooled R²,
- * not sklearn's per-feature average). 1 = perfect, 0 = as good as predicting the mean.
+ * Coefficient of determination with per-feature centring: R² = 1 − MSE / Var, where
+ * Var = (1/(n·dim)) Σ_ij (x_ij − μ_j)² is the variance of x around its per-feature means μ_j
+ * (sklearn's "variance_weighted" R²). 1 = perfect, 0 = as good as predicting each feature's mean.
+ * Not the research's definition: see `r2Pooled`.
  */
 export function r2(x: Float64Array, xHat: Float64Array, n: number, dim: number): number {
   const mean = new Float64Array(dim);
@@ -21,4 +22,20 @@ export function r2(x: Float64Array, xHat: Float64Array, n: number, dim: number):
   let v = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) v += (x[i * dim + j]! - mean[j]!) ** 2;
   return 1 - mse(x, xHat, n, dim) / (v / (n * dim));
+}
+
+/**
+ * The research's reconstruction R² = 1 − MSE / Var_pooled, where Var_pooled = (1/(n·dim))
+ * Σ_ij (x_ij − x̄)² is the variance of all n·dim values around their single mean x̄. Var_pooled ≥
+ * the per-feature variance of `r2`, so this R² is never below `r2` (equal when all features share
+ * one mean).
+ */
+export function r2Pooled(x: Float64Array, xHat: Float64Array, n: number, dim: number): number {
+  const m = n * dim;
+  let mean = 0;
+  for (let i = 0; i < m; i++) mean += x[i]!;
+  mean /= m;
+  let v = 0;
+  for (let i = 0; i < m; i++) v += (x[i]! - mean) ** 2;
+  return 1 - mse(x, xHat, n, dim) / (v / m);
 }

@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { UserError } from "../../util/errors.js";
-import type { Summary } from "../eval/index.js";
+import type { PairCountingResult, RotationScores, Summary } from "../eval/index.js";
+import type { MetricGrid } from "../export/latent-files.js";
 
 export const EVAL_FORMAT = "ricci-gen-eval";
 export const EVAL_VERSION = 1;
@@ -23,6 +24,8 @@ export interface CurvatureStats {
   degenerate: number;
   degenerateShare: number;
   meanR2SqrtDetG: number;
+  /** Median of R²√det g: a few points can dominate the mean. */
+  medianR2SqrtDetG: number;
   meanAbsR: number;
   meanSqrtDetG: number;
   absR: Summary;
@@ -45,8 +48,10 @@ export interface GridStats extends CurvatureStats {
 export interface CloudStats {
   label: number;
   size: number;
-  /** Median over the class's non-degenerate test points of cond(g) = λmax/λmin. */
+  /** Median, mean and maximum over the class's non-degenerate test points of cond(g) = λmax/λmin. */
   medianConditionNumber: number;
+  meanConditionNumber: number;
+  maxConditionNumber: number;
   /** λmin/λmax of the class's latent covariance. */
   latentEigenRatio: number;
   /** Procrustes error against the true in-plane coordinates (Gaussian clouds only). */
@@ -70,8 +75,12 @@ export interface RunEvaluation {
   /** Test points in the run's split, and how many were evaluated (the first ones). */
   testPoints: number;
   evaluatedPoints: number;
-  /** Reconstruction on the (standardised) test data: MSE and pooled R² = 1 − MSE / variance. */
-  reconstruction: { mse: number; r2: number };
+  /**
+   * Reconstruction on the (standardised) test data: MSE; r2 = 1 − MSE / (variance around the
+   * per-feature means); r2Pooled = 1 − MSE / (variance of all values around their single mean), the
+   * research's definition.
+   */
+  reconstruction: { mse: number; r2: number; r2Pooled: number };
   curvature: {
     detEpsilon: number;
     route: string;
@@ -81,21 +90,64 @@ export interface RunEvaluation {
     /** Median over non-degenerate test points of the condition number of g. */
     medianConditionNumber: number;
   };
+  /**
+   * Conformality / isometry over the non-degenerate test codes: cond(g) = λmax/λmin (1 = conformal)
+   * and IRVAE's relaxed distortion d·mean Tr(g²)/(mean Tr g)² − 1 (0 = isometric up to one scale).
+   */
+  conformality: { n: number; meanConditionNumber: number; medianConditionNumber: number; maxConditionNumber: number; isometryDistortion: number };
   /** On the first `n` evaluated points, in the standardised data space vs the latent space. */
   neighbourhood: { n: number; k: number; trustworthiness: number; continuity: number; tearing: { share: number; factor: number; k: number } } | null;
-  /** Swiss roll: best |Spearman ρ| of a latent direction with the ground-truth t and height. */
-  swissRoll: { n: number; t: number; height: number } | null;
-  /** Labelled data: per class geometry; k-means (k = number of classes) F-measure in latent space. */
+  /**
+   * Swiss roll: t and height are the best |Spearman ρ| of any latent direction, each on its own.
+   * rotation (d = 2): rotations θ of the latent plane, axis₁ = (cos θ, sin θ), axis₂ ⟂ axis₁;
+   * `goal` maximises min(|ρ(axis₁, t)| / 0.97, |ρ(axis₂, height)| / 0.90) (score ≥ 1: both
+   * targets met), `atBestT` maximises |ρ(axis₁, t)|. knnOverlap: mean over the codes of
+   * |N_latent ∩ N_true| / k with the true chart (t, height), and with the isometric unrolled chart
+   * (arc length of the spiral, height); latent differences wrapped on a torus latent.
+   */
+  swissRoll: {
+    n: number;
+    t: number;
+    height: number;
+    rotation: { steps: number; goal: RotationScores; atBestT: RotationScores } | null;
+    knnOverlap: { k: number; tHeight: number; arcLengthHeight: number } | null;
+  } | null;
+  /**
+   * Labelled data: per class geometry; `kmeansF1ClassMax`: k-means (k = number of classes, on the
+   * first n codes) scored by the class-size-weighted best F1 per class (ours); `pairCounting`: the
+   * research's pair-counting F = 2a/(2a + b + c) of k-means on `codes` random codes, mean over
+   * `draws` draws (k-means on the flat torus for a periodic latent).
+   */
   classes: {
     n: number;
     clouds: CloudStats[];
     meanConditionNumber: number;
     meanEigenRatio: number;
+    /** Worst cloud: smallest latent eigenvalue ratio, largest mean condition number of g. */
+    minEigenRatio: number;
+    maxMeanConditionNumber: number;
     meanProcrustesError: number | null;
-    kmeansFMeasure: number;
+    kmeansF1ClassMax: number;
+    pairCounting: PairCountingResult;
   } | null;
-  /** Geodesic/straight length ratio under g between random pairs of encoded test points (1 = flat). */
+  /** Geodesic/straight length ratio under g between random pairs of encoded test points (ours; 1 = flat). */
   geodesic: { pairs: number; segments: number; maxIter: number; meanRatio: number; medianRatio: number } | null;
+  /**
+   * The research's estimator (d = 2): a grid of `lines` geodesics across the latent box, each
+   * against the image under exp_p of the straight line between its ends' log_p, `points` points each
+   * (see src/runtime/eval/geodesic-grid.ts); ratio = L(geodesic) / L(image), 1 = flat.
+   */
+  geodesicGrid: {
+    lines: number;
+    points: number;
+    segments: number;
+    maxIter: number;
+    box: [number, number][];
+    basePoint: number[];
+    meanRatio: number;
+    medianRatio: number;
+    ratios: number[];
+  } | null;
   /** Flat key → value table (the report's metric table). */
   metrics: Record<string, number | null>;
   notes: string[];
@@ -127,6 +179,8 @@ export interface LatentExport {
   colours: LatentColouring[];
   /** d = 2 only. */
   fields: LatentField[];
+  /** d = 2 only: g on a coarse grid of the latent box, for indicatrices (absent in older files). */
+  metricGrid?: MetricGrid;
 }
 
 /** JSON with non-finite numbers as null. */

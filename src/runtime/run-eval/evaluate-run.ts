@@ -11,27 +11,16 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../util/random.js";
 import { UserError } from "../../util/errors.js";
-import {
-  conditionNumber,
-  eigenRatio,
-  fMeasure,
-  gaussianCloudMetrics,
-  geodesicLengthRatio,
-  kmeans,
-  mse,
-  neighbourhoodPreservation,
-  r2,
-  randomPairs,
-  summarize,
-  swissRollCorrelation,
-  tearing,
-} from "../eval/index.js";
+import { conditionNumbers, isometryDistortion, mse, neighbourhoodPreservation, r2, r2Pooled, summarize, tearing } from "../eval/index.js";
 import type { TrainConfig } from "../train/config.js";
 import { curvatureFunctional } from "../train/losses.js";
 import type { Session, SessionData } from "../train/session.js";
-import { EVAL_FORMAT, EVAL_VERSION, type CloudStats, type CurvatureStats, type GridStats, type LatentColouring, type LatentExport, type LatentField, type RunEvaluation } from "./eval-file.js";
+import { coarseMetricGrid, type MetricGrid } from "../export/latent-files.js";
+import { classScores, swissRollScores } from "./dataset-scores.js";
+import { geodesicScores, type GeodesicEvalOptions } from "./geodesics.js";
+import { EVAL_FORMAT, EVAL_VERSION, type CurvatureStats, type GridStats, type LatentColouring, type LatentExport, type LatentField, type RunEvaluation } from "./eval-file.js";
 
-export interface EvalOptions {
+export interface EvalOptions extends GeodesicEvalOptions {
   /** Test points for reconstruction and curvature (default 5,000). */
   maxPoints?: number;
   /** Points for trustworthiness, continuity, tearing, rank correlations and k-means (default 2,000; 1,000 when D > 100). */
@@ -46,6 +35,12 @@ export interface EvalOptions {
   geodesicTol?: number;
   /** Geodesic optimisation iterations at most (default 100, 60 when D > 100). */
   geodesicIter?: number;
+  /** Lines of the research's geodesic grid (default 11, 5 when D > 100; 0 skips). */
+  geodesicGridLines?: number;
+  /** Points per logarithmic-chart line of the grid (default 20 as the research, 8 when D > 100). */
+  geodesicGridPoints?: number;
+  /** Iterations of each grid geodesic solve at most (default 100, 40 when D > 100). */
+  geodesicGridIter?: number;
   seed?: number;
 }
 
@@ -117,6 +112,7 @@ function curvatureStats(geo: PointGeometry): CurvatureStats {
     degenerate,
     degenerateShare: n ? degenerate / n : NaN,
     meanR2SqrtDetG: mean(dens),
+    medianR2SqrtDetG: summarize(dens).median,
     meanAbsR: mean(absR),
     meanSqrtDetG: mean(sq),
     absR: summarize(absR),
@@ -165,10 +161,6 @@ function encodeDecode(session: Session, x: Float32Array, n: number): { z: Float6
   return { z, xhat };
 }
 
-function median(a: number[]): number {
-  return summarize(a).median;
-}
-
 /** Evaluate the session's current parameters on the run's test data. */
 export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Promise<{ evaluation: RunEvaluation; latent: LatentExport }> {
   const t0 = performance.now();
@@ -184,17 +176,27 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
 
   // Reconstruction and codes.
   const { z, xhat } = encodeDecode(session, data.testX, n);
-  const reconstruction = { mse: mse(x, xhat, n, D), r2: r2(x, xhat, n, D) };
+  const reconstruction = { mse: mse(x, xhat, n, D), r2: r2(x, xhat, n, D), r2Pooled: r2Pooled(x, xhat, n, D) };
 
   // Curvature at the encoded test points.
   const geo = geometryAt(session, z, n);
   const testStats = curvatureStats(geo);
-  const conds: number[] = [];
-  for (let i = 0; i < n; i++) if (geo.ok[i]) conds.push(conditionNumber(geo.g.subarray(i * d * d, (i + 1) * d * d), d));
+  const goodG = new Float64Array((n - testStats.degenerate) * d * d);
+  for (let i = 0, j = 0; i < n; i++) if (geo.ok[i]) goodG.set(geo.g.subarray(i * d * d, (i + 1) * d * d), d * d * j++);
+  const conds = Array.from(conditionNumbers(goodG, n - testStats.degenerate, d));
+  const condSummary = summarize(conds);
+  const conformality = {
+    n: n - testStats.degenerate,
+    meanConditionNumber: condSummary.mean,
+    medianConditionNumber: condSummary.median,
+    maxConditionNumber: condSummary.max,
+    isometryDistortion: isometryDistortion(goodG, n - testStats.degenerate, d),
+  };
 
   // Curvature on a grid over the latent box.
   let grid: GridStats | null = null;
   const fields: LatentField[] = [];
+  let metricGrid: MetricGrid | null = null; // g on a coarse grid: the pictures' indicatrices
   const res = d === 2 ? (opts.gridResolution ?? 48) : Math.floor(4096 ** (1 / d) + 1e-9); // ≤ 4,096 points (no heatmaps for d ≠ 2)
   if (d !== 2) notes.push(`latent dimension ${d}: no heatmaps (they need d = 2)${res >= 2 ? `; grid statistics on a ${res}^${d} grid` : ""}`);
   if (res >= 2) {
@@ -236,6 +238,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
         field("sqrtDetG", (i) => ggeo.sqrtDetG[i]!),
         field("R2SqrtDetG", (i) => ggeo.R[i]! ** 2 * ggeo.sqrtDetG[i]!),
       );
+      metricGrid = coarseMetricGrid(ggeo.g, ggeo.ok, res, extent);
     }
   }
   if (testStats.degenerate > 0) notes.push(`${testStats.degenerate} of ${n} test points are degenerate (det g ≤ ${config.loss.detEpsilon}): excluded from the curvature statistics`);
@@ -264,88 +267,57 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
   let swissRoll: RunEvaluation["swissRoll"] = null;
   const tt = truthCol("t");
   const th = truthCol("height");
-  if (tt && th) swissRoll = { n: m, ...swissRollCorrelation(zm, m, d, tt, th) };
+  if (tt && th) swissRoll = swissRollScores(zm, m, d, tt, th, session.torus);
 
   let classes: RunEvaluation["classes"] = null;
   if (test.labels) {
-    const labels = test.labels.subarray(0, m);
-    const distinct = [...new Set(labels)].sort((a, b) => a - b);
     const s1 = truthCol("s1");
     const s2 = truthCol("s2");
-    let cloudTruth: ReturnType<typeof gaussianCloudMetrics> | null = null;
+    let inPlane: Float64Array | null = null;
     if (s1 && s2 && d === 2) {
-      const tr = new Float64Array(m * 2);
+      inPlane = new Float64Array(m * 2);
       for (let i = 0; i < m; i++) {
-        tr[2 * i] = s1[i]!;
-        tr[2 * i + 1] = s2[i]!;
+        inPlane[2 * i] = s1[i]!;
+        inPlane[2 * i + 1] = s2[i]!;
       }
-      cloudTruth = gaussianCloudMetrics(zm, tr, labels, m, d);
     }
-    const clouds: CloudStats[] = distinct.map((label) => {
-      const rows = [...labels.keys()].filter((i) => labels[i] === label);
-      const zc = new Float64Array(rows.length * d);
-      rows.forEach((r, j) => zc.set(zm.subarray(r * d, (r + 1) * d), j * d));
-      const cc = rows.filter((r) => geo.ok[r]).map((r) => conditionNumber(geo.g.subarray(r * d * d, (r + 1) * d * d), d));
-      const truthClass = cloudTruth?.classes.find((c) => c.label === label);
-      return {
-        label,
-        size: rows.length,
-        medianConditionNumber: median(cc),
-        latentEigenRatio: rows.length > d ? eigenRatio(zc, rows.length, d) : NaN,
-        procrustesError: truthClass ? truthClass.procrustesError : null,
-        trueEigenRatio: truthClass ? truthClass.trueRatio : null,
-      };
+    classes = classScores({
+      z: zm,
+      m,
+      labels: test.labels.subarray(0, m),
+      zAll: z,
+      nAll: n,
+      labelsAll: test.labels.subarray(0, n),
+      g: geo.g,
+      ok: geo.ok,
+      inPlane,
+      d,
+      torus: session.torus,
+      seed: opts.seed ?? 0,
     });
-    const meanOf = (a: number[]): number => {
-      const f = a.filter((v) => Number.isFinite(v));
-      return f.length ? f.reduce((s, v) => s + v, 0) / f.length : NaN;
-    };
-    const km = distinct.length >= 1 ? kmeans(zm, m, d, distinct.length, { seed: opts.seed ?? 0, restarts: 5 }) : null;
-    classes = {
-      n: m,
-      clouds,
-      meanConditionNumber: meanOf(clouds.map((c) => c.medianConditionNumber)),
-      meanEigenRatio: meanOf(clouds.map((c) => c.latentEigenRatio)),
-      meanProcrustesError: cloudTruth ? cloudTruth.meanProcrustesError : null,
-      kmeansFMeasure: km ? fMeasure(labels, km.labels) : NaN,
-    };
   }
 
-  // Geodesic length ratio between random pairs of codes, g from the run's metric kernel.
-  let geodesic: RunEvaluation["geodesic"] = null;
-  const wide = D > 100; // a wide decoder makes every metric evaluation costly
-  const pairs = m >= 2 ? (opts.geodesicPairs ?? (wide ? 8 : 32)) : 0;
-  if (pairs > 0) {
-    const segments = 16;
-    const maxIter = opts.geodesicIter ?? (wide ? 60 : 100);
-    const { from, to } = randomPairs(zm, m, d, pairs, new Rng(opts.seed ?? 0));
-    const metricAt = (pts: Float64Array, count: number): Float64Array =>
-      Float64Array.from(
-        tf.tidy(() => {
-          const decW = session.decoder.weights(tf, session.variable("decoder"));
-          return session.decoder.kernels["metric"]!(tf, decW, tf.tensor2d(Float32Array.from(pts), [count, d]))["g"]!.dataSync() as Float32Array;
-        }),
-      );
-    // fdStep relative to the latent spread: float32 finite differences need a step well above 1e-3·|z|.
-    const spread = grid ? Math.max(...grid.box.map(([lo, hi]) => hi - lo)) : 1;
-    const r = await geodesicLengthRatio(metricAt, from, to, pairs, d, { segments, maxIter, tol: opts.geodesicTol ?? 1e-6, fdStep: 1e-3 * Math.max(spread, 1e-3) });
-    geodesic = { pairs, segments, maxIter, meanRatio: r.mean, medianRatio: summarize(r.ratios).median };
-    if (session.torus) notes.push("geodesics are computed in the chart (−π, π]^d, without wrapping around the torus");
-  }
+  // Geodesic length ratios: ours between random pairs of codes, the research's on a grid.
+  const { geodesic, geodesicGrid } = await geodesicScores(session, zm, m, grid ? grid.box : null, opts, notes);
 
   const metrics: Record<string, number | null> = {
     test_mse: reconstruction.mse,
     test_r2: reconstruction.r2,
+    test_r2_pooled: reconstruction.r2Pooled,
     mean_R2_sqrt_detg: testStats.meanR2SqrtDetG,
+    median_R2_sqrt_detg: testStats.medianR2SqrtDetG,
     mean_abs_R: testStats.meanAbsR,
     median_abs_R: testStats.absR.median,
     q95_abs_R: testStats.absR.q95,
     mean_sqrt_detg: testStats.meanSqrtDetG,
     degenerate_share: testStats.degenerateShare,
-    condition_number: median(conds),
+    condition_number: conformality.medianConditionNumber,
+    mean_condition_number: conformality.meanConditionNumber,
+    isometry_distortion: conformality.isometryDistortion,
   };
   if (grid) {
     metrics["grid_mean_R2_sqrt_detg"] = grid.meanR2SqrtDetG;
+    metrics["grid_median_R2_sqrt_detg"] = grid.medianR2SqrtDetG;
     metrics["grid_mean_abs_R"] = grid.meanAbsR;
     metrics["integral_R2_dmu"] = grid.integralR2;
   }
@@ -357,14 +329,27 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
   if (swissRoll) {
     metrics["spearman_t"] = swissRoll.t;
     metrics["spearman_height"] = swissRoll.height;
+    if (swissRoll.rotation) {
+      metrics["rotation_spearman_t"] = swissRoll.rotation.goal.t;
+      metrics["rotation_spearman_height"] = swissRoll.rotation.goal.height;
+      metrics["unroll_score"] = swissRoll.rotation.goal.score;
+    }
+    if (swissRoll.knnOverlap) {
+      metrics["knn_overlap_t_height"] = swissRoll.knnOverlap.tHeight;
+      metrics["knn_overlap_arclength"] = swissRoll.knnOverlap.arcLengthHeight;
+    }
   }
   if (classes) {
     metrics["cloud_condition_number"] = classes.meanConditionNumber;
     metrics["eigen_ratio"] = classes.meanEigenRatio;
+    metrics["cloud_eigen_ratio_min"] = classes.minEigenRatio;
+    metrics["cloud_mean_condition_number_max"] = classes.maxMeanConditionNumber;
     if (classes.meanProcrustesError !== null) metrics["procrustes_error"] = classes.meanProcrustesError;
-    metrics["kmeans_f_measure"] = classes.kmeansFMeasure;
+    metrics["kmeans_f1_class_max"] = classes.kmeansF1ClassMax;
+    metrics["kmeans_f_pairCounting"] = classes.pairCounting.mean;
   }
   if (geodesic) metrics["geodesic_ratio"] = geodesic.meanRatio;
+  if (geodesicGrid) metrics["geodesic_ratio_grid"] = geodesicGrid.meanRatio;
 
   // Latent codes and colourings for the pictures.
   const e = Math.min(n, opts.exportPoints ?? 2000);
@@ -386,6 +371,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     z: Array.from(z.subarray(0, e * d), (v) => round(v) ?? NaN),
     colours,
     fields,
+    ...(metricGrid ? { metricGrid } : {}),
   };
 
   const evaluation: RunEvaluation = {
@@ -402,11 +388,13 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     testPoints: test.n,
     evaluatedPoints: n,
     reconstruction,
-    curvature: { detEpsilon: config.loss.detEpsilon, route: config.loss.route, test: testStats, grid, medianConditionNumber: median(conds) },
+    curvature: { detEpsilon: config.loss.detEpsilon, route: config.loss.route, test: testStats, grid, medianConditionNumber: conformality.medianConditionNumber },
+    conformality,
     neighbourhood,
     swissRoll,
     classes,
     geodesic,
+    geodesicGrid,
     metrics,
     notes,
   };

@@ -3,6 +3,7 @@
  * (re)writes eval.json and latent.json; the trainer calls `evaluateAndWrite` with its live session
  * at the end of training.
  */
+import { writeLatentCodes } from "../export/latent-files.js";
 import { type LatentExport, type RunEvaluation, writeEvaluation } from "./eval-file.js";
 import { evaluateRun, type EvalContext, type EvalOptions } from "./evaluate-run.js";
 import { openRun, type EvalBackend } from "./open-run.js";
@@ -32,6 +33,8 @@ export interface EvaluatedRun {
 /** Evaluate with a live session and write eval.json + latent.json into runDir. */
 export async function evaluateAndWrite(runDir: string, ctx: EvalContext, opts: EvalOptions = {}): Promise<EvaluatedRun> {
   const { evaluation, latent } = await evaluateRun(ctx, opts);
+  // Every test code (latent.json holds a sample), written first like latent.json.
+  writeLatentCodes(runDir, ctx.session, ctx.data);
   const files = writeEvaluation(runDir, evaluation, latent);
   return { evaluation, latent, files };
 }

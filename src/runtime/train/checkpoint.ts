@@ -54,7 +54,37 @@ export interface Checkpoint {
   adam: Record<string, { t: number; slots: Record<string, { m: EncodedArray; v: EncodedArray }> }>;
 }
 
+/** A checkpoint that would hold NaN or ±Infinity: it is not written, so the last good one stays. */
+export class NonFiniteCheckpoint extends Error {
+  constructor(readonly fields: string[]) {
+    super(`non-finite values in ${fields.join(", ")} (a diverging step, e.g. a learning rate far too large)`);
+    this.name = "NonFiniteCheckpoint";
+  }
+}
+
+/** The names of the encoded arrays of `c` that hold a NaN or ±Infinity (params, then Adam moments). */
+export function nonFiniteFields(c: Checkpoint): string[] {
+  const bad: string[] = [];
+  const check = (name: string, e: EncodedArray): void => {
+    if (!decodeF32(e, name).every(Number.isFinite)) bad.push(name);
+  };
+  for (const [k, v] of Object.entries(c.params)) check(`params.${k}`, v);
+  for (const [opt, state] of Object.entries(c.adam))
+    for (const [k, slot] of Object.entries(state.slots)) {
+      check(`adam.${opt}.${k}.m`, slot.m);
+      check(`adam.${opt}.${k}.v`, slot.v);
+    }
+  return bad;
+}
+
+/**
+ * Write a checkpoint atomically, after checking that every parameter and optimiser moment is finite:
+ * a checkpoint is the state a run resumes from and the one evaluation reads, so a non-finite one is
+ * never written (NonFiniteCheckpoint; the trainer reports it as a training fault).
+ */
 export function saveCheckpoint(path: string, c: Checkpoint): void {
+  const bad = nonFiniteFields(c);
+  if (bad.length > 0) throw new NonFiniteCheckpoint(bad);
   writeFileAtomic(path, JSON.stringify(c));
 }
 

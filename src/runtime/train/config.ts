@@ -24,13 +24,16 @@ const posInt = (what: string) => z.int({ error: `${what} must be a positive inte
 
 export const FUNCTIONALS = ["R2", "F", "W"] as const;
 export type Functional = (typeof FUNCTIONALS)[number];
+/** How the contractive terms reduce max(‖J‖_F − δ, 0) over the batch. */
+export const CONTRACTIVE_REDUCTIONS = ["max", "mean"] as const;
+export type ContractiveReduce = (typeof CONTRACTIVE_REDUCTIONS)[number];
 export const MEASURES = ["batch", "uniform", "grid"] as const;
 export type MeasureKind = (typeof MEASURES)[number];
 /** Backends that run the tfjs kernels (kernels.tfjs.ts). */
 export const TFJS_BACKENDS = ["cpu", "wasm", "tfjs-webgpu", "tensorflow"] as const;
 export type TfjsBackendName = (typeof TFJS_BACKENDS)[number];
 /** Every `backend` value: the tfjs ones, "webgpu" (the generated WGSL kernels) and "auto" (webgpu if an adapter exists, else wasm). */
-export const BACKENDS = ["cpu", "wasm", "webgpu", "auto", "tfjs-webgpu", "tensorflow"] as const;
+export const BACKENDS = ["onnx", "cpu", "wasm", "webgpu", "auto", "tfjs-webgpu", "tensorflow"] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 const boxSchema = z
@@ -39,7 +42,15 @@ const boxSchema = z
     error: "every [lo, hi] pair needs finite lo < hi",
   });
 
+const contractiveSchema = (where: string) =>
+  strict({
+    weight: nonNegative(`${where}.weight`).default(0),
+    delta: nonNegative(`${where}.delta`).default(1),
+    reduce: z.enum(CONTRACTIVE_REDUCTIONS, { error: `${where}.reduce must be "max" (the research's) or "mean"` }).default("max"),
+  }).prefault({});
+
 export const trainConfigSchema = strict({
+  $schema: z.string({ error: "$schema must be a string (the URL or path of the JSON Schema, for editors)" }).optional(),
   name: z.string({ error: "name is required: it names the run folder runs/<name>" }).regex(/^[A-Za-z0-9_.-]+$/, {
     error: "name must be non-empty and use only letters, digits, '.', '_' and '-' (it names the folder runs/<name>)",
   }),
@@ -60,8 +71,19 @@ export const trainConfigSchema = strict({
     sign: z.union([z.literal(1), z.literal(-1)], { error: "sign must be 1 or -1" }).optional(),
     detEpsilon: positive("loss.detEpsilon").default(1e-6),
     uniformity: strict({ weight: nonNegative("loss.uniformity.weight").default(0), moments: posInt("loss.uniformity.moments").default(4) }).prefault({}),
-    contractive: strict({ weight: nonNegative("loss.contractive.weight").default(0), delta: nonNegative("loss.contractive.delta").default(1) }).prefault({}),
+    contractive: contractiveSchema("loss.contractive"),
+    decoderContractive: contractiveSchema("loss.decoderContractive"),
+    inverseMetricEpsilon: nonNegative("loss.inverseMetricEpsilon").default(0),
+    regularizerPoints: strict({ eta: nonNegative("loss.regularizerPoints.eta").default(0.2) }).prefault({}),
+    isometry: strict({ weight: nonNegative("loss.isometry.weight").default(0) }).prefault({}),
+    volume: strict({ weight: nonNegative("loss.volume.weight").default(0) }).prefault({}),
+    conformality: strict({ weight: nonNegative("loss.conformality.weight").default(0) }).prefault({}),
   }).prefault({}),
+  init: strict({
+    from: z
+      .string({ error: 'init.from must be the path of a run folder, e.g. "runs/swiss-roll-baseline"' })
+      .min(1, { error: 'init.from must be the path of a run folder, e.g. "runs/swiss-roll-baseline"' }),
+  }).optional(),
   measure: strict({
     kind: z.enum(MEASURES, { error: `measure.kind must be one of ${MEASURES.join(", ")}` }).default("batch"),
     points: posInt("measure.points").default(256),
@@ -106,6 +128,8 @@ export type TrainConfig = Omit<Parsed, "loss"> & {
   baseDir: string;
   /** Absolute runs directory (runsDir is relative to the working directory, not to the config file). */
   runsPath: string;
+  /** Absolute path of the run folder init.from names (relative to the working directory, like runsDir), or null. */
+  initPath: string | null;
   /** sha256 of the canonical config JSON, without the fields that may change on --resume (epochs, maxSteps, evalEvery, checkpointEvery). */
   hash: string;
 };
@@ -116,7 +140,8 @@ const errorMap: z.core.$ZodErrorMap = (iss) => {
 };
 
 /** Fields a resumed run may change without changing the run's identity. */
-const RESUMABLE = ["epochs", "maxSteps", "evalEvery", "checkpointEvery", "backend", "description"];
+// runsDir only says where runs/<name> lies (the docs let it change: a path, not an identity); "$schema" is for editors.
+const RESUMABLE = ["epochs", "maxSteps", "evalEvery", "checkpointEvery", "backend", "description", "runsDir", "$schema"];
 
 export function configHash(raw: Record<string, unknown>): string {
   const kept = Object.fromEntries(Object.entries(raw).filter(([k]) => !RESUMABLE.includes(k)));
@@ -155,7 +180,9 @@ export function parseTrainConfig(raw: unknown, opts: { baseDir: string; sourceTe
     modelPath: resolvePath(c.model),
     baseDir: opts.baseDir,
     runsPath: isAbsolute(c.runsDir) ? c.runsDir : resolve(opts.cwd ?? process.cwd(), c.runsDir),
-    hash: configHash(raw as Record<string, unknown>),
+    initPath: c.init ? (isAbsolute(c.init.from) ? c.init.from : resolve(opts.cwd ?? process.cwd(), c.init.from)) : null,
+    // Hashed after validation, defaults filled in: config.json (which stores them) re-hashes to the same value.
+    hash: configHash({ ...c, loss: { ...c.loss, sign } }),
   };
 }
 

@@ -28,6 +28,10 @@ export function gpuUnsupported(config: TrainConfig): { field: string; message: s
     return { field: "loss.uniformity.weight", message: `the uniformity term is not on the webgpu backend yet: set it to 0 or ${hint}` };
   if (l.contractive.weight > 0)
     return { field: "loss.contractive.weight", message: `the contractive term is not on the webgpu backend yet: set it to 0 or ${hint}` };
+  for (const term of ["decoderContractive", "isometry", "volume", "conformality"] as const)
+    if (l[term].weight > 0) return { field: `loss.${term}.weight`, message: `the ${term} term is not on the webgpu backend yet: set it to 0 or ${hint}` };
+  if (l.curv > 0 && l.inverseMetricEpsilon > 0)
+    return { field: "loss.inverseMetricEpsilon", message: `the ε-regularised inverse is not on the webgpu backend yet: set it to 0 or ${hint}` };
   if (l.curv > 0 && config.measure.kind !== "batch")
     return {
       field: "measure.kind",
@@ -123,6 +127,10 @@ export class GpuTrainStep {
       meanSqrtDetG: r.meanSqrtDetG,
       normError: 0,
       tau: 0,
+      decoderContractive: 0,
+      isometry: 0,
+      volumeVariance: 0,
+      conformality: 0,
     };
     if (Number.isFinite(r.loss) && Number.isFinite(r.gradNorm)) {
       const o = this.config.optimizer;

@@ -16,10 +16,42 @@
  * Degenerate points: m_p = 0 where det g ≤ ε (loss.detEpsilon), else 1. They carry no weight in
  * any functional, and before assembly 1 is added to their g_ii (`metricShift`) so that R, g⁻¹ and
  * their gradients stay finite there instead of turning the whole step into NaN. They are counted.
+ *
+ * ε-regularised inverse (loss.inverseMetricEpsilon = ε_inv ≥ 0, the research's (g + εI)⁻¹ with
+ * ε = 0.1): metricShift_p = (1 − m_p) + ε_inv is added to g_ii before R and g⁻¹ are assembled (both
+ * routes use g only through g⁻¹ there), so R_p is the curvature formula with g⁻¹ → (g + ε_inv I)⁻¹
+ * and |∇f|²_g uses (g + ε_inv I)⁻¹ too. The mask m_p and the measure's √det g_p are those of the
+ * unshifted g: √det g_p = √(det g_p + 1 − m_p) from the metric kernel (= √det g_p where m_p = 1).
+ * With ε_inv = 0 the curvature kernel's own √det g is used (the same value where m_p = 1).
+ *
+ * The other terms, all averaged with the batch of n encoded codes z_p = Φ(x_p):
+ *
+ *   contractive (K):      reduce_p max(‖J_Φ(x_p)‖_F − δ, 0), reduce = max (the research's) or mean,
+ *                         ‖J‖_F = √(Σ J² + 10⁻¹²) (mlp.ts).
+ *   decoderContractive:   the same with ‖J_Ψ(z_p)‖_F = √(Σ_i |∂_iΨ(z_p)|² + 10⁻¹²) from the decoder
+ *                         jets of order 1 at the codes (gradient into decoder and encoder).
+ *   uniformity (U):       see uniformityTerm.
+ *
+ * Chart-fixing terms (`chartTerms`), at the regulariser points: z̃_p = α_p z_p + (1 − α_p) z_{π(p)}
+ * with z_p the codes without gradient into the encoder, α and π from regularizer-points.ts (seed,
+ * step, eta = loss.regularizerPoints.eta), wrapped to (−π, π] by z − 2π·round(z/2π) on a torus
+ * latent. G_p = g(z̃_p) (metric kernel, no shift), t_p = Tr G_p = Σ_i G_ii, s_p = Tr G_p² = Σ_ij G_ij²:
+ *
+ *   isometry:      d · (mean_p s_p) / (mean_p t_p)² − 1     (IRVAE's relaxed distortion, exact traces;
+ *                  0 iff G_p = c·I with one c for all p)
+ *   conformality:  mean_p (d · s_p / t_p² − 1)              (0 iff every G_p ∝ I)
+ *   volume:        mean_p (ℓ_p − ℓ̄)², ℓ_p = ½ log max(det G_p, detEpsilon), ℓ̄ = mean_p ℓ_p
+ *                  (population variance of log √det G). Geometric Autoencoders (criterions.py,
+ *                  DeterminantLoss) differ: torch.var of log det G (unbiased, n − 1, and of log det,
+ *                  so 4× ours up to n/(n − 1)), at the encoded codes themselves with gradient into
+ *                  the encoder and no mixup, and no clamp (its nan_to_num result is discarded).
+ *
+ * Total: λ_recon·MSE + λ_curv·sign·L_curv + λ_unif·U + λ_contr·K + λ_dec·K_Ψ + λ_iso·isometry
+ *        + λ_vol·volume + λ_conf·conformality (session.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Route } from "../../ir/kernels.js";
-import type { Functional } from "./config.js";
+import type { ContractiveReduce, Functional } from "./config.js";
 import type { TfjsKernelModule, Weights } from "./tfjs-kernels.js";
 
 type T = tf.Tensor;
@@ -34,6 +66,8 @@ export interface CurvatureSetup {
   route: Route;
   functional: Functional;
   detEpsilon: number;
+  /** ε of the regularised inverse (g + εI)⁻¹ in R and |∇f|²_g; 0 for the plain g⁻¹. */
+  inverseMetricEpsilon?: number;
   latentDim: number;
 }
 
@@ -78,13 +112,16 @@ export function curvatureFunctional(
   const P = s.decoder.decoderJets(tf, decoder, z, s.route === "a" ? 3 : 2);
   const det = s.decoder.fromJets["metric"]!(tf, P)["detg"]!;
   const mask = tf.step(tf.sub(det, s.detEpsilon));
-  const shift = tf.sub(1, mask);
+  const degenerateShift = tf.sub(1, mask);
+  const epsInv = s.inverseMetricEpsilon ?? 0;
+  const shift = epsInv > 0 ? tf.add(degenerateShift, epsInv) : degenerateShift;
   const curv = s.decoder.fromJets[curvatureKernelName(s.route)]!(tf, P, shift);
   const R = curv["R"]!;
-  const sqrtdetg = curv["sqrtdetg"]!;
+  // The measure uses the unshifted √det g (+1 at degenerate points keeps sqrt and log finite there).
+  const sqrtdetg = epsInv > 0 ? tf.sqrt(tf.add(det, degenerateShift)) : curv["sqrtdetg"]!;
   const mu = tf.mul(tf.mul(mask, sqrtdetg), w);
   const r2 = tf.sum(tf.mul(mu, tf.square(R)));
-  const degenerate = tf.sum(shift);
+  const degenerate = tf.sum(degenerateShift);
   const volume = tf.sum(mu);
   const meanSqrtDetG = tf.div(tf.sum(tf.mul(mask, sqrtdetg)), tf.maximum(tf.sum(mask), 1));
   if (s.functional === "R2") return { value: r2, r2, volume, meanSqrtDetG, degenerate, R, sqrtdetg, mask };
@@ -124,7 +161,53 @@ export function uniformityTerm(z: T, moments: number): T {
   return tf.addN(terms);
 }
 
-/** mean_p max(‖J_Φ(x_p)‖_F − δ, 0). */
-export function contractiveTerm(jacNorm: T, delta: number): T {
-  return tf.mean(tf.relu(tf.sub(jacNorm, delta)));
+/** reduce_p max(‖J(x_p)‖_F − δ, 0) over the batch, reduce = max or mean. */
+export function contractiveTerm(jacNorm: T, delta: number, reduce: ContractiveReduce = "max"): T {
+  const excess = tf.relu(tf.sub(jacNorm, delta));
+  return reduce === "max" ? tf.max(excess) : tf.mean(excess);
+}
+
+/** ‖J_Ψ(z_p)‖_F = √(Σ_i |∂_iΨ|² + 10⁻¹²) per point ([n]) from decoder jets P of order ≥ 1. */
+export function decoderJacobianNorm(P: readonly T[], latentDim: number): T {
+  const squares = P.slice(1, 1 + latentDim).map((col) => tf.sum(tf.square(col), 1));
+  return tf.sqrt(tf.add(tf.addN(squares), 1e-12));
+}
+
+/**
+ * z̃_p = α_p z_p + (1 − α_p) z_{π(p)} [n, d], wrapped to (−π, π] on a torus latent. Computed as M z
+ * with the host-built mixing matrix M (M_pp = α_p, M_pπ(p) = 1 − α_p; α_p + 1 − α_p where π(p) = p),
+ * because tf.gather's gradient has no wasm kernel.
+ */
+export function mixPoints(z: T, alpha: Float32Array, perm: Int32Array, torus: boolean): T {
+  const n = z.shape[0]!;
+  const M = new Float32Array(n * n);
+  for (let p = 0; p < n; p++) {
+    M[p * n + p] = alpha[p]!;
+    M[p * n + perm[p]!] = M[p * n + perm[p]!]! + (1 - alpha[p]!);
+  }
+  const mixed = tf.matMul(tf.tensor2d(M, [n, n]), z);
+  if (!torus) return mixed;
+  const twoPi = 2 * Math.PI;
+  return tf.sub(mixed, tf.mul(twoPi, tf.round(tf.div(mixed, twoPi))));
+}
+
+export interface ChartTerms {
+  isometry: T;
+  conformality: T;
+  volume: T;
+}
+
+/** The chart-fixing terms (see the module docstring) at the points zt [n, d]; G from the metric kernel. */
+export function chartTerms(decoder: TfjsKernelModule, weights: Weights, zt: T, detEpsilon: number): ChartTerms {
+  const d = zt.shape[1]!;
+  const P = decoder.decoderJets(tf, weights, zt, 1);
+  const m = decoder.fromJets["metric"]!(tf, P);
+  const G = m["g"]!; // [n, d, d]
+  const trace = tf.sum(tf.mul(G, tf.reshape(tf.eye(d), [1, d, d])), [1, 2]);
+  const traceSq = tf.sum(tf.square(G), [1, 2]); // Tr G² = Σ_ij G_ij² (G symmetric)
+  const isometry = tf.sub(tf.div(tf.mul(d, tf.mean(traceSq)), tf.square(tf.mean(trace))), 1);
+  const conformality = tf.mean(tf.sub(tf.div(tf.mul(d, traceSq), tf.square(trace)), 1));
+  const logSqrtDet = tf.mul(0.5, tf.log(tf.maximum(m["detg"]!, detEpsilon)));
+  const volume = tf.mean(tf.square(tf.sub(logSqrtDet, tf.mean(logSqrtDet))));
+  return { isometry, conformality, volume };
 }

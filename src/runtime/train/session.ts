@@ -2,8 +2,9 @@
  * A training session: the model, the data, the generated tfjs kernels, the variables and the loss
  * of one step, everything the trainer loop (trainer.ts), evaluation and the tests share.
  *
- * Loss of a step on a batch x (see losses.ts for L_curv):
- *   θ = (encoder, decoder) minimise  λ_recon·MSE + λ_curv·sign·L_curv + λ_unif·U + λ_contr·K,
+ * Loss of a step on a batch x (see losses.ts for L_curv and the other terms):
+ *   θ = (encoder, decoder) minimise  λ_recon·MSE + λ_curv·sign·L_curv + λ_unif·U + λ_contr·K
+ *                                     + λ_dec·K_Ψ + λ_iso·isometry + λ_vol·volume + λ_conf·conformality,
  *   φ = (potential, log τ) minimise  L_curv  (F and W only: f realises inf_f F, τ inf_τ W).
  * Both come from one tfjs gradient of that total: φ's gradient is multiplied by `sign` (gradient
  * reversal when sign = −1), which turns λ_curv·sign·∂L/∂φ into λ_curv·∂L/∂φ.
@@ -14,15 +15,18 @@
  * seed poster's "+λ·L_curv") descends F instead. ∫R² dμ always has sign +1.
  */
 import * as tf from "@tensorflow/tfjs";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Route } from "../../ir/kernels.js";
 import { loadModel } from "../../model/load.js";
 import { initialParams } from "../../model/params.js";
 import type { Model } from "../../model/types.js";
 import { UserError } from "../../util/errors.js";
 import { checkFinite, columnStats, loadDataset, splitTrainTest, standardize, type Dataset, type Standardization } from "../data/index.js";
-import type { TrainConfig } from "./config.js";
-import { contractiveTerm, curvatureFunctional, stopGradient, uniformityTerm, type CurvatureSetup } from "./losses.js";
+import { decodeF32, loadCheckpoint } from "./checkpoint.js";
+import type { ContractiveReduce, TrainConfig } from "./config.js";
+import { chartTerms, contractiveTerm, curvatureFunctional, decoderJacobianNorm, mixPoints, stopGradient, uniformityTerm, type CurvatureSetup } from "./losses.js";
+import type { RegularizerPoints } from "./regularizer-points.js";
 import { describeMeasure, type MeasureSpec } from "./measure.js";
 import { mlpForward, tfMlp, wrapAngles, type TfMlp } from "./mlp.js";
 import { parseActivation, potentialInitialParams, potentialModel } from "./potential.js";
@@ -31,7 +35,23 @@ import { emitPotentialKernels, emitTrainingKernels, loadTfjsKernelModule, type T
 type T = tf.Tensor;
 
 /** Names of the per-step values (one stacked tensor, read with one sync). */
-export const PART_NAMES = ["loss", "recon", "curv", "r2", "uniformity", "contractive", "degenerate", "volume", "meanSqrtDetG", "normError", "tau"] as const;
+export const PART_NAMES = [
+  "loss",
+  "recon",
+  "curv",
+  "r2",
+  "uniformity",
+  "contractive",
+  "degenerate",
+  "volume",
+  "meanSqrtDetG",
+  "normError",
+  "tau",
+  "decoderContractive",
+  "isometry",
+  "volumeVariance",
+  "conformality",
+] as const;
 export type PartName = (typeof PART_NAMES)[number];
 export type Parts = Record<PartName, number>;
 
@@ -54,6 +74,13 @@ export interface LossWeights {
   moments: number;
   contractive: number;
   delta: number;
+  contractiveReduce: ContractiveReduce;
+  decoderContractive: number;
+  decoderDelta: number;
+  decoderContractiveReduce: ContractiveReduce;
+  isometry: number;
+  volume: number;
+  conformality: number;
 }
 
 export class Session {
@@ -78,11 +105,12 @@ export class Session {
     functional: "R2" | "F" | "W",
     detEpsilon: number,
     tau: { value: number; learn: boolean },
+    inverseMetricEpsilon = 0,
   ) {
     if (!model.encoder) throw new Error("no encoder");
     if (model.decoder.type !== "mlp") throw new Error("decoder must be an MLP");
     this.encoderNet = tfMlp(model.encoder);
-    this.curvature = { decoder, potential, route, functional, detEpsilon, latentDim: model.latentDim };
+    this.curvature = { decoder, potential, route, functional, detEpsilon, inverseMetricEpsilon, latentDim: model.latentDim };
     const f32 = (a: Float64Array): Float32Array => Float32Array.from(a);
     this.addVar("encoder", f32(initialParams(model.encoder, model.encoderWeights)));
     this.addVar("decoder", f32(initialParams(model.decoder, model.decoderWeights)));
@@ -126,6 +154,11 @@ export class Session {
     return this.weights.curv > 0;
   }
 
+  /** Whether a step needs regulariser points (regularizer-points.ts) for the chart-fixing terms. */
+  get usesRegularizerPoints(): boolean {
+    return this.weights.isometry > 0 || this.weights.volume > 0 || this.weights.conformality > 0;
+  }
+
   /** The variables a step differentiates. */
   trainable(): tf.Variable[] {
     const names = [...this.modelVars, ...(this.usesCurvature ? this.potentialVars : [])];
@@ -141,49 +174,47 @@ export class Session {
 
   /**
    * The total loss of one step on the batch x [n, D]; the curvature points are the encoded batch
-   * (no gradient into the encoder through them) or `measure` points with weight w. Returns the
-   * total and the stacked parts (PART_NAMES order). Call inside tf.variableGrads or a tidy.
+   * (no gradient into the encoder through them) or `measure` points with weight w. `regularizer`
+   * (regularizer-points.ts, drawn for this step) is needed when a chart-fixing term is on. Returns
+   * the total and the stacked parts (PART_NAMES order). Call inside tf.variableGrads or a tidy.
    */
-  stepLoss(x: T, measure: { points: T; weight: number } | null): { total: T; parts: T } {
+  stepLoss(x: T, measure: { points: T; weight: number } | null, regularizer: RegularizerPoints | null = null): { total: T; parts: T } {
     const w = this.weights;
     const decW = this.decoder.weights(tf, this.variable("decoder"));
     const { z, jacNorm } = this.encode(x, w.contractive > 0);
-    const xhat = this.decoder.decoderJets(tf, decW, z, 0)[0]!;
-    const recon = tf.mean(tf.square(tf.sub(xhat, x)));
-    let total: T = tf.mul(recon, w.recon);
+    const P = this.decoder.decoderJets(tf, decW, z, w.decoderContractive > 0 ? 1 : 0);
+    const recon = tf.mean(tf.square(tf.sub(P[0]!, x)));
     const zero: T = tf.scalar(0);
-    let curv = zero;
-    let r2 = zero;
-    let degenerate = zero;
-    let volume = zero;
-    let meanSqrtDetG = zero;
-    let normError = zero;
+    const p: Record<PartName, T> = Object.fromEntries(PART_NAMES.map((k) => [k, zero])) as Record<PartName, T>;
+    p.recon = recon;
+    const terms: T[] = [tf.mul(recon, w.recon)];
     if (this.usesCurvature) {
       const points = measure ? measure.points : stopGradient(z);
       const weight = measure ? measure.weight : 1 / x.shape[0]!;
       const c = curvatureFunctional(this.curvature, decW, this.vars.get("potential") ?? null, this.logTau(), points, weight);
-      curv = c.value;
-      r2 = c.r2;
-      degenerate = c.degenerate;
-      volume = c.volume;
-      meanSqrtDetG = c.meanSqrtDetG;
-      normError = c.normError ?? zero;
-      total = tf.add(total, tf.mul(curv, w.curv * w.sign));
+      Object.assign(p, { curv: c.value, r2: c.r2, degenerate: c.degenerate, volume: c.volume, meanSqrtDetG: c.meanSqrtDetG, normError: c.normError ?? zero });
+      terms.push(tf.mul(c.value, w.curv * w.sign));
     }
-    let uniformity = zero;
-    if (w.uniformity > 0) {
-      uniformity = uniformityTerm(z, w.moments);
-      total = tf.add(total, tf.mul(uniformity, w.uniformity));
+    const add = (name: PartName, value: T, weight: number): void => {
+      p[name] = value;
+      terms.push(tf.mul(value, weight));
+    };
+    if (w.uniformity > 0) add("uniformity", uniformityTerm(z, w.moments), w.uniformity);
+    if (w.contractive > 0 && jacNorm) add("contractive", contractiveTerm(jacNorm, w.delta, w.contractiveReduce), w.contractive);
+    if (w.decoderContractive > 0)
+      add("decoderContractive", contractiveTerm(decoderJacobianNorm(P, this.latentDim), w.decoderDelta, w.decoderContractiveReduce), w.decoderContractive);
+    if (this.usesRegularizerPoints) {
+      if (!regularizer || regularizer.alpha.length !== x.shape[0]) throw new Error("the chart-fixing terms need regulariser points for this batch");
+      const chart = chartTerms(this.decoder, decW, mixPoints(stopGradient(z), regularizer.alpha, regularizer.perm, this.torus), this.curvature.detEpsilon);
+      add("isometry", chart.isometry, w.isometry);
+      add("volumeVariance", chart.volume, w.volume);
+      add("conformality", chart.conformality, w.conformality);
     }
-    let contractive = zero;
-    if (w.contractive > 0 && jacNorm) {
-      contractive = contractiveTerm(jacNorm, w.delta);
-      total = tf.add(total, tf.mul(contractive, w.contractive));
-    }
+    const total = terms.length === 1 ? terms[0]! : tf.addN(terms);
+    p.loss = total;
     const lt = this.logTau();
-    const tau = lt ? tf.exp(lt) : zero;
-    const parts = tf.stack([total, recon, curv, r2, uniformity, contractive, degenerate, volume, meanSqrtDetG, normError, tf.reshape(tau, [])]);
-    return { total, parts };
+    if (lt) p.tau = tf.reshape(tf.exp(lt), []);
+    return { total, parts: tf.stack(PART_NAMES.map((k) => p[k])) };
   }
 
   /** Flat float32 values of every variable. */
@@ -284,12 +315,46 @@ export async function buildSession(config: TrainConfig, modelInfo = loadTraining
       moments: l.uniformity.moments,
       contractive: l.contractive.weight,
       delta: l.contractive.delta,
+      contractiveReduce: l.contractive.reduce,
+      decoderContractive: l.decoderContractive.weight,
+      decoderDelta: l.decoderContractive.delta,
+      decoderContractiveReduce: l.decoderContractive.reduce,
+      isometry: l.isometry.weight,
+      volume: l.volume.weight,
+      conformality: l.conformality.weight,
     },
     l.route,
     l.functional,
     l.detEpsilon,
     config.tau,
+    l.inverseMetricEpsilon,
   );
   const measureSpec: MeasureSpec = { ...config.measure };
   return { session, modelText, decoderSource, potentialSource, measureDescription: describeMeasure(measureSpec, torus), measureSpec };
+}
+
+/**
+ * `init.from`: copy the encoder and decoder parameters (and the potential's, when both runs have one
+ * of the same size) from the checkpoint of another run folder into a fresh session. Optimiser state,
+ * τ and the step count start fresh. A missing checkpoint or a size mismatch is a UserError.
+ */
+export function initFromRun(session: Session, runDir: string): void {
+  const path = join(runDir, "checkpoint.json");
+  if (!existsSync(path)) throw new UserError("init.from", `${runDir} has no checkpoint.json: train that run first, or fix the path (relative to the working directory)`);
+  const ck = loadCheckpoint(path);
+  for (const name of ["encoder", "decoder", "potential"]) {
+    const v = session.vars.get(name);
+    const stored = ck.params[name];
+    if (!v) continue;
+    if (!stored) {
+      if (name === "potential") continue;
+      throw new UserError("init.from", `the checkpoint in ${runDir} has no ${name} parameters`);
+    }
+    const values = decodeF32(stored, `${path}: params.${name}`);
+    if (values.length !== v.size) {
+      if (name === "potential") continue;
+      throw new UserError("init.from", `the ${name} of ${runDir} has ${values.length} parameters, this model's has ${v.size}: init.from needs the same architecture`);
+    }
+    v.assign(tf.tensor1d(values));
+  }
 }

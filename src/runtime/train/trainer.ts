@@ -15,14 +15,18 @@ import { writeFileAtomic } from "../../util/atomic.js";
 import { UserError } from "../../util/errors.js";
 import { Rng } from "../../util/random.js";
 import { Adam } from "./adam.js";
-import { GpuTrainStep, selectTrainingBackend } from "./gpu-trainer.js";
-import { decodeF32, encodeF32, loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint } from "./checkpoint.js";
+import type { Optimisers, StepEngine, StepInput } from "./engines/engine.js";
+import { OnnxEngine } from "./engines/onnx-engine.js";
+import { chooseEngine, createEngine } from "./engines/select.js";
+import { decodeF32, encodeF32, loadCheckpoint, NonFiniteCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { evaluateSession, type TestMetrics } from "./evaluate.js";
 import { checkMeasure, measureBox, measurePoints, type Box } from "./measure.js";
 import { MetricsLog, type MetricRecord } from "./metrics.js";
 import { ProgressBar } from "./progress.js";
-import { buildSession, loadTrainingData, loadTrainingModel, PART_NAMES, type Parts, type Session, type SessionData } from "./session.js";
+import { acquireRunLock } from "./run-lock.js";
+import { regularizerPoints } from "./regularizer-points.js";
+import { buildSession, initFromRun, loadTrainingData, loadTrainingModel, PART_NAMES, type Parts, type Session, type SessionData } from "./session.js";
 
 /** Factor by which the mean √det g may drift from its first-step value before a runaway-scale warning. */
 const SCALE_LIMIT = 1000;
@@ -49,6 +53,8 @@ export interface TrainOptions {
   stop?: { requested: boolean };
   /** Called after every step with its metrics record (tests). */
   onStep?: (record: MetricRecord) => void;
+  /** Threads of the onnx engine (default: every core). */
+  threads?: number;
   /** Write eval.json + latent.json when the run completes or stops (default true). */
   evaluate?: boolean;
 }
@@ -128,29 +134,47 @@ export const runFiles = (dir: string) => ({
 
 /** Train as a config says. Resolves with the summary (also written to summary.json). */
 export async function train(config: TrainConfig, opts: TrainOptions = {}): Promise<{ runDir: string; summary: Summary }> {
+  // One writer per run folder (run-lock.ts); taking the lock also clears stray .tmp files.
+  const lock = acquireRunLock(join(config.runsPath, config.name));
+  try {
+    return await trainLocked(config, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(config: TrainConfig, opts: TrainOptions): Promise<{ runDir: string; summary: Summary }> {
   const runDir = join(config.runsPath, config.name);
   const files = runFiles(runDir);
   if (existsSync(files.checkpoint) && !opts.resume && !opts.force)
     throw new UserError("name", `${runDir} already holds a run: use --resume to continue it or --force to start over`);
   if (opts.resume && !existsSync(files.checkpoint)) throw new UserError("--resume", `no checkpoint in ${runDir}: nothing to resume`);
 
-  const { name: backend, gpu } = await selectTrainingBackend(config);
+  const selected = await chooseEngine(config);
   const modelInfo = loadTrainingModel(config);
   const data = loadTrainingData(config, modelInfo.model.outputDim);
   checkMeasure(config.measure, modelInfo.model.latentDim);
   const built = await buildSession(config, modelInfo);
   const { session } = built;
   const progress = new ProgressBar(process.stderr, opts.progress ?? true);
-  let gpuStep: GpuTrainStep | null = null;
+  const opt = config.optimizer;
+  const optimisers: Optimisers = {
+    model: new Adam({ lr: opt.lr, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon }),
+    potential: new Adam({ lr: config.potential.lr ?? opt.lr, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon }),
+  };
+  let engine: StepEngine | null = null;
   try {
-    if (gpu) gpuStep = await GpuTrainStep.create(gpu, session, config);
-    const result = await runLoop(config, opts, runDir, files, backend, built, data, progress, gpuStep);
+    engine = await createEngine(selected, session, config, optimisers, opts.threads);
+    if (engine instanceof OnnxEngine) writeFileAtomic(join(runDir, "step.onnx"), engine.graph);
+    const result = await runLoop(config, opts, runDir, files, engine.name, built, data, progress, engine, optimisers);
     if (opts.evaluate !== false && (result.summary.status === "completed" || result.summary.status === "stopped")) await evaluateAtEnd(runDir, config, session, data, result.summary.steps, progress);
     return result;
   } finally {
     progress.done();
-    gpuStep?.destroy();
-    gpu?.destroy();
+    engine?.destroy();
+    selected.gpu?.destroy();
+    optimisers.model.dispose();
+    optimisers.potential.dispose();
     session.dispose();
   }
 }
@@ -164,14 +188,14 @@ async function runLoop(
   built: Awaited<ReturnType<typeof buildSession>>,
   data: SessionData,
   progress: ProgressBar,
-  /** Steps on the generated WGSL kernels (backend webgpu); the session then mirrors the device at checkpoints and evaluations. */
-  gpuStep: GpuTrainStep | null = null,
+  /** Computes each step; the session mirrors it after `sync()` (checkpoints and evaluations). */
+  engine: StepEngine,
+  optimisers: Optimisers,
 ): Promise<{ runDir: string; summary: Summary }> {
   const { session } = built;
   const metrics = new MetricsLog(files.metrics);
   const opt = config.optimizer;
-  const adamModel = new Adam({ lr: opt.lr, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon });
-  const adamPotential = new Adam({ lr: config.potential.lr ?? opt.lr, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon });
+  const { model: adamModel, potential: adamPotential } = optimisers;
   const d = session.latentDim;
   const D = session.model.outputDim;
   const nTrain = data.train.n;
@@ -213,6 +237,7 @@ async function runLoop(
     metrics.truncateAfter(step);
     metrics.append({ type: "event", step, event: "resume", message: `resumed at step ${step} (epoch ${epoch + 1}, step ${stepInEpoch} of ${stepsPerEpoch})` });
   } else {
+    if (config.initPath) initFromRun(session, config.initPath);
     if (opts.force) for (const f of [files.checkpoint, files.summary, files.metrics]) rmSync(f, { force: true });
     writeFileAtomic(files.config, JSON.stringify({ ...stripComputed(config), resolved: { modelPath: config.modelPath, baseDir: config.baseDir, runsPath: config.runsPath, hash: config.hash, torus: session.torus } }, null, 2) + "\n");
     writeFileAtomic(files.model, built.modelText);
@@ -235,7 +260,7 @@ async function runLoop(
     metrics.reset();
     metrics.append({ type: "event", step: 0, event: "start", message: `backend ${backend}; measure ${built.measureDescription}` });
   }
-  gpuStep?.push(session, adamModel);
+  await engine.begin();
   writeFileAtomic(files.kernels, built.decoderSource);
   if (built.potentialSource) writeFileAtomic(files.potential, built.potentialSource);
   progress.log(`ricci-gen train ${config.name}: backend ${backend}, ${nTrain} training / ${data.test.n} test points, ${stepsPerEpoch} steps per epoch`);
@@ -243,7 +268,12 @@ async function runLoop(
     `loss: ${config.loss.recon}·MSE` +
       (config.loss.curv > 0 ? ` ${config.loss.sign > 0 ? "+" : "−"} ${config.loss.curv}·${config.loss.functional} (route ${config.loss.route.toUpperCase()})` : "") +
       (config.loss.uniformity.weight > 0 ? ` + ${config.loss.uniformity.weight}·uniformity` : "") +
-      (config.loss.contractive.weight > 0 ? ` + ${config.loss.contractive.weight}·contractive` : ""),
+      (config.loss.contractive.weight > 0 ? ` + ${config.loss.contractive.weight}·contractive (${config.loss.contractive.reduce})` : "") +
+      (["decoderContractive", "isometry", "volume", "conformality"] as const)
+        .filter((k) => config.loss[k].weight > 0)
+        .map((k) => ` + ${config.loss[k].weight}·${k}`)
+        .join("") +
+      (config.loss.curv > 0 && config.loss.inverseMetricEpsilon > 0 ? `; R with (g + ${config.loss.inverseMetricEpsilon}·I)⁻¹` : ""),
   );
   if (config.loss.curv > 0) progress.log(`measure: ${built.measureDescription}`);
 
@@ -268,7 +298,17 @@ async function runLoop(
       params: Object.fromEntries(Object.entries(session.snapshot()).map(([k, v]) => [k, encodeF32(v)])),
       adam: { model: encodeAdam(adamModel), potential: encodeAdam(adamPotential) },
     };
-    saveCheckpoint(files.checkpoint, ck);
+    try {
+      saveCheckpoint(files.checkpoint, ck);
+    } catch (e) {
+      // A non-finite state is never checkpointed (checkpoint.ts): the last good checkpoint stays.
+      if (!(e instanceof NonFiniteCheckpoint)) throw e;
+      status = "failed";
+      failure = { step, reason: e.message };
+      metrics.append({ type: "event", step, event: "nan", message: e.message });
+      writeSummary();
+      throw new TrainingFailure(step, e.message);
+    }
   };
 
   const t0 = performance.now();
@@ -328,43 +368,10 @@ async function runLoop(
       batch.set(data.trainX.subarray(r * D, (r + 1) * D), i * D);
     }
     const stepNumber = step + 1;
-    const { parts, gradNorm } = gpuStep ? await gpuStep.step(batch, nb) : tf.tidy(() => {
-      const xb = tf.tensor2d(batch, [nb, D]);
-      let measure: { points: tf.Tensor; weight: number } | null = null;
-      if (session.usesCurvature && config.measure.kind !== "batch" && box) {
-        const s = measurePoints(config.measure, box, new Rng(mixSeed(config.seed, 2, stepNumber)));
-        measure = { points: tf.tensor2d(s.points, [s.n, d]), weight: s.weight };
-      }
-      const kept: { parts?: tf.Tensor } = {};
-      const vars = session.trainable();
-      const { grads } = tf.variableGrads(() => {
-        const r = session.stepLoss(xb, measure);
-        kept.parts = tf.keep(r.parts);
-        return r.total as tf.Scalar;
-      }, vars);
-      const partsT = kept.parts!;
-      const names = [...session.vars].filter(([, v]) => vars.includes(v)).map(([k]) => k);
-      const byRole = new Map<string, tf.Tensor>();
-      for (const name of names) {
-        const g = grads[session.variable(name).name];
-        if (g) byRole.set(name, g);
-      }
-      const norm = tf.sqrt(tf.addN([...byRole.values()].map((g) => tf.sum(tf.square(g)))));
-      const values = tf.concat([partsT, tf.reshape(norm, [1])]).dataSync();
-      partsT.dispose();
-      const p = Object.fromEntries(PART_NAMES.map((k, i) => [k, values[i]!])) as Parts;
-      const gn = values[PART_NAMES.length]!;
-      if (Number.isFinite(p.loss) && Number.isFinite(gn)) {
-        const modelGrads = new Map([...byRole].filter(([k]) => session.modelVars.includes(k)));
-        // Gradient reversal for the potential and τ: they minimise L_curv (see session.ts).
-        const potGrads = new Map(
-          [...byRole].filter(([k]) => session.potentialVars.includes(k)).map(([k, g]) => [k, config.loss.sign > 0 ? g : tf.neg(g)] as [string, tf.Tensor]),
-        );
-        adamModel.apply(new Map(session.modelVars.map((k) => [k, session.variable(k)])), modelGrads);
-        if (potGrads.size) adamPotential.apply(new Map(session.potentialVars.map((k) => [k, session.variable(k)])), potGrads);
-      }
-      return { parts: p, gradNorm: gn };
-    });
+    let measure: StepInput["measure"] = null;
+    if (session.usesCurvature && config.measure.kind !== "batch" && box) measure = measurePoints(config.measure, box, new Rng(mixSeed(config.seed, 2, stepNumber)));
+    const regularizer = session.usesRegularizerPoints ? regularizerPoints(config.seed, stepNumber, nb, config.loss.regularizerPoints.eta) : null;
+    const { parts, gradNorm } = await engine.step({ batch, n: nb, step: stepNumber, measure, regularizer });
 
     if (!Number.isFinite(parts.loss) || !Number.isFinite(gradNorm)) {
       const which = !Number.isFinite(parts.loss) ? `the loss is ${parts.loss}` : `the gradient norm is ${gradNorm}`;
@@ -398,6 +405,8 @@ async function runLoop(
     if (!session.usesCurvature) for (const k of ["curv", "r2", "degenerate", "volume", "meanSqrtDetG", "normError"]) delete record[k];
     if (session.functional === "R2") delete record["normError"];
     if (session.functional !== "W") delete record["tau"];
+    if (session.weights.decoderContractive === 0) delete record["decoderContractive"];
+    if (!session.usesRegularizerPoints) for (const k of ["isometry", "volumeVariance", "conformality"]) delete record[k];
     metrics.append(record);
     opts.onStep?.(record);
 
@@ -437,7 +446,7 @@ async function runLoop(
       stepInEpoch = 0;
       epochsCompleted = epoch;
       if (config.evalEvery > 0 && epoch % config.evalEvery === 0 && step < totalSteps) {
-        await gpuStep?.pull(session, adamModel);
+        await engine.sync();
         const m = evaluate();
         if (m) {
           metrics.append({ type: "eval", step, epoch, test: m });
@@ -447,7 +456,7 @@ async function runLoop(
     }
     const interrupted = opts.stop?.requested === true;
     if (step >= totalSteps || endOfEpoch || interrupted || (config.checkpointEvery !== undefined && step % config.checkpointEvery === 0)) {
-      await gpuStep?.pull(session, adamModel);
+      await engine.sync();
       checkpoint();
     }
     if (interrupted) {
@@ -483,6 +492,6 @@ async function evaluateAtEnd(runDir: string, config: TrainConfig, session: Sessi
 }
 
 function stripComputed(config: TrainConfig): Record<string, unknown> {
-  const { modelPath: _m, baseDir: _b, runsPath: _r, hash: _h, ...rest } = config;
+  const { modelPath: _m, baseDir: _b, runsPath: _r, hash: _h, initPath: _i, ...rest } = config;
   return rest;
 }

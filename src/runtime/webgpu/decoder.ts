@@ -1,10 +1,21 @@
+/** An MLP decoder's tiled kernels: the jet products and the per-point curvature assembly. */
+export interface TiledDecoder {
+  mlp: TiledMlp;
+  assemble: WgslKernel;
+  assembleTrain: WgslKernel;
+}
+
 /**
  * A model's decoder on WebGPU: curvature (g, det g, √det g, R, R²√det g) for a batch of latent
  * points, the gradient of the curvature loss L = mean_batch R²√det g with respect to every decoder
  * parameter (and to z), and Adam steps with the parameters resident on the device.
  *
- * Batches larger than the device allows for one tape (maxStorageBufferBindingSize) are processed in
- * chunks; the weight gradient of each chunk is added to the previous ones on the device.
+ * An MLP decoder runs the tiled kernels (emit/wgsl-tiled.ts): the input jet, one matrix product per
+ * layer with the activation's jet rule in its epilogue, the per-point curvature assembly (and its
+ * adjoint), the adjoint products and the weight reductions. An analytic decoder runs one per-point
+ * kernel (emit/wgsl.ts). Batches larger than the device allows for one tape
+ * (maxStorageBufferBindingSize) are processed in chunks; the weight gradient of each chunk is added
+ * to the previous ones on the device.
  */
 import type { Route } from "../../ir/kernels.js";
 import type { Model } from "../../model/types.js";
@@ -12,9 +23,13 @@ import { POINTS_TILE, REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan,
 import { ADAM_DEFAULTS, ADAM_WORKGROUP, adamUniform, type AdamHyper } from "../../emit/wgsl-adam.js";
 import { POINT_WORKGROUP } from "../../emit/wgsl.js";
 import { DIRECT_TILE, gradReduceDirectKernel } from "../../emit/wgsl-autoencoder.js";
+import { curvaturePlan } from "../../emit/wgsl-tile-plan.js";
+import { assembleKernel, tiledKernels } from "../../emit/wgsl-tiled.js";
+import type { WgslKernel } from "../../emit/wgsl.js";
 import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
 import type { GpuContext } from "./device.js";
 import { KernelRunner } from "./kernels.js";
+import { deviceTileConfig, TiledMlp } from "./tiled.js";
 
 export interface CurvatureResult {
   /** n × d × d row-major. */
@@ -127,8 +142,12 @@ export class WebGpuDecoder {
   private readonly grown = new Map<string, Grown>();
   private adamStepCount = 0;
 
-  private constructor(set: WgslKernelSet, runner: KernelRunner, opts: WebGpuDecoderOptions) {
+  /** The tiled kernels (MLP decoders); null for an analytic decoder. */
+  readonly tiled: TiledDecoder | null;
+
+  private constructor(set: WgslKernelSet, runner: KernelRunner, opts: WebGpuDecoderOptions, tiled: TiledDecoder | null) {
     this.set = set;
+    this.tiled = tiled;
     this.runner = runner;
     this.timeoutMs = opts.timeoutMs ?? 600_000;
     this.detEpsilon = opts.detEpsilon ?? 0;
@@ -136,7 +155,8 @@ export class WebGpuDecoder {
     const device = runner.device;
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const t = set.training;
-    const perPointBytes = t ? 4 * Math.max(t.plan.tape.tapeRows, t.plan.tape.adjRows) : 4 * set.perPoint;
+    const plan = tiled?.mlp.kernels.plan;
+    const perPointBytes = plan ? 4 * Math.max(plan.tape.tapeRows, plan.adjRows) : t ? 4 * Math.max(t.plan.tape.tapeRows, t.plan.tape.adjRows) : 4 * set.perPoint;
     let chunk = Math.min(opts.maxChunk ?? 65536, Math.floor(limit / perPointBytes), MAX_POINTS_PER_DISPATCH);
     if (chunk >= POINT_WORKGROUP) chunk -= chunk % POINT_WORKGROUP;
     if (chunk < 1) throw new RangeError(`model ${set.model}: one point's tape (${perPointBytes} bytes) exceeds the device's buffer limit (${limit})`);
@@ -146,10 +166,20 @@ export class WebGpuDecoder {
   }
 
   static async create(ctx: GpuContext, model: Model, opts: WebGpuDecoderOptions = {}): Promise<WebGpuDecoder> {
-    const set = wgslKernelSet(model, opts.route ?? "b");
+    const route = opts.route ?? "b";
+    const set = wgslKernelSet(model, route);
     const runner = opts.runner ?? KernelRunner.for(ctx);
-    const dec = new WebGpuDecoder(set, runner, opts);
-    await runner.prepare(set.curvature);
+    let tiled: TiledDecoder | null = null;
+    if (model.decoder.type === "mlp") {
+      const plan = curvaturePlan(model, route, deviceTileConfig(runner.device));
+      tiled = { mlp: new TiledMlp(tiledKernels(plan, true), runner), assemble: assembleKernel(plan, route, false), assembleTrain: assembleKernel(plan, route, true) };
+    }
+    const dec = new WebGpuDecoder(set, runner, opts, tiled);
+    if (tiled) {
+      await runner.prepare(tiled.mlp.kernels.input);
+      for (const k of tiled.mlp.kernels.forward) await runner.prepare(k);
+      await runner.prepare(tiled.assemble);
+    } else await runner.prepare(set.curvature);
     await runner.prepare(set.reduceSum);
     return dec;
   }
@@ -161,7 +191,9 @@ export class WebGpuDecoder {
   /** Compiles the training kernels (done on first use; call early to keep compile time out of timings). */
   async prepareTraining(): Promise<void> {
     const t = this.requireTraining();
-    for (const k of [t.forward, t.backward, this.reduceKernel(), t.gradFinalize, t.adam]) await this.runner.prepare(k);
+    const tiled = this.requireTiled();
+    await tiled.mlp.prepare();
+    for (const k of [tiled.assembleTrain, this.reduceKernel(), t.gradFinalize, t.adam]) await this.runner.prepare(k);
   }
 
   private reduceKernel() {
@@ -182,6 +214,11 @@ export class WebGpuDecoder {
   private requireTraining(): NonNullable<WgslKernelSet["training"]> {
     if (!this.set.training) throw new Error(`model ${this.set.model}: an analytic decoder has no parameters to differentiate`);
     return this.set.training;
+  }
+
+  private requireTiled(): TiledDecoder {
+    if (!this.tiled) throw new Error(`model ${this.set.model}: an analytic decoder has no parameters to differentiate`);
+    return this.tiled;
   }
 
   /** A storage buffer of at least `bytes`, kept and grown per name. */
@@ -246,10 +283,19 @@ export class WebGpuDecoder {
   }
 
   encodeCurvature(pass: GPUComputePassEncoder, z: GPUBuffer, out: GPUBuffer, n: number): void {
-    for (let base = 0; base < n; base += MAX_POINTS_PER_DISPATCH) {
-      const m = Math.min(MAX_POINTS_PER_DISPATCH, n - base);
-      this.runner.dispatch(pass, this.set.curvature, { theta: this.theta, z, out }, { n: m, base, total: n, lbar: 1 / n }, [Math.ceil(m / POINT_WORKGROUP)]);
-    }
+    if (this.tiled) {
+      const tape = this.buffer("tape", this.tiled.mlp.kernels.plan.tape.tapeRows * Math.max(1, Math.min(n, this.chunk)) * 4);
+      for (let base = 0; base < n; base += this.chunk) {
+        const m = Math.min(this.chunk, n - base);
+        const cfg = { n: m, base, total: n, lbar: 1 / n, detEps: this.detEpsilon };
+        this.tiled.mlp.encodeForward(pass, { theta: this.theta, src: z, tape }, cfg, m);
+        this.runner.dispatch(pass, this.tiled.assemble, { tape, out }, cfg, [Math.ceil(m / POINT_WORKGROUP)]);
+      }
+    } else
+      for (let base = 0; base < n; base += MAX_POINTS_PER_DISPATCH) {
+        const m = Math.min(MAX_POINTS_PER_DISPATCH, n - base);
+        this.runner.dispatch(pass, this.set.curvature, { theta: this.theta, z, out }, { n: m, base, total: n, lbar: 1 / n }, [Math.ceil(m / POINT_WORKGROUP)]);
+      }
     this.encodeMeanLoss(pass, out, n);
   }
 
@@ -261,45 +307,53 @@ export class WebGpuDecoder {
   /** Tape, adjoint tape and split partials for batches of up to `n` points (grown on demand), and the gradient. */
   private trainingBuffers(n: number): { tape: GPUBuffer; adj: GPUBuffer; grad: GPUBuffer; partial: GPUBuffer } {
     const t = this.requireTraining();
+    const plan = this.requireTiled().mlp.kernels.plan;
     const m = Math.max(1, Math.min(n, this.chunk));
     const partialFloats = Math.max(...t.plan.layers.map((l) => this.splits(l, m).splits * l.units * (l.fanIn + 1)));
     return {
-      tape: this.buffer("tape", t.plan.tape.tapeRows * m * 4),
-      adj: this.buffer("adj", t.plan.tape.adjRows * m * 4),
+      tape: this.buffer("tape", plan.tape.tapeRows * m * 4),
+      adj: this.buffer("adj", plan.adjRows * m * 4),
       grad: this.gradientBuffer(),
       partial: this.buffer("partial", partialFloats * 4),
     };
   }
 
-  /** Records forward, backward and weight reduction for n points, chunk by chunk. */
+  /** Records forward, assembly, adjoints and weight reduction for n points, chunk by chunk. */
   encodeGradient(pass: GPUComputePassEncoder, z: GPUBuffer, out: GPUBuffer, zbar: GPUBuffer, n: number, opts: GradientEncodeOptions = {}): void {
     const t = this.requireTraining();
+    const tiled = this.requireTiled();
     const { tape, adj, grad, partial } = this.trainingBuffers(n);
     for (let base = 0; base < n; base += this.chunk) {
       const m = Math.min(this.chunk, n - base);
-      const cfg = { n: m, base, total: n, lbar: opts.lbar ?? 1 / n };
-      const groups = [Math.ceil(m / POINT_WORKGROUP)] as const;
-      this.runner.dispatch(pass, t.forward, { theta: this.theta, z, out, tape }, cfg, groups);
-      this.runner.dispatch(pass, t.backward, { theta: this.theta, z, tape, adj, zbar }, { ...cfg, detEps: this.detEpsilon }, groups);
-      for (const l of t.plan.layers) {
-        const { splits, kChunk } = this.splits(l, m);
-        this.runner.dispatch(
-          pass,
-          this.reduceKernel(),
-          { adj, tape, partial },
-          { n: m, cols: this.set.columns, units: l.units, fanIn: l.fanIn, aRow: l.aRow, xRow: l.xRow, chunk: kChunk },
-          reductionGrid(this.reduce, l, splits),
-        );
-        this.runner.dispatch(
-          pass,
-          t.gradFinalize,
-          { partial, grad },
-          { units: l.units, fanIn: l.fanIn, wOffset: l.wOffset, bOffset: l.bOffset, splits, accumulate: base > 0 || opts.accumulate ? 1 : 0 },
-          [Math.ceil((l.units * (l.fanIn + 1)) / 64)],
-        );
-      }
+      const cfg = { n: m, base, total: n, lbar: opts.lbar ?? 1 / n, detEps: this.detEpsilon };
+      tiled.mlp.encodeForward(pass, { theta: this.theta, src: z, tape }, cfg, m);
+      this.runner.dispatch(pass, tiled.assembleTrain, { tape, out, adj }, cfg, [Math.ceil(m / POINT_WORKGROUP)]);
+      tiled.mlp.encodeBackward(pass, { theta: this.theta, tape, adj, src: z, zbar }, cfg, m);
+      this.encodeReductions(pass, t.plan.layers, tape, adj, partial, grad, m, base > 0 || !!opts.accumulate);
     }
     this.encodeMeanLoss(pass, out, n);
+  }
+
+  /** [W̄_l | b̄_l] of every layer from the tapes of m points into grad (added to it with `accumulate`). */
+  private encodeReductions(pass: GPUComputePassEncoder, layers: LayerGradPlan[], tape: GPUBuffer, adj: GPUBuffer, partial: GPUBuffer, grad: GPUBuffer, m: number, accumulate: boolean): void {
+    const t = this.requireTraining();
+    for (const l of layers) {
+      const { splits, kChunk } = this.splits(l, m);
+      this.runner.dispatch(
+        pass,
+        this.reduceKernel(),
+        { adj, tape, partial },
+        { n: m, cols: this.set.columns, units: l.units, fanIn: l.fanIn, aRow: l.aRow, xRow: l.xRow, chunk: kChunk },
+        reductionGrid(this.reduce, l, splits),
+      );
+      this.runner.dispatch(
+        pass,
+        t.gradFinalize,
+        { partial, grad },
+        { units: l.units, fanIn: l.fanIn, wOffset: l.wOffset, bOffset: l.bOffset, splits, accumulate: accumulate ? 1 : 0 },
+        [Math.ceil((l.units * (l.fanIn + 1)) / 64)],
+      );
+    }
   }
 
   /** The curvature fields, mean loss, ∂L/∂θ and ∂L/∂z of L = mean R²√det g at n points. */

@@ -1,0 +1,43 @@
+/**
+ * The curvature plan of a decoder: g, det g and R by route A or B at a batch of latent points, from
+ * the flat decoder parameters. `compile` prints it as onnx/curvature-{a,b}.onnx.
+ */
+import { modelKernels, type Route } from "../ir/kernels.js";
+import type { Model } from "../model/types.js";
+import { lowerAssembly, lowerDecoderJets } from "./lower-decoder.js";
+import { sym, TensorPlan, type TensorId } from "./tensor.js";
+
+export interface LoweredGraph {
+  plan: TensorPlan;
+  outputs: { name: string; node: TensorId }[];
+  /** Input name → shape with the symbolic batch `n`, for documentation. */
+  description: string;
+}
+
+export const curvatureKernelName = (route: Route): string => (route === "a" ? "scalarCurvatureA" : "scalarCurvatureB");
+
+export function curvaturePlan(model: Model, route: Route): LoweredGraph {
+  const kernels = modelKernels(model, [route]);
+  const metricKernel = kernels.find((k) => k.name === "metric")!;
+  const curvKernel = kernels.find((k) => k.name === curvatureKernelName(route))!;
+  const p = new TensorPlan();
+  const n = sym("n");
+  const paramCount = curvKernel.program.paramCount;
+  const params = paramCount > 0 ? p.input("params", [paramCount]) : null;
+  const z = p.input("z", [n, model.latentDim]);
+  const jet = lowerDecoderJets(p, curvKernel.program, params, z);
+  const metric = lowerAssembly(p, metricKernel, jet, null);
+  const curv = lowerAssembly(p, curvKernel, jet, null);
+  return {
+    plan: p,
+    outputs: [
+      { name: "R", node: curv["R"]! },
+      { name: "g", node: metric["g"]! },
+      { name: "detg", node: metric["detg"]! },
+      { name: "sqrtdetg", node: metric["sqrtdetg"]! },
+    ],
+    description:
+      `Scalar curvature R (route ${route.toUpperCase()}), metric g, det g and √det g of the decoder of "${model.name}" at the points z [n, ${model.latentDim}]` +
+      (paramCount > 0 ? `, from the flat decoder parameters params [${paramCount}] (per layer W row-major, then b).` : "."),
+  };
+}
