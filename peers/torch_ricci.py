@@ -66,19 +66,22 @@ def sync(device):
 
 
 def time_calls(fn, reps, warmup, device, max_seconds):
-    """Median ms of `reps` calls after `warmup`; None with a reason when one call exceeds max_seconds."""
-    times = []
+    """Median wall ms and median process CPU ms (all threads) of `reps` calls after `warmup`; wall ms
+    is None, with a reason, when one call exceeds max_seconds. On a busy machine the CPU time of a
+    one-thread run stays close to its wall time on a quiet one."""
+    wall, cpu = [], []
     for i in range(warmup + reps):
         sync(device)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         sync(device)
-        dt = time.perf_counter() - t0
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
         if dt > max_seconds:
-            return None, f"skipped: one call took {dt:.1f} s > --max-seconds {max_seconds:g}"
+            return None, None, f"skipped: one call took {dt:.1f} s > --max-seconds {max_seconds:g}"
         if i >= warmup:
-            times.append(dt)
-    return statistics.median(times) * 1000, "ok"
+            wall.append(dt)
+            cpu.append(dc)
+    return statistics.median(wall) * 1000, statistics.median(cpu) * 1000, "ok"
 
 
 def make_task(kind, method, model, z, x, opt):
@@ -118,7 +121,7 @@ def matmul_rate(model, batch, dtype, device, reps):
     rows = batch * geo.jet_columns(model["d"], geo.JET_ORDER["gauss"])
     a = torch.randn(rows, fan_in, dtype=dtype, device=device)
     b = torch.randn(fan_in, units, dtype=dtype, device=device)
-    ms, _ = time_calls(lambda: a @ b, max(reps, 5), 2, device, 1e9)
+    ms, _, _ = time_calls(lambda: a @ b, max(reps, 5), 2, device, 1e9)
     gflops = 2 * rows * fan_in * units / (ms * 1e6)
     return {"method": "matmul", "kind": "gemm", "batch": batch, "shape": [rows, fan_in, units], "ms": ms, "gflops": gflops}
 
@@ -139,11 +142,12 @@ def bench(model, opt, device, dtype, log):
                     "decoder": model["decoder"].to(dtype, device, grad),
                     "encoder": model["encoder"].to(dtype, device, grad) if model["encoder"] else None,
                 }
-                ms, status = time_calls(make_task(kind, method, net, z, x, opt), opt.reps, opt.warmup, device, opt.max_seconds)
+                task = make_task(kind, method, net, z, x, opt)
+                ms, cpu_ms, status = time_calls(task, opt.reps, opt.warmup, device, opt.max_seconds)
                 row = {"method": method, "kind": kind, "batch": batch, "threads": torch.get_num_threads(), "ms": ms,
-                       "usPerPoint": None if ms is None else ms * 1000 / batch, "status": status}
+                       "usPerPoint": None if ms is None else ms * 1000 / batch, "cpuMs": cpu_ms, "status": status}
                 rows.append(row)
-                shown = status if ms is None else f"{ms:.1f} ms, {row['usPerPoint']:.1f} µs/point"
+                shown = status if ms is None else f"{ms:.1f} ms, {row['usPerPoint']:.1f} µs/point (CPU {cpu_ms:.1f} ms)"
                 log(f"{method} {kind} batch {batch}: {shown}")
         if not opt.no_matmul:
             mm = matmul_rate(model, batch, dtype, device, opt.reps)

@@ -35,6 +35,7 @@ describe("TypeScript emission", () => {
     const a = compileModel(model);
     const b = compileModel(model);
     expect([...a.files]).toEqual([...b.files]);
+    expect([...a.binaryFiles]).toEqual([...b.binaryFiles]);
   });
 
   it("passes tsc --strict (with noUncheckedIndexedAccess and noUnusedLocals)", () => {
@@ -57,6 +58,11 @@ describe("TypeScript emission", () => {
         const path = join(dir, name);
         expect(existsSync(path), `${path} is missing: run \`npm run generate\``).toBe(true);
         expect(readFileSync(path, "utf8") === content, `${path} is stale: run \`npm run generate\``).toBe(true);
+      }
+      for (const [name, bytes] of compileModel(model).binaryFiles) {
+        const path = join(dir, name);
+        expect(existsSync(path), `${path} is missing: run \`npm run generate\``).toBe(true);
+        expect(Buffer.compare(readFileSync(path), Buffer.from(bytes)) === 0, `${path} is stale: run \`npm run generate\``).toBe(true);
       }
     }
   });

@@ -89,13 +89,35 @@ describe("a trained run exported", () => {
         name: "m",
         latentDim: 2,
         outputDim: 3,
-        decoder: { type: "mlp", layers: [{ units: 8, activation: "tanh" }, { units: 3, activation: "linear" }] },
-        encoder: { layers: [{ units: 8, activation: "tanh" }, { units: 2, activation: "linear" }] },
+        decoder: {
+          type: "mlp",
+          layers: [
+            { units: 8, activation: "tanh" },
+            { units: 3, activation: "linear" },
+          ],
+        },
+        encoder: {
+          layers: [
+            { units: 8, activation: "tanh" },
+            { units: 2, activation: "linear" },
+          ],
+        },
         weights: { seed: 2 },
       }),
     );
     const config = parseTrainConfig(
-      { name: "exp", model, dataset: { kind: "swiss-roll", n: 300, seed: 1 }, loss: { curv: 0 }, epochs: 1, batch: 50, seed: 1, evalEvery: 0, backend: "cpu", runsDir: join(dir, "runs") },
+      {
+        name: "exp",
+        model,
+        dataset: { kind: "swiss-roll", n: 300, seed: 1 },
+        loss: { curv: 0 },
+        epochs: 1,
+        batch: 50,
+        seed: 1,
+        evalEvery: 0,
+        backend: "cpu",
+        runsDir: join(dir, "runs"),
+      },
       { baseDir: dir },
     );
     runDir = (await train(config, { progress: false, evaluate: false })).runDir;
@@ -110,7 +132,10 @@ describe("a trained run exported", () => {
     const w0 = npy("encoder.layers.0.weight");
     expect([w0.dtype, w0.shape]).toEqual(["<f4", [8, 3]]);
     expect([...w0.data]).toEqual([...enc.subarray(0, 24)]);
-    const manifest = JSON.parse(readFileSync(join(out, "export.json"), "utf8")) as { tensors: Record<string, { shape: number[] }>; torus: boolean };
+    const manifest = JSON.parse(readFileSync(join(out, "export.json"), "utf8")) as {
+      tensors: Record<string, { shape: number[] }>;
+      torus: boolean;
+    };
     expect(manifest.torus).toBe(false);
     const train_ = npy("latent.train");
     const test = npy("latent.test");
@@ -160,7 +185,11 @@ t = h['decoder.layers.1.weight']
 s, e = t['data_offsets']
 a = np.frombuffer(b[8 + n + s:8 + n + e], dtype='<f4').reshape(t['shape'])
 print(a.shape, float(np.abs(a - np.load(sys.argv[2])).max()))`;
-    const run = spawnSync("/usr/bin/python3", ["-c", script, join(out, "weights.safetensors"), join(dir, "npy", "decoder.layers.1.weight.npy")], { encoding: "utf8" });
+    const run = spawnSync(
+      "/usr/bin/python3",
+      ["-c", script, join(out, "weights.safetensors"), join(dir, "npy", "decoder.layers.1.weight.npy")],
+      { encoding: "utf8" },
+    );
     expect(run.stdout.trim()).toBe("(3, 8) 0.0");
   }, 60_000);
 

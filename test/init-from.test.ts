@@ -30,8 +30,19 @@ function modelFile(name: string, hidden: number): string {
       name,
       latentDim: 2,
       outputDim: 3,
-      decoder: { type: "mlp", layers: [{ units: hidden, activation: "tanh" }, { units: 3, activation: "linear" }] },
-      encoder: { layers: [{ units: 16, activation: "tanh" }, { units: 2, activation: "linear" }] },
+      decoder: {
+        type: "mlp",
+        layers: [
+          { units: hidden, activation: "tanh" },
+          { units: 3, activation: "linear" },
+        ],
+      },
+      encoder: {
+        layers: [
+          { units: 16, activation: "tanh" },
+          { units: 2, activation: "linear" },
+        ],
+      },
       weights: { seed: 3 },
     }),
   );
@@ -70,7 +81,9 @@ describe("init.from", () => {
     const perm = epochPermutation(data.train.n, 11, 0);
     const batch = new Float32Array(32 * 3);
     for (let i = 0; i < 32; i++) batch.set(data.trainX.subarray(perm[i]! * 3, perm[i]! * 3 + 3), i * 3);
-    const expected = tf.tidy(() => Array.from(session.stepLoss(tf.tensor2d(batch, [32, 3]), null, regularizerPoints(11, 1, 32, 0.2)).parts.dataSync()));
+    const expected = tf.tidy(() =>
+      Array.from(session.stepLoss(tf.tensor2d(batch, [32, 3]), null, regularizerPoints(11, 1, 32, 0.2)).parts.dataSync()),
+    );
     session.dispose();
     const first = steps(b.runDir)[0]!;
     expect(first["loss"]).toBe(expected[0]);
@@ -87,7 +100,9 @@ describe("init.from", () => {
     await expect(train(config({ name: "x", init: { from: join(dir, "nowhere") } }), quiet)).rejects.toThrow(UserError);
     await expect(train(config({ name: "x", init: { from: join(dir, "nowhere") } }), quiet)).rejects.toThrow(/init\.from/);
     const pre = await train(config({ name: "pre2" }), quiet);
-    await expect(train(config({ name: "y", model: wider, init: { from: pre.runDir } }), quiet)).rejects.toThrow(/init\.from: the decoder .* has \d+ parameters/);
+    await expect(train(config({ name: "y", model: wider, init: { from: pre.runDir } }), quiet)).rejects.toThrow(
+      /init\.from: the decoder .* has \d+ parameters/,
+    );
 
     const file = join(dir, "bad.train.json");
     writeFileSync(file, JSON.stringify(rawConfig({ name: "z", init: { from: join(dir, "nowhere") } })));

@@ -26,7 +26,8 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-const analytic = async (formulas: string[]): Promise<TfjsKernelModule> => loadTfjsKernelModule(emitTrainingKernels(analyticModel(["x", "y"], formulas), "b"));
+const analytic = async (formulas: string[]): Promise<TfjsKernelModule> =>
+  loadTfjsKernelModule(emitTrainingKernels(analyticModel(["x", "y"], formulas), "b"));
 const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
 const scalar = (t: tf.Tensor): number => t.dataSync()[0]!;
 
@@ -85,7 +86,15 @@ describe("hand-computed cases", () => {
     for (const route of ["a", "b"] as const) {
       const dec = await loadTfjsKernelModule(emitTrainingKernels(model, route));
       for (const eps of [0, 0.1, 0.5]) {
-        const setup = { decoder: dec, potential: null, route, functional: "R2" as const, detEpsilon: 1e-6, inverseMetricEpsilon: eps, latentDim: 2 };
+        const setup = {
+          decoder: dec,
+          potential: null,
+          route,
+          functional: "R2" as const,
+          detEpsilon: 1e-6,
+          inverseMetricEpsilon: eps,
+          latentDim: 2,
+        };
         const r = curvatureFunctional(setup, [], null, null, z, 1);
         const R = (2 * a * b) / (1 + eps) ** 2;
         expect(scalar(r.R)).toBeCloseTo(R, 5);
@@ -134,8 +143,20 @@ async function session(weights: Partial<LossWeights>, inverseMetricEpsilon = 0):
       name: "small",
       latentDim: 2,
       outputDim: 3,
-      decoder: { type: "mlp", layers: [{ units: 8, activation: "tanh" }, { units: 8, activation: "tanh" }, { units: 3, activation: "linear" }] },
-      encoder: { layers: [{ units: 8, activation: "tanh" }, { units: 2, activation: "linear" }] },
+      decoder: {
+        type: "mlp",
+        layers: [
+          { units: 8, activation: "tanh" },
+          { units: 8, activation: "tanh" },
+          { units: 3, activation: "linear" },
+        ],
+      },
+      encoder: {
+        layers: [
+          { units: 8, activation: "tanh" },
+          { units: 2, activation: "linear" },
+        ],
+      },
       weights: { seed: 5 },
     }),
   );
@@ -165,7 +186,10 @@ async function session(weights: Partial<LossWeights>, inverseMetricEpsilon = 0):
 function checkGradient(s: Session, varName: "encoder" | "decoder"): { analytic: number; numeric: number } {
   const n = 12;
   const rng = new Rng(3);
-  const x = tf.tensor2d(Float32Array.from({ length: n * 3 }, () => 2 * rng.normal()), [n, 3]);
+  const x = tf.tensor2d(
+    Float32Array.from({ length: n * 3 }, () => 2 * rng.normal()),
+    [n, 3],
+  );
   const reg = regularizerPoints(1, 1, n, 0.2);
   const v = s.variable(varName);
   const theta = Float32Array.from(v.dataSync());
@@ -191,7 +215,12 @@ describe("gradients against central finite differences (float32)", () => {
     ["contractive (max)", { contractive: 1, delta: 0.2, contractiveReduce: "max" }, 0, ["encoder"]],
     ["contractive (mean)", { contractive: 1, delta: 0.2, contractiveReduce: "mean" }, 0, ["encoder"]],
     ["decoderContractive (max)", { decoderContractive: 1, decoderDelta: 0.1, decoderContractiveReduce: "max" }, 0, ["encoder", "decoder"]],
-    ["decoderContractive (mean)", { decoderContractive: 1, decoderDelta: 0.1, decoderContractiveReduce: "mean" }, 0, ["encoder", "decoder"]],
+    [
+      "decoderContractive (mean)",
+      { decoderContractive: 1, decoderDelta: 0.1, decoderContractiveReduce: "mean" },
+      0,
+      ["encoder", "decoder"],
+    ],
     ["isometry", { isometry: 1 }, 0, ["decoder"]],
     ["volume", { volume: 1 }, 0, ["decoder"]],
     ["conformality", { conformality: 1 }, 0, ["decoder"]],
@@ -204,7 +233,9 @@ describe("gradients against central finite differences (float32)", () => {
         for (const varName of vars) {
           const { analytic, numeric } = checkGradient(s, varName);
           expect(Math.abs(analytic), `${name} ∂/∂${varName} is not ≈ 0`).toBeGreaterThan(1e-3);
-          expect(Math.abs(numeric - analytic), `${name} ∂/∂${varName}: ${analytic} vs FD ${numeric}`).toBeLessThan(2e-2 * Math.abs(analytic) + 1e-4);
+          expect(Math.abs(numeric - analytic), `${name} ∂/∂${varName}: ${analytic} vs FD ${numeric}`).toBeLessThan(
+            2e-2 * Math.abs(analytic) + 1e-4,
+          );
         }
       } finally {
         s.dispose();

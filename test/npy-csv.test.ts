@@ -60,11 +60,56 @@ function userError(f: () => unknown, message: RegExp): void {
 describe(".npy dtypes from hand-made bytes", () => {
   const v = [1, -2, 3, 100];
   it("reads int16, uint16, int8, uint32, uint64 in both byte orders", () => {
-    expect([...parseNpy(npyBytes("<i2", [4], packed(v, 2, (d, o, x) => d.setInt16(o, x, true))), "a").data]).toEqual(v);
-    expect([...parseNpy(npyBytes(">i2", [4], packed(v, 2, (d, o, x) => d.setInt16(o, x, false))), "a").data]).toEqual(v);
-    expect([...parseNpy(npyBytes(">u2", [2], packed([1, 65535], 2, (d, o, x) => d.setUint16(o, x, false))), "a").data]).toEqual([1, 65535]);
-    expect([...parseNpy(npyBytes("|i1", [4], packed(v, 1, (d, o, x) => d.setInt8(o, x))), "a").data]).toEqual(v);
-    expect([...parseNpy(npyBytes(">u4", [2], packed([7, 2 ** 32 - 1], 4, (d, o, x) => d.setUint32(o, x, false))), "a").data]).toEqual([7, 2 ** 32 - 1]);
+    expect([
+      ...parseNpy(
+        npyBytes(
+          "<i2",
+          [4],
+          packed(v, 2, (d, o, x) => d.setInt16(o, x, true)),
+        ),
+        "a",
+      ).data,
+    ]).toEqual(v);
+    expect([
+      ...parseNpy(
+        npyBytes(
+          ">i2",
+          [4],
+          packed(v, 2, (d, o, x) => d.setInt16(o, x, false)),
+        ),
+        "a",
+      ).data,
+    ]).toEqual(v);
+    expect([
+      ...parseNpy(
+        npyBytes(
+          ">u2",
+          [2],
+          packed([1, 65535], 2, (d, o, x) => d.setUint16(o, x, false)),
+        ),
+        "a",
+      ).data,
+    ]).toEqual([1, 65535]);
+    expect([
+      ...parseNpy(
+        npyBytes(
+          "|i1",
+          [4],
+          packed(v, 1, (d, o, x) => d.setInt8(o, x)),
+        ),
+        "a",
+      ).data,
+    ]).toEqual(v);
+    expect([
+      ...parseNpy(
+        npyBytes(
+          ">u4",
+          [2],
+          packed([7, 2 ** 32 - 1], 4, (d, o, x) => d.setUint32(o, x, false)),
+        ),
+        "a",
+      ).data,
+    ]).toEqual([7, 2 ** 32 - 1]);
     const u8 = packed([5, 2 ** 40], 8, (d, o, x) => d.setBigUint64(o, BigInt(x), false));
     expect([...parseNpy(npyBytes(">u8", [2], u8), "a").data]).toEqual([5, 2 ** 40]);
     const i8 = packed([-5, 2 ** 40], 8, (d, o, x) => d.setBigInt64(o, BigInt(x), false));
@@ -73,8 +118,26 @@ describe(".npy dtypes from hand-made bytes", () => {
 
   it("reads big-endian float32/float64 and bool", () => {
     const f = [0.5, -1.25, 3e10];
-    expect([...parseNpy(npyBytes(">f8", [3], packed(f, 8, (d, o, x) => d.setFloat64(o, x, false))), "a").data]).toEqual(f);
-    expect([...parseNpy(npyBytes(">f4", [3], packed(f, 4, (d, o, x) => d.setFloat32(o, x, false))), "a").data]).toEqual(f.map(Math.fround));
+    expect([
+      ...parseNpy(
+        npyBytes(
+          ">f8",
+          [3],
+          packed(f, 8, (d, o, x) => d.setFloat64(o, x, false)),
+        ),
+        "a",
+      ).data,
+    ]).toEqual(f);
+    expect([
+      ...parseNpy(
+        npyBytes(
+          ">f4",
+          [3],
+          packed(f, 4, (d, o, x) => d.setFloat32(o, x, false)),
+        ),
+        "a",
+      ).data,
+    ]).toEqual(f.map(Math.fround));
     expect([...parseNpy(npyBytes("|b1", [4], Uint8Array.from([0, 1, 1, 0])), "a").data]).toEqual([0, 1, 1, 0]);
   });
 
@@ -84,20 +147,50 @@ describe(".npy dtypes from hand-made bytes", () => {
     const want = [1, -2, 65504, 2 ** -24, (1 + 0x155 / 1024) * 2 ** (0x0d - 15), Infinity, 0];
     expect(bits.map(halfToFloat)).toEqual(want);
     expect(Number.isNaN(halfToFloat(0x7e00))).toBe(true);
-    const le = parseNpy(npyBytes("<f2", [7], packed(bits, 2, (d, o, x) => d.setUint16(o, x, true))), "a");
-    const be = parseNpy(npyBytes(">f2", [7], packed(bits, 2, (d, o, x) => d.setUint16(o, x, false))), "a");
+    const le = parseNpy(
+      npyBytes(
+        "<f2",
+        [7],
+        packed(bits, 2, (d, o, x) => d.setUint16(o, x, true)),
+      ),
+      "a",
+    );
+    const be = parseNpy(
+      npyBytes(
+        ">f2",
+        [7],
+        packed(bits, 2, (d, o, x) => d.setUint16(o, x, false)),
+      ),
+      "a",
+    );
     expect([...le.data]).toEqual(want);
     expect([...be.data]).toEqual(want);
   });
 
   it("transposes Fortran-order arrays to C order", () => {
     // The 2 × 3 matrix [[1, 2, 3], [4, 5, 6]] stored column by column: 1 4 2 5 3 6.
-    const a = parseNpy(npyBytes("<f8", [2, 3], packed([1, 4, 2, 5, 3, 6], 8, (d, o, x) => d.setFloat64(o, x, true)), true), "a");
+    const a = parseNpy(
+      npyBytes(
+        "<f8",
+        [2, 3],
+        packed([1, 4, 2, 5, 3, 6], 8, (d, o, x) => d.setFloat64(o, x, true)),
+        true,
+      ),
+      "a",
+    );
     expect([a.shape, [...a.data], a.fortranOrder]).toEqual([[2, 3], [1, 2, 3, 4, 5, 6], true]);
     // 2 × 2 × 2: element (i, j, k) = 100i + 10j + k; Fortran offset i + 2j + 4k.
     const vals: number[] = new Array<number>(8);
     for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) for (let k = 0; k < 2; k++) vals[i + 2 * j + 4 * k] = 100 * i + 10 * j + k;
-    const c = parseNpy(npyBytes("<i4", [2, 2, 2], packed(vals, 4, (d, o, x) => d.setInt32(o, x, true)), true), "a");
+    const c = parseNpy(
+      npyBytes(
+        "<i4",
+        [2, 2, 2],
+        packed(vals, 4, (d, o, x) => d.setInt32(o, x, true)),
+        true,
+      ),
+      "a",
+    );
     expect([...c.data]).toEqual([0, 1, 10, 11, 100, 101, 110, 111]);
   });
 
@@ -105,7 +198,11 @@ describe(".npy dtypes from hand-made bytes", () => {
     userError(() => parseNpy(npyBytes("<c16", [1], new Uint8Array(16)), "c.npy"), /c\.npy: unsupported dtype '<c16'.*complex/);
     userError(() => parseNpy(npyBytes("<U3", [1], new Uint8Array(12)), "u.npy"), /unsupported dtype '<U3'/);
     const header = "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }\n";
-    const rec = Buffer.concat([Buffer.from([0x93, ...Buffer.from("NUMPY"), 1, 0, header.length, 0]), Buffer.from(header, "latin1"), Buffer.alloc(8)]);
+    const rec = Buffer.concat([
+      Buffer.from([0x93, ...Buffer.from("NUMPY"), 1, 0, header.length, 0]),
+      Buffer.from(header, "latin1"),
+      Buffer.alloc(8),
+    ]);
     userError(() => parseNpy(rec, "r.npy"), /r\.npy: structured/);
   });
 });
@@ -125,8 +222,16 @@ describe(".npy writer", () => {
 });
 
 describe(".npz archives", () => {
-  const x = npyBytes("<f8", [2, 2], packed([1, 2, 3, 4], 8, (d, o, v) => d.setFloat64(o, v, true)));
-  const y = npyBytes("<i8", [2], packed([0, 1], 8, (d, o, v) => d.setBigInt64(o, BigInt(v), true)));
+  const x = npyBytes(
+    "<f8",
+    [2, 2],
+    packed([1, 2, 3, 4], 8, (d, o, v) => d.setFloat64(o, v, true)),
+  );
+  const y = npyBytes(
+    "<i8",
+    [2],
+    packed([0, 1], 8, (d, o, v) => d.setBigInt64(o, BigInt(v), true)),
+  );
   it("reads stored and deflated members and picks x, a named member, labels", () => {
     for (const level of [0, 6] as const) {
       const p = file(`a${level}.npz`, zipSync({ "x.npy": x, "labels.npy": y }, { level }));
@@ -163,7 +268,26 @@ np.save(f"{d}/v2.npy", np.zeros((2,), dtype=[('a' * 70000, '<f8')]))
     const run = spawnSync("/usr/bin/python3", ["-c", script, dir], { encoding: "utf8" });
     expect(run.stderr).toBe("");
     const want = (signed: boolean): number[] => [0, 1, 2, 3, 4, 5].map((v) => v * 3 - (signed ? 4 : 0));
-    for (const t of ["<f2", ">f2", "<f4", ">f4", "<f8", ">f8", "|i1", "|u1", "<i2", ">i2", "<u2", ">u2", "<i4", ">i4", "<u4", "<i8", ">i8", "<u8"]) {
+    for (const t of [
+      "<f2",
+      ">f2",
+      "<f4",
+      ">f4",
+      "<f8",
+      ">f8",
+      "|i1",
+      "|u1",
+      "<i2",
+      ">i2",
+      "<u2",
+      ">u2",
+      "<i4",
+      ">i4",
+      "<u4",
+      "<i8",
+      ">i8",
+      "<u8",
+    ]) {
       const name = t.replace("<", "le").replace(">", "be").replace("|", "na");
       const a = readNpy(join(dir, `${name}.npy`));
       expect([a.shape, [...a.data]], t).toEqual([[2, 3], want("if".includes(t[1]!))]);
@@ -181,9 +305,18 @@ np.save(f"{d}/v2.npy", np.zeros((2,), dtype=[('a' * 70000, '<f8')]))
   it("numpy reads what encodeNpy writes", () => {
     const p = file("ours.npy", encodeNpy(Float64Array.from([1, 2.5, -3, 4]), [2, 2]));
     const q = file("ours-i.npy", encodeNpy(Int32Array.from([9, -9, 7]), [3]));
-    const run = spawnSync("/usr/bin/python3", ["-c", `import numpy as np, sys; a = np.load(sys.argv[1]); b = np.load(sys.argv[2]); print(a.dtype.str, a.shape, a.tolist(), b.dtype.str, b.tolist())`, p, q], {
-      encoding: "utf8",
-    });
+    const run = spawnSync(
+      "/usr/bin/python3",
+      [
+        "-c",
+        `import numpy as np, sys; a = np.load(sys.argv[1]); b = np.load(sys.argv[2]); print(a.dtype.str, a.shape, a.tolist(), b.dtype.str, b.tolist())`,
+        p,
+        q,
+      ],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(run.stdout.trim()).toBe("<f8 (2, 2) [[1.0, 2.5], [-3.0, 4.0]] <i4 [9, -9, 7]");
   });
 });

@@ -97,7 +97,12 @@ function rgb(hex: string): [number, number, number] {
   return [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16)];
 }
 
-function grid(nx: number, ny: number, f: (x: number, y: number) => number, extent: [number, number, number, number] = [-1, 1, -1, 1]): FieldGrid {
+function grid(
+  nx: number,
+  ny: number,
+  f: (x: number, y: number) => number,
+  extent: [number, number, number, number] = [-1, 1, -1, 1],
+): FieldGrid {
   const values = new Float64Array(nx * ny);
   for (let j = 0; j < ny; j++) {
     for (let i = 0; i < nx; i++) {
@@ -259,12 +264,9 @@ describe("scatter plots", () => {
     expect(p.notes.join(" ")).toMatch(/100 of 500/);
     expect(() => scatterPlot({ z, colour: { kind: "continuous", name: "t", values: t.subarray(1) } })).toThrow(RangeError);
     expect(() => scatterPlot({ z: z.subarray(1) })).toThrow(RangeError);
-    expect(() =>
-      scatterPanels([
-        { points: { z, colour: { kind: "continuous", name: "t", values: t } } },
-        { points: { z } },
-      ]),
-    ).toThrow(/mix/);
+    expect(() => scatterPanels([{ points: { z, colour: { kind: "continuous", name: "t", values: t } } }, { points: { z } }])).toThrow(
+      /mix/,
+    );
   });
 
   it("higher-dimensional codes plot their first two coordinates", () => {
@@ -334,8 +336,9 @@ describe("training curves", () => {
   it("one run: log scale when all parts are positive; bookkeeping fields skipped", () => {
     const p = curvesPlot([{ name: "run", records }]);
     const names = checkXml(p.svg);
-    expect(count(names, "path")).toBe(3);
-    for (const k of ["loss", "recon", "curv"]) expect(p.svg).toContain(`>${k}<`);
+    // Each part twice: faint as recorded and bold smoothed.
+    expect(count(names, "path")).toBe(6);
+    for (const k of ["total loss", "reconstruction MSE", "curvature term L_curv"]) expect(p.svg).toContain(`>${k}<`);
     expect(p.svg).not.toContain(">lr<");
     expect(p.svg).toContain("10⁻"); // log ticks
   });
@@ -350,14 +353,14 @@ describe("training curves", () => {
       { name: "B", records: records.slice(0, 150) },
     ]);
     const names = checkXml(many.svg);
-    expect(count(names, "path")).toBe(6);
+    expect(count(names, "path")).toBe(12);
     expect(many.svg).toContain(">A<");
     expect(many.svg).toContain(">B<");
   });
 
   it("long series are bucket-averaged", () => {
     const long = Array.from({ length: 5000 }, (_, s) => ({ step: s, loss: 1 / (s + 1) }));
-    const p = curvesPlot([{ name: "run", records: long }], { maxPoints: 200 });
+    const p = curvesPlot([{ name: "run", records: long }], { maxPoints: 200, smooth: 1 });
     const d = /<path d="([^"]+)"/.exec(p.svg)![1]!;
     expect(d.split(/[ML]/).filter((s) => s).length).toBe(200);
   });

@@ -11,6 +11,7 @@ import {
   conditionNumbers,
   eigenRatio,
   exponentialMap,
+  finiteDifferenceJets,
   geodesicGridRatio,
   isometryDistortion,
   kmeansPairCountingF,
@@ -20,6 +21,7 @@ import {
   r2Pooled,
   rollArcLength,
   type MetricFn,
+  type MetricJetFn,
 } from "../src/runtime/eval/index.js";
 
 describe("pooled R² (the research's definition)", () => {
@@ -221,11 +223,19 @@ const sphere: MetricFn = (z, m) => {
   return g;
 };
 
+/** The sphere's g and exact ∂g: only ∂_u g_vv = −2 sin u cos u is non-zero. */
+const sphereJets: MetricJetFn = (z, m) => {
+  const dg = new Float64Array(8 * m);
+  for (let i = 0; i < m; i++) dg[8 * i + 3] = -Math.sin(2 * z[2 * i]!);
+  return { g: sphere(z, m) as Float64Array, dg };
+};
+
 describe("research geodesic grid ratio", () => {
   it("exp map on the unit sphere, g = diag(1, cos²u), matches the great circle", async () => {
     const z0 = Float64Array.from([0.3, -0.2, -0.5, 1.0]);
     const u0 = Float64Array.from([0.4, 0.9, -0.3, 0.2]);
-    const out = await exponentialMap(sphere, z0, u0, 2, 64, 1e-4);
+    const out = await exponentialMap(finiteDifferenceJets(sphere, 2, 1e-4), z0, u0, 2, 64);
+    const exact = await exponentialMap(sphereJets, z0, u0, 2, 64);
     for (let p = 0; p < 2; p++) {
       const [u, v] = [z0[2 * p]!, z0[2 * p + 1]!];
       const X = [Math.cos(u) * Math.cos(v), Math.cos(u) * Math.sin(v), Math.sin(u)];
@@ -236,6 +246,8 @@ describe("research geodesic grid ratio", () => {
       const Y = X.map((x, a) => Math.cos(s) * x + (Math.sin(s) * T[a]!) / s);
       expect(out[2 * p]).toBeCloseTo(Math.asin(Y[2]!), 6);
       expect(out[2 * p + 1]).toBeCloseTo(Math.atan2(Y[1]!, Y[0]!), 6);
+      expect(exact[2 * p]).toBeCloseTo(Math.asin(Y[2]!), 8);
+      expect(exact[2 * p + 1]).toBeCloseTo(Math.atan2(Y[1]!, Y[0]!), 8);
     }
   });
 
@@ -260,5 +272,11 @@ describe("research geodesic grid ratio", () => {
     expect(s.mean).toBeLessThan(0.995);
     expect(s.mean).toBeGreaterThan(0.5);
     for (const r of s.ratios) expect(r).toBeLessThanOrEqual(1 + 1e-6);
+    // Exact ∂g instead of finite differences: the same ratios.
+    const e = await geodesicGridRatio(sphere, [
+      [-1, 1],
+      [-1, 1],
+    ], { lines: 5, points: 10, jets: sphereJets });
+    for (const [i, r] of e.ratios.entries()) expect(r).toBeCloseTo(s.ratios[i]!, 5);
   });
 });

@@ -106,7 +106,7 @@ describe("WGSL emitter", () => {
     expect(t.adjRows).toBe(90);
   });
 
-  it("counts about 0.1 MFLOP per point for route B of 2-64-64-64-3 (DESIGN §6), gradients about 3×", () => {
+  it("counts about 0.1 MFLOP per point for route B of 2-64-64-64-3 (the README's FLOP floor), gradients about 3×", () => {
     const model = example("swiss-roll");
     const b = curvatureFlops(model, "b");
     expect(b).toBeGreaterThan(0.09e6);

@@ -5,7 +5,7 @@
  *   the same loss by nested tfjs autograd (the naive way), on the tfjs cpu/wasm backends;
  * - `--backend webgpu`: R and a training step per point with the generated WGSL kernels for the two
  *   yardstick decoders at batches 1k…64k, with GFLOP/s against the kernels' FLOP count;
- * - both: the PyTorch peer (../shared/peers/torch_curvature_bench.py) on the same machine, when
+ * - both: the PyTorch peer (peers/torch_ricci.py in this repository) on the same machine, when
  *   python3 with torch is present (`--no-peer` skips it).
  */
 import { resolve } from "node:path";
@@ -30,6 +30,7 @@ interface BenchCliOptions {
   tfjs: boolean;
   tfjsBackend: string;
   tfjsMaxBatch: string;
+  threads?: string;
   json?: boolean;
 }
 
@@ -55,13 +56,14 @@ export function registerBench(program: Command): void {
     .option("--model <file>", "cpu mode: model.json whose decoder and encoder are timed", "examples/swiss-roll.model.json")
     .option("--batch <n>", "cpu mode: points per step", "256")
     .option("--batches <list>", "webgpu mode: batch sizes", "1024,4096,16384,65536")
-    .option("--backends <list>", "cpu mode: comma-separated tfjs backends (cpu, wasm, tfjs-webgpu, tensorflow)", "cpu,wasm")
+    .option("--backends <list>", "cpu mode: comma-separated backends: onnx (the compiled training-step graph in ONNX Runtime) and tfjs's cpu, wasm, tfjs-webgpu, tensorflow", "onnx,wasm")
+    .option("--threads <n>", "cpu mode: threads of ONNX Runtime and of the PyTorch peer (default: every core)")
     .option("--routes <list>", "curvature routes: b, a or a,b", "b,a")
     .option("--steps <n>", "timed steps of the generated kernels (median reported)", "5")
     .option("--naive-steps <n>", "cpu mode: timed steps with nested autograd (0 skips it)", "2")
     .option("--lambda <x>", "cpu mode: λ_curv of the timed loss", "0.1")
     .option("--seed <n>", "seed of the random batch", "0")
-    .option("--peer [script]", "the PyTorch peer script (default: ../shared/peers/torch_curvature_bench.py or $RICCI_TORCH_PEER)")
+    .option("--peer [script]", "the PyTorch peer script (default: $RICCI_TORCH_PEER, else peers/torch_ricci.py of this repository)")
     .option("--no-peer", "skip the PyTorch peer")
     .option("--peer-device <d>", "device of the PyTorch peer: cpu or cuda (default: cuda in webgpu mode on a hardware adapter, else cpu)", "")
     .option("--peer-methods <list>", "peer methods (func_fwd = the reference research's nested jacfwd; jet3, gauss2 = stronger autodiff)", "func_fwd,jet3,gauss2")
@@ -104,13 +106,24 @@ export function registerBench(program: Command): void {
             import("../runtime/train/config.js"),
             import("../model/load.js"),
           ]);
-          const backends = list(opts.backends);
-          for (const b of backends)
-            if (!(BACKENDS as readonly string[]).includes(b)) throw new UserError("--backends", `unknown backend '${b}' (use ${BACKENDS.join(", ")})`);
+          const requested = list(opts.backends);
+          for (const b of requested)
+            if (b !== "onnx" && !(BACKENDS as readonly string[]).includes(b)) throw new UserError("--backends", `unknown backend '${b}' (use onnx, ${BACKENDS.join(", ")})`);
+          const backends = requested.filter((b) => b !== "onnx");
+          const threads = opts.threads === undefined ? (await import("node:os")).availableParallelism() : positiveInt(opts.threads, "--threads");
           const lambda = Number(opts.lambda);
           if (!Number.isFinite(lambda) || lambda < 0) throw new UserError("--lambda", `must be a number ≥ 0, got '${opts.lambda}'`);
           const batch = positiveInt(opts.batch, "--batch");
-          const rows = await runBench(
+          if (requested.includes("onnx")) {
+            const { benchOnnx, formatOnnxBench } = await import("../runtime/onnx/bench.js");
+            const onnxRows = await benchOnnx(
+              { modelPath: resolve(opts.model), batch, routes, steps, threads, lambda, seed: positiveInt(opts.seed, "--seed", 0) },
+              log,
+            );
+            result["onnx"] = onnxRows;
+            if (!opts.json) out(formatOnnxBench(onnxRows) + "\n");
+          }
+          const rows = backends.length === 0 ? [] : await runBench(
             {
               modelPath: resolve(opts.model),
               batch,
@@ -124,7 +137,7 @@ export function registerBench(program: Command): void {
             log,
           );
           result["tfjs"] = rows;
-          if (!opts.json) out(formatBench(rows));
+          if (!opts.json && rows.length) out(formatBench(rows));
           const model = loadModel(resolve(opts.model));
           if (model.decoder.type !== "mlp") throw new UserError("--model", "bench times an MLP decoder; this model's decoder is analytic");
           const acts = model.decoder.layers.slice(0, -1).map((l) => (l.activation.kind === "named" ? l.activation.name : "formula"));

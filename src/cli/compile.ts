@@ -29,7 +29,7 @@ async function compileOne(file: string, routes: Route[], outDir: string | undefi
   const started = performance.now();
   const result = compileModel(model, routes);
   const out = resolve(outDir ?? join("generated", model.name));
-  writeFolderAtomic(out, result.files);
+  writeFolderAtomic(out, new Map<string, string | Uint8Array>([...result.files, ...result.binaryFiles]));
   const ms = performance.now() - started;
   const rows = result.manifest.kernels.map(
     (k) => `  ${k.name.padEnd(18)} order ${k.jetOrder}  ops ${String(k.ops.afterCse).padStart(6)} after CSE (${k.ops.beforeCse} as trees)`,
@@ -38,7 +38,7 @@ async function compileOne(file: string, routes: Route[], outDir: string | undefi
     [
       `compiled ${model.name}: d = ${model.latentDim}, D = ${model.outputDim}, ${result.manifest.paramCount} parameters, routes ${routes.join("+")} (${ms.toFixed(0)} ms)`,
       ...rows,
-      `wrote ${[...result.files.keys()].join(", ")} to ${out}`,
+      `wrote ${[...result.files.keys(), ...result.binaryFiles.keys()].join(", ")} to ${out}`,
     ].join("\n") + "\n",
   );
 }

@@ -36,14 +36,17 @@ export function registerExport(program: Command): void {
         const { exportRun, defaultExportDir } = await import("../runtime/export/export-run.js");
         const out = opts.out ?? defaultExportDir(runDir, format);
         const rel = relative(resolve(runDir), resolve(out));
-        if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) throw new UserError(out, `is inside the run folder ${runDir}: export elsewhere (-o)`);
+        if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel)))
+          throw new UserError(out, `is inside the run folder ${runDir}: export elsewhere (-o)`);
         const r = await exportRun(runDir, {
           format,
           outDir: out,
           ...(opts.backend === "cpu" || opts.backend === "wasm" ? { backend: opts.backend } : {}),
           log: (line) => process.stderr.write(line + "\n"),
         });
-        process.stdout.write(`exported ${runDir} (${r.trainCodes} training and ${r.testCodes} test codes) → ${r.dir}: ${r.files.join(", ")}\n`);
+        process.stdout.write(
+          `exported ${runDir} (${r.trainCodes} training and ${r.testCodes} test codes) → ${r.dir}: ${r.files.join(", ")}\n`,
+        );
       }),
     );
 }

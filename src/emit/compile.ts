@@ -7,6 +7,7 @@ import { kernelOpCounts, modelKernels, type Kernel, type Route } from "../ir/ker
 import type { Model } from "../model/types.js";
 import { emitTfjs } from "./tfjs.js";
 import { emitTypeScript } from "./typescript.js";
+import { emitOnnxFiles } from "./onnx-files.js";
 import { emitWgsl } from "./wgsl-files.js";
 
 export const GENERATOR = "ricci-gen 0.1.0";
@@ -34,19 +35,26 @@ export interface Manifest {
 export interface CompileResult {
   kernels: Kernel[];
   manifest: Manifest;
-  /** File name → content, including manifest.json. */
+  /** Text files: name → content, including manifest.json. */
   files: Map<string, string>;
+  /** Binary files (the ONNX graphs): name → bytes. */
+  binaryFiles: Map<string, Uint8Array>;
 }
 
-const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+const sha256 = (content: string | Uint8Array): string => createHash("sha256").update(content).digest("hex");
 
 export function compileModel(model: Model, routes: Route[] = ["a", "b"]): CompileResult {
   const kernels = modelKernels(model, routes);
   const files = new Map<string, string>();
+  const binaryFiles = new Map<string, Uint8Array>();
   const info = { name: model.name, sourceHash: model.sourceHash, generator: GENERATOR };
   files.set("kernels.ts", emitTypeScript(kernels, info));
   files.set("kernels.tfjs.ts", emitTfjs(kernels, info));
   for (const [name, text] of emitWgsl(model, routes)) files.set(name, text);
+  for (const [name, content] of emitOnnxFiles(model, routes)) {
+    if (typeof content === "string") files.set(name, content);
+    else binaryFiles.set(name, content);
+  }
   const manifest: Manifest = {
     generator: GENERATOR,
     model: model.name,
@@ -62,8 +70,8 @@ export function compileModel(model: Model, routes: Route[] = ["a", "b"]): Compil
       fields: (k.output.kind === "jets" ? [k.output.field] : k.output.fields).map((f) => ({ name: f.name, shape: f.shape })),
       ops: kernelOpCounts(k),
     })),
-    files: Object.fromEntries([...files].map(([name, text]) => [name, sha256(text)])),
+    files: Object.fromEntries([...files, ...binaryFiles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, content]) => [name, sha256(content)])),
   };
   files.set("manifest.json", JSON.stringify(manifest, null, 2) + "\n");
-  return { kernels, manifest, files };
+  return { kernels, manifest, files, binaryFiles };
 }

@@ -17,14 +17,14 @@
  *   encoderOut/Seed      per point: z = Φ(x) (wrapped on a periodic latent); Ā of the encoder's
  *                        output layer from z̄
  */
-import type { ScalarBlock } from "../ir/block.js";
+import { opCounts, type ScalarBlock } from "../ir/block.js";
 import type { Route } from "../ir/kernels.js";
 import type { Stage } from "../ir/program.js";
 import { adjoints } from "../ir/reverse.js";
 import { printBlock } from "./printer.js";
 import { activationAdjointBlock, seedOutputs } from "./wgsl-adjoint.js";
 import { uniformLayout } from "./wgsl-layout.js";
-import { kTileFor, type TiledLayer, type TiledPlan } from "./wgsl-tile-plan.js";
+import { kTileFor, layerProductFlops, type TiledLayer, type TiledPlan } from "./wgsl-tile-plan.js";
 import { curvatureAssembly, curvatureFields, gramLoop, kernelSource, u32, wgslDialect, type WgslBinding, type WgslKernel } from "./wgsl.js";
 
 type ActivationStage = Extract<Stage, { kind: "activation" }>;
@@ -393,3 +393,37 @@ export function tiledKernels(plan: TiledPlan, inputAdjoint: boolean): TiledKerne
     inputAdjoint: inputAdjoint ? inputAdjointKernel(plan) : null,
   };
 }
+
+// ---- FLOP counts -----------------------------------------------------------------------------------
+
+const ops = (block: ScalarBlock): number => opCounts(block).afterCse;
+
+/**
+ * FLOPs per point of every kernel of a plan, by name (two per multiply-add of the products and Gram
+ * sums, one per IR node of the scalar blocks), for per-kernel GFLOP/s. With `route`, the curvature
+ * assembly kernels too.
+ */
+export function tiledFlops(plan: TiledPlan, route?: Route): Map<string, number> {
+  const flops = new Map<string, number>();
+  plan.layers.forEach((l, li) => {
+    const f = layerProductFlops(plan, l);
+    flops.set(`${plan.prefix}Forward${l.index}`, f.forward + (l.act.identity ? 0 : l.units * ops(l.act.block)));
+    const prev = li > 0 ? plan.layers[li - 1]! : null;
+    flops.set(`${plan.prefix}Adjoint${l.index}`, f.adjoint + (prev && !prev.act.identity ? l.fanIn * ops(activationAdjointBlock(prev.act)) : 0));
+  });
+  if (route && plan.kind === "curvature") {
+    const D = plan.program.outputDim;
+    const asm = curvatureAssembly(plan.program, route);
+    const forward = 2 * D * asm.gramPairs.length + ops(asm.block);
+    flops.set(`${plan.prefix}Assemble`, forward);
+    const b = asm.block.b;
+    const gbar = adjoints(b, new Map([[asm.loss, b.input("lbar")]]), asm.gramPairs.map(([c1, c2]) => b.findInput(`G${c1}_${c2}`)!));
+    const last = plan.layers[plan.layers.length - 1]!;
+    const adjointOps = last.act.identity ? 0 : D * ops(activationAdjointBlock(last.act));
+    flops.set(`${plan.prefix}AssembleTrain`, forward + ops({ b, inputs: [], outputs: gbar.map((node, i) => ({ name: `o${i}`, node })) }) + 2 * 2 * D * asm.gramPairs.length + adjointOps);
+  }
+  return flops;
+}
+
+/** FLOPs of one weight-reduction dispatch (its uniform values): 2 per multiply-add. */
+export const reductionFlops = (v: { n: number; cols: number; units: number; fanIn: number }): number => 2 * v.n * v.cols * v.units * (v.fanIn + 1);

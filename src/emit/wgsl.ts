@@ -16,7 +16,7 @@
  * the value column Ψ is not computed at all (the Gram entries involve derivative columns only).
  *
  * Why per point and not per layer: the work is compute-bound with a few floats in and out per
- * point (DESIGN §6), so a fused per-point kernel keeps every intermediate jet out of global memory
+ * point (README, Performance), so a fused per-point kernel keeps every intermediate jet out of global memory
  * in the forward pass. Its limit is private memory (Dawn: 64 KiB per variable; a GPU spills large
  * private arrays to cached local memory), which caps columns × hidden width. Training needs the
  * per-layer jets anyway: the forward kernel then also writes them to a "tape" (see wgsl-adjoint.ts),

@@ -1,6 +1,6 @@
 /**
  * Curvature of the pullback metric g = JᵀJ, assembled from inner products of decoder jet columns,
- * ⟨∂^αΨ, ∂^βΨ⟩ (the "Gram" entries). Two routes (DESIGN §3):
+ * ⟨∂^αΨ, ∂^βΨ⟩ (the "Gram" entries). Two routes (docs/mathematics.md §3):
  *
  *  A, intrinsic: g, ∂g, ∂²g → Christoffel symbols Γ^i_kl = ½ g^{im}(∂_l g_mk + ∂_k g_ml − ∂_m g_kl),
  *     Riemann R^i_jkl = ∂_kΓ^i_lj − ∂_lΓ^i_kj + Γ^i_kp Γ^p_lj − Γ^i_lp Γ^p_kj, Ricci_ab = R^c_acb,

@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { parse as parseExpression, type MathNode } from "mathjs";
 import { z } from "zod";
 import { UserError } from "../util/errors.js";
+import { canonicalJson, formatPath, jsonLocation, parseJsonText } from "./json-text.js";
 import { paramLayout } from "./params.js";
 import {
   NAMED_ACTIVATIONS,
@@ -25,6 +26,9 @@ import {
 
 type Path = readonly PropertyKey[];
 
+// JSON text helpers live in json-text.ts; re-exported for the modules that import them from here.
+export { canonicalJson, formatPath, jsonLocation, MAX_JSON_DEPTH, parseJsonText } from "./json-text.js";
+
 // ---------------------------------------------------------------------------------------------------
 // Raw schema
 
@@ -35,6 +39,16 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T) {
     error: (iss) => (iss.code === "unrecognized_keys" ? `the allowed keys here are ${allowed}` : undefined),
   });
 }
+
+/** Widest layer (and largest D) accepted: the jets of one point already hold (1 + d + … ) × units numbers. */
+export const MAX_UNITS = 65_536;
+/** Most parameters one network (decoder or encoder) may have: 2^25 float64 values are 256 MiB. */
+export const MAX_PARAMETERS = 2 ** 25;
+/**
+ * Constants in formulas, and their products, must lie within 10^±MAX_CONSTANT_EXPONENT: derivatives up
+ * to 4th order multiply them (and exponents) together, and the results must stay finite in float64.
+ */
+export const MAX_CONSTANT_EXPONENT = 60;
 
 const intIn = (min: number, max: number, message: string) =>
   z.int({ error: message }).min(min, { error: message }).max(max, { error: message });
@@ -48,7 +62,7 @@ const activationSchema = z.union([z.string(), strict({ formula: z.string() })], 
 });
 
 const layerSchema = strict({
-  units: intIn(1, 1_000_000, "units must be a positive integer (the width of the layer)"),
+  units: intIn(1, MAX_UNITS, `units must be an integer from 1 to ${MAX_UNITS} (the width of the layer)`),
   activation: activationSchema,
 });
 
@@ -93,12 +107,13 @@ const weightsSchema = strict({
 });
 
 export const rawModelSchema = strict({
+  $schema: z.string({ error: "$schema must be a string (the URL or path of the JSON Schema, for editors)" }).optional(),
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, {
     error: "name must be non-empty and use only letters, digits, '_' and '-' (it names the output folder generated/<name>)",
   }),
   description: z.string().optional(),
   latentDim: intIn(1, 8, "latentDim must be an integer from 1 to 8 (the latent dimension d)").default(2),
-  outputDim: intIn(1, Number.MAX_SAFE_INTEGER, "outputDim must be a positive integer (the data dimension D)"),
+  outputDim: intIn(1, MAX_UNITS, `outputDim must be an integer from 1 to ${MAX_UNITS} (the data dimension D)`),
   decoder: decoderSchema,
   encoder: encoderSchema.optional(),
   weights: weightsSchema.optional(),
@@ -126,152 +141,6 @@ const errorMap: z.core.$ZodErrorMap = (iss) => {
   if (iss.code === "invalid_value" && iss.values.length === 1) return `must be ${JSON.stringify(iss.values[0])}`;
   return undefined;
 };
-
-// ---------------------------------------------------------------------------------------------------
-// Paths, errors and JSON text
-
-export function formatPath(path: Path): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else {
-      const k = String(key);
-      out += /^[A-Za-z_$][\w$]*$/.test(k) ? (out ? `.${k}` : k) : `[${JSON.stringify(k)}]`;
-    }
-  }
-  return out || "model";
-}
-
-function lineColumn(text: string, pos: number): { line: number; column: number } {
-  const before = text.slice(0, pos);
-  const line = before.split("\n").length;
-  return { line, column: pos - before.lastIndexOf("\n") };
-}
-
-class JsonSyntaxError extends Error {
-  constructor(
-    readonly pos: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A syntax error at `p`, worded as the end of input when the text ends there. */
-const syntaxError = (t: string, p: number, expected: string): JsonSyntaxError =>
-  new JsonSyntaxError(p, p >= t.length ? `unexpected end of input (${expected})` : expected);
-
-const skipWs = (t: string, p: number): number => {
-  while (p < t.length && " \t\n\r".includes(t[p]!)) p++;
-  return p;
-};
-
-function skipString(t: string, p: number): number {
-  const start = p++;
-  for (;;) {
-    const c = t[p];
-    if (c === undefined) throw new JsonSyntaxError(start, "unterminated string");
-    if (c === '"') return p + 1;
-    if (c === "\\") {
-      const e = t[p + 1] ?? "";
-      if (e === "u" ? !/^[0-9a-fA-F]{4}$/.test(t.slice(p + 2, p + 6)) : !'"\\/bfnrt'.includes(e) || e === "")
-        throw new JsonSyntaxError(p, "invalid escape sequence in string");
-      p += e === "u" ? 6 : 2;
-    } else if (c < " ") throw new JsonSyntaxError(p, "control character in string (write a newline as \\n)");
-    else p++;
-  }
-}
-
-const SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
-
-/** Offset just past the JSON value that starts at `p`; throws JsonSyntaxError where the text is not JSON. */
-function skipValue(t: string, p: number): number {
-  const c = t[p];
-  if (c === '"') return skipString(t, p);
-  if (c === "{" || c === "[") {
-    const close = c === "{" ? "}" : "]";
-    p = skipWs(t, p + 1);
-    if (t[p] === close) return p + 1;
-    for (;;) {
-      if (c === "{") {
-        if (t[p] !== '"') throw syntaxError(t, p, "expected a property name in double quotes");
-        p = skipWs(t, skipString(t, p));
-        if (t[p] !== ":") throw syntaxError(t, p, "expected ':' after the property name");
-        p = skipWs(t, p + 1);
-      }
-      p = skipWs(t, skipValue(t, p));
-      if (t[p] === close) return p + 1;
-      if (t[p] !== ",") throw syntaxError(t, p, `expected ',' or '${close}'`);
-      p = skipWs(t, p + 1);
-      if (t[p] === close) throw new JsonSyntaxError(p, "trailing comma (JSON does not allow one)");
-    }
-  }
-  SCALAR.lastIndex = p;
-  const m = SCALAR.exec(t);
-  if (m) return p + m[0].length;
-  if (c === undefined) throw syntaxError(t, p, "expected a value");
-  if (t.startsWith("//", p) || t.startsWith("/*", p)) throw new JsonSyntaxError(p, "comments are not allowed in JSON");
-  if (c === "'") throw new JsonSyntaxError(p, "strings must use double quotes");
-  throw new JsonSyntaxError(p, `expected a value, found ${JSON.stringify(c)}`);
-}
-
-/** JSON.parse with an error that gives the line and column of the first syntax error. */
-export function parseJsonText(text: string, where: string): unknown {
-  const t = text.replace(/^\uFEFF/, "");
-  try {
-    return JSON.parse(t);
-  } catch (err) {
-    try {
-      const end = skipWs(t, skipValue(t, skipWs(t, 0)));
-      if (end < t.length) throw new JsonSyntaxError(end, "unexpected text after the JSON value");
-    } catch (e) {
-      if (e instanceof JsonSyntaxError) {
-        const { line, column } = lineColumn(t, e.pos);
-        throw new UserError(where, `invalid JSON at line ${line}, column ${column}: ${e.message}`);
-      }
-      throw e;
-    }
-    throw new UserError(where, `invalid JSON: ${(err as Error).message}`);
-  }
-}
-
-/** Line and column of the value at `path` in JSON text, or null if the path is not in it. */
-export function jsonLocation(text: string, path: Path): { line: number; column: number } | null {
-  const t = text.replace(/^\uFEFF/, "");
-  try {
-    let p = skipWs(t, 0);
-    for (const key of path) {
-      const open = t[p];
-      if (open !== "{" && open !== "[") return null;
-      p = skipWs(t, p + 1);
-      for (let i = 0; ; i++) {
-        if (t[p] === "}" || t[p] === "]" || p >= t.length) return null;
-        let k: unknown = i;
-        if (open === "{") {
-          const end = skipString(t, p);
-          k = JSON.parse(t.slice(p, end));
-          p = skipWs(t, skipWs(t, end) + 1);
-        }
-        if (k === key) break;
-        p = skipWs(t, skipValue(t, p));
-        if (t[p] === ",") p = skipWs(t, p + 1);
-      }
-    }
-    return lineColumn(t, p);
-  } catch {
-    return null;
-  }
-}
-
-/** Keys sorted recursively, no whitespace: the text hashed into `sourceHash`. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const entries = Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Activations and formulas
@@ -342,7 +211,7 @@ type Fail = (path: Path, message: string) => never;
  * Checks that `text` parses as a mathjs expression built from numbers, `symbols`, pi, e, + - * / ^ and
  * FORMULA_FUNCTIONS only. `symbolsHint` says what the symbols are, for the error message.
  */
-function checkFormula(text: string, symbols: ReadonlySet<string>, symbolsHint: string, path: Path, fail: Fail): void {
+function checkFormula(text: string, symbols: ReadonlySet<string>, symbolsHint: string, path: Path, fail: Fail, constants: Readonly<Record<string, number>> = {}): void {
   let root: MathNode;
   try {
     root = parseExpression(text);
@@ -387,7 +256,62 @@ function checkFormula(text: string, symbols: ReadonlySet<string>, symbolsHint: s
     }
   };
   visit(root);
+  checkConstantRange(root, text, constants, path, fail);
 }
+
+/**
+ * The magnitudes of a formula's constant parts — maximal subtrees without variables, e.g. 1e308 or
+ * exp(1000), evaluated — and of the declared constants it uses must each lie within
+ * 1e±MAX_CONSTANT_EXPONENT, and so must their product: mathjs folds constants while differentiating,
+ * and 1e308*u*u would become 2e308 = Infinity in the first derivative.
+ */
+function checkConstantRange(root: MathNode, text: string, constants: Readonly<Record<string, number>>, path: Path, fail: Fail): void {
+  let budget = 0;
+  const isConstant = (node: MathNode): boolean => {
+    let constant = true;
+    node.traverse((n) => {
+      // A function's name is a SymbolNode too: FunctionNodes are judged by their arguments (below).
+      if (n.type === "SymbolNode" && !(FORMULA_CONSTANTS as readonly string[]).includes((n as MathNode & { name: string }).name)) constant = false;
+    });
+    return constant;
+  };
+  const tooLarge = (what: string): never =>
+    fail(path, `${what} in ${JSON.stringify(text)}: constants and their products must lie within 1e±${MAX_CONSTANT_EXPONENT} so that derivatives stay finite in float64; rescale the formula`);
+  const visit = (node: MathNode): void => {
+    const n = node as MathNode & { name?: string; args?: MathNode[]; content?: MathNode };
+    if (node.type === "SymbolNode") {
+      const v = constants[n.name!];
+      if (v !== undefined) budget += Math.abs(Math.log10(Math.abs(v) || 1));
+      return;
+    }
+    const constantCall = node.type === "FunctionNode" && n.args!.every(isConstant);
+    if (constantCall || (node.type !== "FunctionNode" && isConstant(node))) {
+      const v = Number(node.evaluate());
+      if (!Number.isFinite(v)) tooLarge(`the constant part ${node.toString()} evaluates to ${v}`);
+      const e = Math.abs(Math.log10(Math.abs(v) || 1));
+      if (e > MAX_CONSTANT_EXPONENT) tooLarge(`the constant ${node.toString()} (${v.toPrecision(3)})`);
+      budget += e;
+      return;
+    }
+    if (n.content) visit(n.content);
+    n.args?.forEach(visit);
+  };
+  visit(root);
+  if (budget > MAX_CONSTANT_EXPONENT) tooLarge(`the constants multiply to about 1e${Math.round(budget)}`);
+}
+
+/** A network's parameter count against MAX_PARAMETERS (the machine must hold it, with Adam's moments, several times). */
+function checkParameterCount(mlp: Mlp, net: "decoder" | "encoder", fail: Fail): void {
+  const size = paramLayout(mlp).size;
+  if (size > MAX_PARAMETERS)
+    fail([net, "layers"], `the ${net} (${describeMlp(mlp)}) has ${size.toExponential(2)} parameters, more than the ${MAX_PARAMETERS.toExponential(2)} this tool accepts; use narrower layers`);
+}
+
+const withoutSchemaKey = (raw: unknown): unknown => {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || !("$schema" in raw)) return raw;
+  const { $schema: _schema, ...rest } = raw as Record<string, unknown>;
+  return rest;
+};
 
 const X = new Set(["x"]);
 
@@ -438,7 +362,10 @@ function toAnalytic(dec: Extract<ParsedModel["decoder"], { type: "analytic" }>, 
   if (dec.formulas.length !== outputDim)
     fail(["decoder", "formulas"], `${dec.formulas.length} formulas given but outputDim is ${outputDim}: give exactly one formula per output coordinate`);
   const hint = `the variables (${dec.variables.join(", ")})${Object.keys(dec.constants).length ? ` and constants (${Object.keys(dec.constants).join(", ")})` : ""}`;
-  dec.formulas.forEach((f, i) => checkFormula(f, seen, hint, ["decoder", "formulas", i], fail));
+  for (const [c, v] of Object.entries(dec.constants))
+    if (!(Math.abs(Math.log10(Math.abs(v) || 1)) <= MAX_CONSTANT_EXPONENT))
+      fail(["decoder", "constants", c], `${v} is out of range: constants must lie within 1e±${MAX_CONSTANT_EXPONENT} (or be 0) so that derivatives stay finite; rescale the formulas`);
+  dec.formulas.forEach((f, i) => checkFormula(f, seen, hint, ["decoder", "formulas", i], fail, dec.constants));
   return { type: "analytic", variables: dec.variables, constants: dec.constants, formulas: dec.formulas.map((f) => f.trim()) };
 }
 
@@ -572,6 +499,7 @@ export function parseModel(raw: unknown, opts: { baseDir: string; sourceText: st
   if (m.decoder.type === "mlp") {
     decoderMlp = { inputDim: m.latentDim, torusEmbedding: m.decoder.torusEmbedding, layers: toLayers(m.decoder.layers, ["decoder", "layers"], fail) };
     checkOutputUnits(decoderMlp, m.outputDim, "decoder", ["decoder"], fail);
+    checkParameterCount(decoderMlp, "decoder", fail);
     decoder = { type: "mlp", ...decoderMlp };
   } else {
     decoder = toAnalytic(m.decoder, m.latentDim, m.outputDim, fail);
@@ -581,6 +509,7 @@ export function parseModel(raw: unknown, opts: { baseDir: string; sourceText: st
   if (m.encoder) {
     encoder = { inputDim: m.outputDim, torusEmbedding: false, layers: toLayers(m.encoder.layers, ["encoder", "layers"], fail) };
     checkOutputUnits(encoder, m.latentDim, "encoder", ["encoder"], fail);
+    checkParameterCount(encoder, "encoder", fail);
   }
 
   const { decoderWeights, encoderWeights } = resolveWeights(m.weights, decoderMlp, encoder, opts.baseDir, fail);
@@ -592,6 +521,7 @@ export function parseModel(raw: unknown, opts: { baseDir: string; sourceText: st
     decoderWeights,
     encoder,
     encoderWeights,
-    sourceHash: createHash("sha256").update(canonicalJson(raw)).digest("hex"),
+    // "$schema" only serves editors: adding it does not change the model.
+    sourceHash: createHash("sha256").update(canonicalJson(withoutSchemaKey(raw))).digest("hex"),
   };
 }

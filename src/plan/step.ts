@@ -44,8 +44,8 @@ export interface StepSpec {
   isometry: boolean;
   volume: boolean;
   conformality: boolean;
-  /** The order of the `parts` output. */
-  partNames: readonly string[];
+  /** The order of the `parts` output (absent: every part the graph computes, in the order built). */
+  partNames?: readonly string[];
 }
 
 /** Scalar hyper-parameter inputs, each shape []. */
@@ -73,6 +73,8 @@ export interface StepGraph {
   outputs: { name: string; node: TensorId }[];
   /** Names of the parameter inputs with a gradient output `grad_<name>`. */
   paramInputs: string[];
+  /** The order of the `parts` output. */
+  partNames: readonly string[];
   description: string;
 }
 
@@ -287,11 +289,13 @@ export function stepPlan(spec: StepSpec): StepGraph {
   if (potential !== null) paramInputs.push(["potential", potential]);
   if (logTauParam !== null) paramInputs.push(["logTau", logTauParam]);
   const grads = gradients(p, total, paramInputs.map(([, id]) => id));
-  const partVector = p.concat(spec.partNames.map((name) => p.reshape(parts[name] ?? p.zerosLike(total), [1])), 0);
+  const partNames = spec.partNames ?? Object.keys(parts);
+  const partVector = p.concat(partNames.map((name) => p.reshape(parts[name] ?? p.zerosLike(total), [1])), 0);
   return {
     plan: p,
     outputs: [{ name: "parts", node: partVector }, ...paramInputs.map(([name], i) => ({ name: `grad_${name}`, node: grads[i]! }))],
     paramInputs: paramInputs.map(([name]) => name),
-    description: `One training step of "${model.name}": loss parts [${spec.partNames.join(", ")}] and the gradient of the total with respect to ${paramInputs.map(([k]) => k).join(", ")}.`,
+    partNames,
+    description: `One training step of "${model.name}": loss parts [${partNames.join(", ")}] and the gradient of the total with respect to ${paramInputs.map(([k]) => k).join(", ")}.`,
   };
 }

@@ -37,7 +37,10 @@ export function toHex(c: string): string {
   if (/^#[0-9a-f]{3}$/.test(s)) return `#${s[1]}${s[1]}${s[2]}${s[2]}${s[3]}${s[3]}`;
   const m = /^rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)/.exec(s);
   if (!m) throw new RangeError(`toHex: unsupported colour ${JSON.stringify(c)}`);
-  const hex = (x: string): string => Math.max(0, Math.min(255, Math.round(Number(x)))).toString(16).padStart(2, "0");
+  const hex = (x: string): string =>
+    Math.max(0, Math.min(255, Math.round(Number(x))))
+      .toString(16)
+      .padStart(2, "0");
   return `#${hex(m[1]!)}${hex(m[2]!)}${hex(m[3]!)}`;
 }
 

@@ -7,7 +7,22 @@
 import { nice } from "d3-array";
 import { categoricalColours } from "./color.js";
 import { clipDef, figureTitle, finiteExtent, gridLayout, panelTitle, type Plot } from "./layout.js";
-import { AXIS_COLOUR, axes, legend, legendHeight, legendWidth, linearAxis, logAxis, pad, padLog, px, svgDocument, text, type AxisScale, type LegendItem } from "./svg.js";
+import {
+  AXIS_COLOUR,
+  axes,
+  legend,
+  legendHeight,
+  legendWidth,
+  linearAxis,
+  logAxis,
+  pad,
+  padLog,
+  px,
+  svgDocument,
+  text,
+  type AxisScale,
+  type LegendItem,
+} from "./svg.js";
 
 /** One line of metrics.jsonl: `{step, epoch, loss, recon, curv, …}`; non-numeric fields are ignored. */
 export interface CurveRecord {
@@ -39,7 +54,23 @@ export interface CurvesOptions {
 }
 
 /** Fields that are never loss parts. */
-export const CURVE_BOOKKEEPING = new Set(["step", "epoch", "time", "t", "wall", "wall_s", "elapsed", "elapsed_s", "seconds", "timestamp", "lr", "learning_rate", "batch", "iter", "iteration"]);
+export const CURVE_BOOKKEEPING = new Set([
+  "step",
+  "epoch",
+  "time",
+  "t",
+  "wall",
+  "wall_s",
+  "elapsed",
+  "elapsed_s",
+  "seconds",
+  "timestamp",
+  "lr",
+  "learning_rate",
+  "batch",
+  "iter",
+  "iteration",
+]);
 
 /** Numeric keys of the records, in first-seen order, minus the x field and bookkeeping fields. */
 export function curveKeys(records: readonly CurveRecord[], x = "step"): string[] {
@@ -116,7 +147,12 @@ function xField(runs: readonly CurveRun[], x: string | undefined): string | unde
 }
 
 /** (x, y) of one key, sorted by x, bucket-averaged down to `max` points. */
-function extractSeries(records: readonly CurveRecord[], key: string, xKey: string | undefined, max: number): { xs: number[]; ys: number[] } {
+function extractSeries(
+  records: readonly CurveRecord[],
+  key: string,
+  xKey: string | undefined,
+  max: number,
+): { xs: number[]; ys: number[] } {
   const pts: [number, number][] = [];
   records.forEach((r, i) => {
     const y = r[key];
@@ -186,7 +222,10 @@ function seriesPaths(s: Series, xs: AxisScale, ys: AxisScale): string {
 /** y range of a panel: the smoothed lines and the 1–99 % range of the raw values (spikes are clipped). */
 function panelYRange(p: CurvePanel): [number, number] {
   const ok = (y: number): boolean => Number.isFinite(y) && (!p.log || y > 0);
-  const raw = p.series.flatMap((s) => s.ys).filter(ok).sort((a, b) => a - b);
+  const raw = p.series
+    .flatMap((s) => s.ys)
+    .filter(ok)
+    .sort((a, b) => a - b);
   const smooth = p.series.flatMap((s) => s.smooth ?? []).filter(ok);
   if (raw.length === 0) return finiteExtent([]);
   const q = (f: number): number => raw[Math.min(raw.length - 1, Math.max(0, Math.round(f * (raw.length - 1))))]!;
@@ -212,14 +251,21 @@ export function curvesPlot(runs: readonly CurveRun[], o: CurvesOptions = {}): Pl
   let legendTitle: string | undefined;
   if (runs.length === 1) {
     const colours = categoricalColours(keys.length);
-    const all = keys.map((k, i): Series => ({ label: curveLabel(k), colour: colours[i]!, dash: false, smooth: null, ...extractSeries(runs[0]!.records, k, xKey, max) }));
+    const all = keys.map((k, i): Series => ({
+      label: curveLabel(k),
+      colour: colours[i]!,
+      dash: false,
+      smooth: null,
+      ...extractSeries(runs[0]!.records, k, xKey, max),
+    }));
     const nonEmpty = all.filter((s) => s.xs.length > 0);
     legendItems = nonEmpty.map((s) => ({ label: s.label, colour: s.colour, mark: "line" }));
     if ((o.yScale ?? "auto") === "auto" && !positive(nonEmpty)) {
       const pos = nonEmpty.filter((s) => positive([s]));
       const signed = nonEmpty.filter((s) => !positive([s]));
       if (pos.length > 0) panels.push({ title: "positive parts (log scale)", series: pos, log: true });
-      if (signed.length > 0) panels.push({ title: pos.length > 0 ? "signed parts (linear scale)" : runs[0]!.name, series: signed, log: false });
+      if (signed.length > 0)
+        panels.push({ title: pos.length > 0 ? "signed parts (linear scale)" : runs[0]!.name, series: signed, log: false });
     } else {
       panels.push({ title: runs[0]!.name, series: nonEmpty, log: wantLog(nonEmpty) });
     }
@@ -230,7 +276,13 @@ export function curvesPlot(runs: readonly CurveRun[], o: CurvesOptions = {}): Pl
     legendTitle = "run";
     for (const k of keys) {
       const series = runs
-        .map((r, i): Series => ({ label: r.name, colour: colours[i]!, dash: false, smooth: null, ...extractSeries(r.records, k, xKey, max) }))
+        .map((r, i): Series => ({
+          label: r.name,
+          colour: colours[i]!,
+          dash: false,
+          smooth: null,
+          ...extractSeries(r.records, k, xKey, max),
+        }))
         .filter((s) => s.xs.length > 0);
       if (series.length > 0) panels.push({ title: curveLabel(k), series, log: wantLog(series) });
     }
@@ -246,7 +298,9 @@ export function curvesPlot(runs: readonly CurveRun[], o: CurvesOptions = {}): Pl
       }
     }
   if (window > 1)
-    notes.push(`Bold lines: centred moving average over ${window} recorded points${panels.some((p) => p.log) ? " (geometric mean on log panels)" : ""}; faint lines: the values as recorded, one mini-batch each.`);
+    notes.push(
+      `Bold lines: centred moving average over ${window} recorded points${panels.some((p) => p.log) ? " (geometric mean on log panels)" : ""}; faint lines: the values as recorded, one mini-batch each.`,
+    );
 
   const w = o.panelWidth ?? 420;
   const h = o.panelHeight ?? 260;
@@ -271,10 +325,16 @@ export function curvesPlot(runs: readonly CurveRun[], o: CurvesOptions = {}): Pl
       ax.over,
       panelTitle(area, p.title),
     );
-    if (p.series.length === 0) parts.push(text(area.x + area.w / 2, area.y + area.h / 2, "no data", { anchor: "middle", fill: AXIS_COLOUR }));
+    if (p.series.length === 0)
+      parts.push(text(area.x + area.w / 2, area.y + area.h / 2, "no data", { anchor: "middle", fill: AXIS_COLOUR }));
   });
   parts.push(legend(legendItems, layout.side.x, layout.side.y, legendTitle));
   // The legend may be taller than one panel row.
   const height = Math.max(layout.height, layout.side.y + legendHeight(legendItems, legendTitle) + 10);
-  return { svg: svgDocument(layout.width, height, parts.join(""), o.title), width: Math.ceil(layout.width), height: Math.ceil(height), notes };
+  return {
+    svg: svgDocument(layout.width, height, parts.join(""), o.title),
+    width: Math.ceil(layout.width),
+    height: Math.ceil(height),
+    notes,
+  };
 }

@@ -22,7 +22,22 @@ import type { ColourBy, CurveRecord } from "./plots.js";
 import type { FieldData, RunData, RunLatent } from "./report.js";
 
 /** Loss parts shown as training curves (the rest of a step record is bookkeeping). */
-const CURVE_KEYS = ["loss", "recon", "curv", "r2", "uniformity", "contractive", "meanSqrtDetG", "normError", "tau", "gradNorm"];
+const CURVE_KEYS = [
+  "loss",
+  "recon",
+  "curv",
+  "r2",
+  "uniformity",
+  "contractive",
+  "decoderContractive",
+  "isometry",
+  "volumeVariance",
+  "conformality",
+  "meanSqrtDetG",
+  "normError",
+  "tau",
+  "gradNorm",
+];
 /** At most this many points per curve (evenly thinned, the last step always kept). */
 const MAX_CURVE_POINTS = 1500;
 
@@ -60,13 +75,15 @@ function curves(path: string): CurveRecord[] {
   });
 }
 
-function latentOf(l: LatentExport): RunLatent {
+function latentOf(l: LatentExport, torus: boolean): RunLatent {
   const colours: ColourBy[] = l.colours.map((c) =>
     c.kind === "categorical"
       ? { kind: "categorical", name: c.name, values: c.values }
       : { kind: "continuous", name: c.name, values: c.values.map(nan) },
   );
-  return { z: l.z.map(nan), dim: l.dim, colours };
+  const latent: RunLatent = { z: l.z.map(nan), dim: l.dim, colours, torus };
+  if (l.metricGrid) latent.metric = { ...l.metricGrid, g: l.metricGrid.g.map(nan) };
+  return latent;
 }
 
 function fieldsOf(l: LatentExport, e: RunEvaluation): FieldData[] {
@@ -130,7 +147,7 @@ export async function loadRunData(runDir: string, opts: LoadRunOptions = {}): Pr
     sources: readdirSync(runDir).map((f) => resolve(join(runDir, f))),
   };
   if (loaded?.latent) {
-    run.latent = latentOf(loaded.latent);
+    run.latent = latentOf(loaded.latent, loaded.evaluation.latent?.torus === true);
     if (loaded.latent.fields.length > 0) run.fields = fieldsOf(loaded.latent, loaded.evaluation);
   }
   return run;

@@ -61,7 +61,11 @@ function ellipsePath(cx: number, cy: number, e: Ellipse, k: number, xs: AxisScal
  * SVG paths of the indicatrices of `field` and the factor they were scaled by: the 90th percentile
  * of the major semi-axes becomes 0.45 of a grid cell, so most ellipses stay inside their cell.
  */
-export function indicatrixMarks(field: MetricField, xs: AxisScale, ys: AxisScale): { svg: string; scale: number; drawn: number; degenerate: number } {
+export function indicatrixMarks(
+  field: MetricField,
+  xs: AxisScale,
+  ys: AxisScale,
+): { svg: string; scale: number; drawn: number; degenerate: number } {
   const { nx, ny, extent } = field;
   if (field.g.length !== 3 * nx * ny) throw new RangeError(`indicatrices: ${field.g.length} values for a ${nx} × ${ny} grid (3 per cell)`);
   const [x0, x1, y0, y1] = extent;
@@ -80,7 +84,12 @@ export function indicatrixMarks(field: MetricField, xs: AxisScale, ys: AxisScale
   const majors = Float64Array.from(cells.map((c) => c.e.major)).sort();
   const k = (0.45 * Math.min(dx, dy)) / quantileSorted(majors, 0.9);
   const d = cells.map((c) => ellipsePath(c.cx, c.cy, c.e, k, xs, ys)).join("");
-  return { svg: `<path d="${d}" fill="none" stroke="#1a1a1a" stroke-opacity="0.8" stroke-width="0.9"/>`, scale: k, drawn: cells.length, degenerate };
+  return {
+    svg: `<path d="${d}" fill="none" stroke="#1a1a1a" stroke-opacity="0.8" stroke-width="0.9"/>`,
+    scale: k,
+    drawn: cells.length,
+    degenerate,
+  };
 }
 
 /** An angle wrapped to (−π, π]. */

@@ -18,9 +18,18 @@ export interface TableRun {
 /** Config keys that do not change the experiment (identity, bookkeeping) or are the seed itself. */
 const NOT_THE_SETTING = new Set(["name", "seed", "description", "runsDir", "resolved", "$schema"]);
 
+/** JSON with object keys sorted at every level, so equal settings give equal text. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
 function settingKey(config: Readonly<Record<string, unknown>>): string {
-  const rest = Object.fromEntries(Object.entries(config).filter(([k]) => !NOT_THE_SETTING.has(k)));
-  return JSON.stringify(rest, Object.keys(rest).sort());
+  return canonical(Object.fromEntries(Object.entries(config).filter(([k]) => !NOT_THE_SETTING.has(k))));
 }
 
 export interface NoiseRule {
@@ -41,7 +50,8 @@ export function noiseRule(runs: readonly TableRun[], relative = 0.02): NoiseRule
     const k = settingKey(r.config);
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
-  const seeded = [...groups.values()].filter((g) => g.length >= 2);
+  // Replicates: the same setting with at least two different seeds.
+  const seeded = [...groups.values()].filter((g) => new Set(g.map((r) => r.config["seed"]).filter((x) => typeof x === "number")).size >= 2);
   const relativeRule = (a: number, b: number): boolean => Math.abs(a - b) > relative * Math.max(Math.abs(a), Math.abs(b));
   if (seeded.length === 0) {
     const pct = formatValue(relative * 100, 3);
@@ -95,7 +105,13 @@ export function infoFor(key: string, runs: readonly TableRun[]): MetricInfo | un
 }
 
 /** Relative change from a to b as a signed percentage, marked good/bad only beyond the noise. */
-function delta(key: string, a: number | null | undefined, b: number | null | undefined, info: MetricInfo | undefined, noise: NoiseRule): string {
+function delta(
+  key: string,
+  a: number | null | undefined,
+  b: number | null | undefined,
+  info: MetricInfo | undefined,
+  noise: NoiseRule,
+): string {
   if (typeof a !== "number" || typeof b !== "number" || !Number.isFinite(a) || !Number.isFinite(b)) return `<td class="num delta"></td>`;
   if (a === b) return `<td class="num delta">0 %</td>`;
   const rel = a !== 0 ? ((b - a) / Math.abs(a)) * 100 : NaN;
@@ -141,7 +157,9 @@ export function metricsTable(runs: readonly TableRun[], noise: NoiseRule): strin
         return `<td class="num${best.includes(i) ? " best" : ""}"${title}>${esc(formatValue(v))}</td>`;
       })
       .join("");
-    const label = info ? `${esc(info.label)}<span class="key">${esc(k)}</span>` : `<span class="key" style="color:inherit">${esc(k)}</span>`;
+    const label = info
+      ? `${esc(info.label)}<span class="key">${esc(k)}</span>`
+      : `<span class="key" style="color:inherit">${esc(k)}</span>`;
     return `<tr><td>${label}</td>${cells}${two ? delta(k, values[0], values[1], info, noise) : ""}<td class="dir">${esc(directionGlyph(info))}</td></tr>`;
   });
   return `<table class="metrics"><thead>${head}</thead><tbody>${rows.join("")}</tbody></table>`;

@@ -21,7 +21,21 @@ import {
 } from "./color.js";
 import { clipDef, figureTitle, fitBox, gridLayout, panelTitle, type Plot } from "./layout.js";
 import { TORUS_COPIES, TORUS_VIEW, indicatrixMarks, torusFrame, wrapToTorus, type MetricField } from "./marks.js";
-import { COLOUR_BAR_WIDTH, axes, colourBar, formatValue, legend, legendWidth, linearAxis, pad, px, svgDocument, type AxisScale, type LegendItem, type Rect } from "./svg.js";
+import {
+  COLOUR_BAR_WIDTH,
+  axes,
+  colourBar,
+  formatValue,
+  legend,
+  legendWidth,
+  linearAxis,
+  pad,
+  px,
+  svgDocument,
+  type AxisScale,
+  type LegendItem,
+  type Rect,
+} from "./svg.js";
 
 export type { Plot } from "./layout.js";
 export type { MetricField } from "./marks.js";
@@ -159,7 +173,6 @@ function drawOrder(n: number, max: number, seed = 1): Int32Array {
   return n > max ? idx.subarray(0, max) : idx;
 }
 
-
 function* coords(p: LatentPoints, axis: 0 | 1): Generator<number> {
   const dim = p.dim ?? 2;
   for (let i = axis; i < p.z.length; i += dim) yield p.z[i]!;
@@ -210,7 +223,11 @@ function classInfo(panels: readonly ScatterPanel[]): ClassInfo {
 }
 
 /** Shared axis domains of scatter panels: the torus view, or the codes' range (robust to outliers). */
-function scatterDomains(panels: readonly ScatterPanel[], o: ScatterOptions, notes: string[]): { xd: [number, number]; yd: [number, number] } {
+function scatterDomains(
+  panels: readonly ScatterPanel[],
+  o: ScatterOptions,
+  notes: string[],
+): { xd: [number, number]; yd: [number, number] } {
   if (panels.some((p) => p.torus)) return { xd: [...TORUS_VIEW], yd: [...TORUS_VIEW] };
   if (o.xDomain && o.yDomain) return { xd: [...o.xDomain], yd: [...o.yDomain] };
   const xs: number[] = [];
@@ -252,7 +269,11 @@ function scatterColouring(panels: readonly ScatterPanel[], o: ScatterOptions, no
   const rr = robustRange(arrays, o.quantile ?? 0.005);
   // The full range unless a few outliers stretch it more than 1.5× beyond the robust range.
   const full: [number, number] = [rr.min, rr.max];
-  const auto: [number, number] = Number.isNaN(rr.domain[0]) ? [0, 1] : rr.max - rr.min > 1.5 * (rr.domain[1] - rr.domain[0]) ? rr.domain : full;
+  const auto: [number, number] = Number.isNaN(rr.domain[0])
+    ? [0, 1]
+    : rr.max - rr.min > 1.5 * (rr.domain[1] - rr.domain[0])
+      ? rr.domain
+      : full;
   const domain: [number, number] = o.colourDomain ? [...o.colourDomain] : auto;
   const scale = sequentialScale(domain);
   const clippedLow = rr.min < domain[0];
@@ -267,7 +288,14 @@ function scatterColouring(panels: readonly ScatterPanel[], o: ScatterOptions, no
 }
 
 /** The dots of one panel; on a torus wrapped into the box, plus faint copies across its edges. */
-function scatterDots(p: ScatterPanel, order: Int32Array, r: number, xs: AxisScale, ys: AxisScale, colour: (i: number) => string): { main: string; copies: string } {
+function scatterDots(
+  p: ScatterPanel,
+  order: Int32Array,
+  r: number,
+  xs: AxisScale,
+  ys: AxisScale,
+  colour: (i: number) => string,
+): { main: string; copies: string } {
   const dim = p.points.dim ?? 2;
   const dots: string[] = [];
   const copies: string[] = [];
@@ -283,7 +311,8 @@ function scatterDots(p: ScatterPanel, order: Int32Array, r: number, xs: AxisScal
       for (const [ox, oy] of TORUS_COPIES) {
         const cx = zx + ox;
         const cy = zy + oy;
-        if (cx >= vx0 && cx <= vx1 && cy >= vy0 && cy <= vy1) copies.push(`<circle cx="${px(xs.map(cx))}" cy="${px(ys.map(cy))}" r="${r}" fill="${colour(i)}"/>`);
+        if (cx >= vx0 && cx <= vx1 && cy >= vy0 && cy <= vy1)
+          copies.push(`<circle cx="${px(xs.map(cx))}" cy="${px(ys.map(cy))}" r="${r}" fill="${colour(i)}"/>`);
       }
     }
     dots.push(`<circle cx="${px(xs.map(zx))}" cy="${px(ys.map(zy))}" r="${r}" fill="${colour(i)}"/>`);
@@ -330,13 +359,20 @@ export function scatterPanels(panels: readonly ScatterPanel[], o: ScatterOptions
     );
   });
   if (panels.some((p) => p.torus))
-    notes.push("Torus latent: codes wrapped into the dashed box (−π, π]², whose opposite edges are the same; faint dots are copies across the edges.");
+    notes.push(
+      "Torus latent: codes wrapped into the dashed box (−π, π]², whose opposite edges are the same; faint dots are copies across the edges.",
+    );
   if (scales.length > 0)
     notes.push(
       `Ellipses: indicatrices {v : vᵀg v = 1} of the pullback metric on a grid (a circle: g conformal there; a small ellipse: strong stretching), scaled per panel to fit the grid (${scales.join(", ")}).`,
     );
   if (col.sideDraw) parts.push(col.sideDraw(layout.side));
-  return { svg: svgDocument(layout.width, layout.height, parts.join(""), o.title), width: Math.ceil(layout.width), height: Math.ceil(layout.height), notes };
+  return {
+    svg: svgDocument(layout.width, layout.height, parts.join(""), o.title),
+    width: Math.ceil(layout.width),
+    height: Math.ceil(layout.height),
+    notes,
+  };
 }
 
 /** A single latent scatter panel; see `scatterPanels`. */
@@ -364,14 +400,17 @@ type HeatmapScale = { scale: ContinuousScale; clippedLow: boolean; clippedHigh: 
  * When the panels' own robust half-widths differ more than 10× (a flattened run beside a curved
  * one), a symmetric-log scale with c = (smallest half-width)/10 keeps the smaller panel visible.
  */
-function divergingHeatmapScale(arrays: readonly ArrayLike<number>[], o: Pick<HeatmapOptions, "transform" | "colourDomain" | "centre">, q: number, pct: string): HeatmapScale {
+function divergingHeatmapScale(
+  arrays: readonly ArrayLike<number>[],
+  o: Pick<HeatmapOptions, "transform" | "colourDomain" | "centre">,
+  q: number,
+  pct: string,
+): HeatmapScale {
   const centre = o.centre ?? 0;
   const rr = robustSymmetric(arrays, q, centre);
   const domain: [number, number] = o.colourDomain ? [...o.colourDomain] : Number.isNaN(rr.domain[0]) ? [centre - 1, centre + 1] : rr.domain;
   const m = Math.max(Math.abs(domain[0] - centre), Math.abs(domain[1] - centre));
-  const widths = arrays
-    .map((a) => robustSymmetric([a], q, centre).domain[1] - centre)
-    .filter((w) => Number.isFinite(w) && w > 0);
+  const widths = arrays.map((a) => robustSymmetric([a], q, centre).domain[1] - centre).filter((w) => Number.isFinite(w) && w > 0);
   const smallest = widths.length > 0 ? Math.min(...widths) : m;
   const ratio = m / smallest;
   const wantSymlog = o.transform === "symlog" || ((o.transform ?? "auto") === "auto" && !o.colourDomain && ratio > 10);
@@ -384,8 +423,11 @@ function divergingHeatmapScale(arrays: readonly ArrayLike<number>[], o: Pick<Hea
   else if (scale.transform === "symlog")
     note =
       `Diverging symmetric-log colour scale about ${formatValue(centre)} (linear within ±${formatValue(scale.linthresh!)}, logarithmic beyond), half-width ${formatValue(hi - centre)} = ${pct}th percentile of ${of} over all panels` +
-      (widths.length > 1 ? `: the panels' own ${pct}th percentiles differ ×${formatValue(ratio, 3)}, so on a linear scale the smaller would be blank.` : ".");
-  else note = `Diverging colour scale symmetric about ${formatValue(centre)}, half-width ${formatValue(hi - centre)} = ${pct}th percentile of ${of} (data range [${formatValue(rr.min)}, ${formatValue(rr.max)}]).`;
+      (widths.length > 1
+        ? `: the panels' own ${pct}th percentiles differ ×${formatValue(ratio, 3)}, so on a linear scale the smaller would be blank.`
+        : ".");
+  else
+    note = `Diverging colour scale symmetric about ${formatValue(centre)}, half-width ${formatValue(hi - centre)} = ${pct}th percentile of ${of} (data range [${formatValue(rr.min)}, ${formatValue(rr.max)}]).`;
   return { scale, clippedLow: rr.min < lo, clippedHigh: rr.max > hi, missing: rr.missing, note };
 }
 
@@ -467,11 +509,20 @@ function heatmapBoxes(panels: readonly HeatmapPanel[], o: HeatmapOptions): Retur
   const width = o.panelSize ?? 320;
   const equal = o.equalAspect ?? true;
   if (o.ownAxes && !o.xDomain && !o.yDomain) {
-    const first = fitBox([panels[0]!.grid.extent[0], panels[0]!.grid.extent[1]], [panels[0]!.grid.extent[2], panels[0]!.grid.extent[3]], width, equal);
+    const first = fitBox(
+      [panels[0]!.grid.extent[0], panels[0]!.grid.extent[1]],
+      [panels[0]!.grid.extent[2], panels[0]!.grid.extent[3]],
+      width,
+      equal,
+    );
     return panels.map((p) => fitBox([p.grid.extent[0], p.grid.extent[1]], [p.grid.extent[2], p.grid.extent[3]], width, equal, first.h));
   }
-  const xd: [number, number] = o.xDomain ? [...o.xDomain] : [Math.min(...panels.map((p) => p.grid.extent[0])), Math.max(...panels.map((p) => p.grid.extent[1]))];
-  const yd: [number, number] = o.yDomain ? [...o.yDomain] : [Math.min(...panels.map((p) => p.grid.extent[2])), Math.max(...panels.map((p) => p.grid.extent[3]))];
+  const xd: [number, number] = o.xDomain
+    ? [...o.xDomain]
+    : [Math.min(...panels.map((p) => p.grid.extent[0])), Math.max(...panels.map((p) => p.grid.extent[1]))];
+  const yd: [number, number] = o.yDomain
+    ? [...o.yDomain]
+    : [Math.min(...panels.map((p) => p.grid.extent[2])), Math.max(...panels.map((p) => p.grid.extent[3]))];
   const box = fitBox(xd, yd, width, equal);
   return panels.map(() => box);
 }
@@ -522,7 +573,12 @@ export function heatmapPanels(panels: readonly HeatmapPanel[], o: HeatmapOptions
       missing: hs.missing > 0,
     }),
   );
-  return { svg: svgDocument(layout.width, layout.height, parts.join(""), o.title), width: Math.ceil(layout.width), height: Math.ceil(layout.height), notes };
+  return {
+    svg: svgDocument(layout.width, layout.height, parts.join(""), o.title),
+    width: Math.ceil(layout.width),
+    height: Math.ceil(layout.height),
+    notes,
+  };
 }
 
 /** A single heatmap panel; see `heatmapPanels`. */

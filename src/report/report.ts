@@ -21,6 +21,7 @@ import {
   type FieldGrid,
   type HeatmapOptions,
   type HeatmapPanel,
+  type MetricField,
   type Plot,
   type ScatterPanel,
 } from "./plots.js";
@@ -56,6 +57,10 @@ export interface RunLatent {
    * with the same name and kind are compared across runs. Empty: one plain scatter.
    */
   colours?: readonly ColourBy[];
+  /** The latent space is the flat torus (−π, π]^d: pictures wrap the codes. */
+  torus?: boolean;
+  /** g on a grid of the latent box (d = 2): the first latent figure draws its indicatrices. */
+  metric?: MetricField;
 }
 
 export interface RunData {
@@ -88,6 +93,8 @@ export interface ReportOptions {
   generatedAt?: Date | string;
   /** Footer text, e.g. "ricci-gen 0.1.0". */
   generator?: string;
+  /** With one run per setting: relative differences below this are not marked better/worse (default 0.02). */
+  minRelativeDifference?: number;
 }
 
 export interface RenderedReport {
@@ -124,16 +131,17 @@ const FIELD_DEFAULTS: Record<string, { label: string; bar: string; scale: "diver
 };
 
 function fieldDefaults(key: string): { label: string; bar: string; scale: "diverging" | "sequential"; about: string } {
-  return (
-    FIELD_DEFAULTS[key.toLowerCase().replace(/[^a-z0-9]/g, "")] ?? { label: key, bar: key, scale: "sequential", about: "" }
-  );
+  return FIELD_DEFAULTS[key.toLowerCase().replace(/[^a-z0-9]/g, "")] ?? { label: key, bar: key, scale: "sequential", about: "" };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Pieces
 
 function anchor(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
 }
 
 // --- JSON ------------------------------------------------------------------------------------
@@ -290,6 +298,29 @@ function runList(runs: readonly RunData[]): string {
   return runs.length === 1 ? `run <b>${esc(runs[0]!.name)}</b>` : runs.map((r) => `<b>${esc(r.name)}</b>`).join(" and ");
 }
 
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/** "λ_curv = 0.1 (F) · λ_iso = 1 · seed 0": the weights that define a run, from its config. */
+export function runSubtitle(config: Readonly<Record<string, unknown>>): string {
+  const loss = (config["loss"] ?? {}) as Record<string, unknown>;
+  const weight = (k: string): number | undefined => num((loss[k] as Record<string, unknown> | undefined)?.["weight"]);
+  const parts: string[] = [];
+  const curv = num(loss["curv"]) ?? 0;
+  const functional = typeof loss["functional"] === "string" && loss["functional"] !== "R2" ? ` (${loss["functional"]})` : "";
+  parts.push(`λ_curv = ${formatValue(curv)}${curv > 0 ? functional : ""}`);
+  for (const [key, label] of [
+    ["isometry", "λ_iso"],
+    ["volume", "λ_vol"],
+    ["conformality", "λ_conf"],
+  ] as const) {
+    const w = weight(key);
+    if (w !== undefined && w > 0) parts.push(`${label} = ${formatValue(w)}`);
+  }
+  const seed = num(config["seed"]);
+  if (seed !== undefined) parts.push(`seed ${seed}`);
+  return parts.join(" · ");
+}
+
 function latentSection(runs: readonly RunData[], emb: Embedder): string {
   const withLatent = runs.filter((r) => r.latent);
   if (withLatent.length === 0) return "";
@@ -302,15 +333,24 @@ function latentSection(runs: readonly RunData[], emb: Embedder): string {
       const id = c ? `${c.kind}:${c.name}` : "plain";
       let g = groups.get(id);
       if (!g) groups.set(id, (g = { title: c ? c.name : "", panels: [], kind: c?.kind ?? "plain" }));
-      const points = c ? { z: lat.z, colour: c, ...(lat.dim === undefined ? {} : { dim: lat.dim }) } : { z: lat.z, ...(lat.dim === undefined ? {} : { dim: lat.dim }) };
-      g.panels.push({ title: r.name, points });
+      const points = c
+        ? { z: lat.z, colour: c, ...(lat.dim === undefined ? {} : { dim: lat.dim }) }
+        : { z: lat.z, ...(lat.dim === undefined ? {} : { dim: lat.dim }) };
+      const panel: ScatterPanel = { title: r.name, subtitle: runSubtitle(r.config), points };
+      if (lat.torus) panel.torus = true;
+      // Indicatrices on the first figure only: one set per run is enough, and the rest stay legible.
+      if (lat.metric && c === colours[0]) panel.indicatrix = lat.metric;
+      g.panels.push(panel);
     }
   }
   const parts = [`<h2 id="latent">Latent space</h2>`];
   for (const g of groups.values()) {
     const n = g.panels.length;
     const by = g.kind === "plain" ? "" : ` coloured by <b>${esc(g.title)}</b>`;
-    const shared = n > 1 ? " Panels share axes and colour scale; one latent unit is the same length on both axes." : " One latent unit is the same length on both axes.";
+    const shared =
+      n > 1
+        ? " Panels share axes and colour scale; one latent unit is the same length on both axes."
+        : " One latent unit is the same length on both axes.";
     parts.push(
       figure(
         emb,
@@ -336,24 +376,42 @@ function fieldSection(runs: readonly RunData[], emb: Embedder): string {
     const opts: HeatmapOptions = { scale: first.scale ?? def.scale, label: def.bar, panelSize: members.length <= 2 ? 420 : 340 };
     if (first.transform !== undefined) opts.transform = first.transform;
     const panels: HeatmapPanel[] = members.map(({ r, f }) => {
-      const p: HeatmapPanel = { title: r.name, grid: f };
+      const p: HeatmapPanel = { title: r.name, subtitle: runSubtitle(r.config), grid: f };
       if (r.latent) p.overlay = { z: r.latent.z, ...(r.latent.dim === undefined ? {} : { dim: r.latent.dim }) };
+      if (r.latent?.torus) p.torus = true;
       return p;
     });
-    const g = first;
-    const about = [def.about, first.description].filter((s) => s).map((s) => esc(s!)).join(" ");
-    const box = `[${formatValue(g.extent[0])}, ${formatValue(g.extent[1])}] × [${formatValue(g.extent[2])}, ${formatValue(g.extent[3])}]`;
+    const boxOf = (f: FieldData): string =>
+      `[${formatValue(f.extent[0])}, ${formatValue(f.extent[1])}] × [${formatValue(f.extent[2])}, ${formatValue(f.extent[3])}]`;
+    const boxes = members.map(({ f }) => boxOf(f));
+    const sameBox = boxes.every((b) => b === boxes[0]);
+    // Latent scales differ between runs: each panel on its own box unless the boxes are alike.
+    opts.ownAxes = !sameBox && !boxesAlike(members.map(({ f }) => f));
+    const about = [def.about, first.description]
+      .filter((s) => s)
+      .map((s) => esc(s!))
+      .join(" ");
+    const where = sameBox
+      ? `over the latent box ${esc(boxes[0]!)}`
+      : `over each run's latent box (${members.map(({ r }, i) => `${esc(r.name)}: ${esc(boxes[i]!)}`).join("; ")})`;
     parts.push(`<h3 id="field-${anchor(key)}">${esc(label)}</h3>`);
     parts.push(
-      figure(
-        emb,
-        () => heatmapPanels(panels, opts),
-        label,
-        `<b>${esc(label)}</b> on a ${g.nx} × ${g.ny} grid over the latent box ${esc(box)}. ${about}`,
-      ),
+      figure(emb, () => heatmapPanels(panels, opts), label, `<b>${esc(label)}</b> on a ${first.nx} × ${first.ny} grid ${where}. ${about}`),
     );
   }
   return parts.join("");
+}
+
+/** Whether the grids' boxes overlap mostly (then one shared pair of axes serves them all). */
+function boxesAlike(fields: readonly FieldData[]): boolean {
+  const area = (e: readonly number[]): number => (e[1]! - e[0]!) * (e[3]! - e[2]!);
+  const union = [
+    Math.min(...fields.map((f) => f.extent[0])),
+    Math.max(...fields.map((f) => f.extent[1])),
+    Math.min(...fields.map((f) => f.extent[2])),
+    Math.max(...fields.map((f) => f.extent[3])),
+  ];
+  return fields.every((f) => area(f.extent) >= 0.5 * area(union));
 }
 
 function curveSection(runs: readonly RunData[], emb: Embedder): string {
@@ -367,7 +425,11 @@ function curveSection(runs: readonly RunData[], emb: Embedder): string {
     `<h2 id="training">Training</h2>` +
     figure(
       emb,
-      () => curvesPlot(withCurves.map((r) => ({ name: r.name, records: r.curves! })), { columns: 2, panelWidth: withCurves.length === 1 ? 440 : 420, panelHeight: 250 }),
+      () =>
+        curvesPlot(
+          withCurves.map((r) => ({ name: r.name, records: r.curves! })),
+          { columns: 2, panelWidth: withCurves.length === 1 ? 440 : 420, panelHeight: 250 },
+        ),
       "training curves",
       caption,
     )
@@ -393,13 +455,24 @@ export function renderReport(runs: readonly RunData[], o: ReportOptions = {}): R
   const warnings: string[] = [];
   const emb = embedder(o.images ?? "png", o.pngScale ?? 2, warnings);
   const title = o.title ?? "ricci-gen report";
+  const noise = noiseRule(runs, o.minRelativeDifference ?? 0.02);
   const when = o.generatedAt === undefined ? new Date() : o.generatedAt;
-  const stamp = typeof when === "string" ? when : when.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  const stamp =
+    typeof when === "string"
+      ? when
+      : when
+          .toISOString()
+          .replace("T", " ")
+          .replace(/\.\d+Z$/, " UTC");
 
   const sections = [
     `<h2 id="metrics">Metrics</h2>`,
-    runs.length === 2 ? `<p class="sub">The better value of each metric is highlighted; “change” is relative to <b>${esc(runs[0]!.name)}</b>.</p>` : runs.length > 2 ? `<p class="sub">The best value of each metric is highlighted.</p>` : "",
-    metricsTable(runs),
+    runs.length === 2
+      ? `<p class="sub">The better value of each metric is highlighted; “change” is relative to <b>${esc(runs[0]!.name)}</b>. ${esc(noise.describe)}</p>`
+      : runs.length > 2
+        ? `<p class="sub">The best value of each metric is highlighted. ${esc(noise.describe)}</p>`
+        : "",
+    metricsTable(runs, noise),
     latentSection(runs, emb),
     fieldSection(runs, emb),
     curveSection(runs, emb),

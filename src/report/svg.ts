@@ -24,7 +24,17 @@ export function px(v: number): string {
 }
 
 const SUPERSCRIPT: Record<string, string> = {
-  "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻",
+  "0": "⁰",
+  "1": "¹",
+  "2": "²",
+  "3": "³",
+  "4": "⁴",
+  "5": "⁵",
+  "6": "⁶",
+  "7": "⁷",
+  "8": "⁸",
+  "9": "⁹",
+  "-": "⁻",
 };
 
 /** "10⁻³" for exponent −3. */
@@ -172,10 +182,11 @@ export function logTicks(lo: number, hi: number, count = 6): Tick[] {
   }
   if (out.filter((t) => !t.minor).length < 2) {
     // Fewer than two labelled powers of ten in view: label 2× and 5× too.
-    for (const t of out) if (t.minor && /^[25]/.test(t.value.toPrecision(1))) {
-      t.label = formatTick(t.value, t.value);
-      delete t.minor;
-    }
+    for (const t of out)
+      if (t.minor && /^[25]/.test(t.value.toPrecision(1))) {
+        t.label = formatTick(t.value, t.value);
+        delete t.minor;
+      }
   }
   return out;
 }
@@ -258,9 +269,11 @@ export function axes(area: Rect, xs: AxisScale, ys: AxisScale, o: AxesOptions = 
   for (const t of ys.ticks(o.yTicks ?? 6)) {
     const y = ys.map(t.value);
     if (y < area.y - 0.5 || y > bottom + 0.5) continue;
-    if (grid && !t.minor) under.push(`<line x1="${px(area.x)}" y1="${px(y)}" x2="${px(area.x + area.w)}" y2="${px(y)}" stroke="${GRID_COLOUR}"/>`);
+    if (grid && !t.minor)
+      under.push(`<line x1="${px(area.x)}" y1="${px(y)}" x2="${px(area.x + area.w)}" y2="${px(y)}" stroke="${GRID_COLOUR}"/>`);
     over.push(`<line x1="${px(area.x - (t.minor ? 3 : 5))}" y1="${px(y)}" x2="${px(area.x)}" y2="${px(y)}" stroke="${AXIS_COLOUR}"/>`);
-    if (t.label && !o.hideYLabels) over.push(text(area.x - 8, y, t.label, { size: 11, anchor: "end", baseline: "middle", fill: TEXT_COLOUR }));
+    if (t.label && !o.hideYLabels)
+      over.push(text(area.x - 8, y, t.label, { size: 11, anchor: "end", baseline: "middle", fill: TEXT_COLOUR }));
   }
   over.push(`<rect x="${px(area.x)}" y="${px(area.y)}" width="${px(area.w)}" height="${px(area.h)}" fill="none" stroke="${AXIS_COLOUR}"/>`);
   if (o.xLabel) over.push(text(area.x + area.w / 2, bottom + 38, o.xLabel, { size: 12, anchor: "middle", fill: TEXT_COLOUR }));
@@ -301,7 +314,9 @@ export function colourBar(scale: ContinuousScale, area: Rect, o: ColourBarOption
   }
   const parts: string[] = [];
   parts.push(`<defs><linearGradient id="${id}" x1="0" y1="0" x2="0" y2="1">${stops.join("")}</linearGradient></defs>`);
-  parts.push(`<rect x="${px(area.x)}" y="${px(top)}" width="${barW}" height="${px(h)}" fill="url(#${id})" stroke="${AXIS_COLOUR}" stroke-width="0.8"/>`);
+  parts.push(
+    `<rect x="${px(area.x)}" y="${px(top)}" width="${barW}" height="${px(h)}" fill="url(#${id})" stroke="${AXIS_COLOUR}" stroke-width="0.8"/>`,
+  );
   if (o.clippedHigh) {
     parts.push(
       `<path d="M${px(area.x)} ${px(top)}L${px(area.x + barW / 2)} ${px(top - tri)}L${px(area.x + barW)} ${px(top)}Z" fill="${scale.ramp(1)}" stroke="${AXIS_COLOUR}" stroke-width="0.8"/>`,
@@ -321,12 +336,16 @@ export function colourBar(scale: ContinuousScale, area: Rect, o: ColourBarOption
   for (const t of axis.ticks(o.ticks ?? 6)) {
     const y = axis.map(t.value);
     if (y < top - 0.5 || y > bottom + 0.5) continue;
-    parts.push(`<line x1="${px(area.x + barW)}" y1="${px(y)}" x2="${px(area.x + barW + (t.minor ? 2.5 : 4))}" y2="${px(y)}" stroke="${AXIS_COLOUR}"/>`);
+    parts.push(
+      `<line x1="${px(area.x + barW)}" y1="${px(y)}" x2="${px(area.x + barW + (t.minor ? 2.5 : 4))}" y2="${px(y)}" stroke="${AXIS_COLOUR}"/>`,
+    );
     if (t.label) parts.push(text(area.x + barW + 7, y, t.label, { size: 11, baseline: "middle", fill: TEXT_COLOUR }));
   }
   if (o.missing) {
     const y = area.y + area.h - 14;
-    parts.push(`<rect x="${px(area.x)}" y="${px(y)}" width="${barW}" height="12" fill="#c8c8c8" stroke="${AXIS_COLOUR}" stroke-width="0.8"/>`);
+    parts.push(
+      `<rect x="${px(area.x)}" y="${px(y)}" width="${barW}" height="12" fill="#c8c8c8" stroke="${AXIS_COLOUR}" stroke-width="0.8"/>`,
+    );
     parts.push(text(area.x + barW + 7, y + 6, "n/a", { size: 11, baseline: "middle", fill: TEXT_COLOUR }));
   }
   if (o.label) {
@@ -362,7 +381,9 @@ export function legend(items: readonly LegendItem[], x: number, y: number, title
     if (mark === "dot") parts.push(`<circle cx="${px(x + 6)}" cy="${px(cy + 5)}" r="5" fill="${it.colour}"/>`);
     else {
       const dash = mark === "dash" ? ` stroke-dasharray="5 3"` : "";
-      parts.push(`<line x1="${px(x)}" y1="${px(cy + 5)}" x2="${px(x + 18)}" y2="${px(cy + 5)}" stroke="${it.colour}" stroke-width="2.2"${dash}/>`);
+      parts.push(
+        `<line x1="${px(x)}" y1="${px(cy + 5)}" x2="${px(x + 18)}" y2="${px(cy + 5)}" stroke="${it.colour}" stroke-width="2.2"${dash}/>`,
+      );
     }
     parts.push(text(x + 24, cy + 5, it.label, { size: 11, fill: TEXT_COLOUR, baseline: "middle" }));
     cy += 18;

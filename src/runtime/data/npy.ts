@@ -144,7 +144,10 @@ export function parseNpy(buf: Uint8Array, where: string): NpyArray {
   const count = shape.reduce((a, b) => a * b, 1);
   const size = count * dtype.size;
   if (bytes.length - start < size) {
-    throw new UserError(where, `truncated .npy data: shape (${shape.join(", ")}) of ${descr} needs ${size} bytes, found ${bytes.length - start}`);
+    throw new UserError(
+      where,
+      `truncated .npy data: shape (${shape.join(", ")}) of ${descr} needs ${size} bytes, found ${bytes.length - start}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset + start, size);
   const data = new Float64Array(count);

@@ -16,10 +16,10 @@
  *
  * In a flat metric normal coordinates are affine, the straight segment maps back onto γ_i, and
  * ratio = 1; curvature bends the images of straight lines away from geodesics, so ratio < 1.
- * Boundary-value geodesics come from `geodesicLengthRatio`'s solver; Γ from the metric and central
- * finite differences of it (step `fdStep`).
+ * Boundary-value geodesics come from `geodesicLengthRatio`'s solver; Γ from g and ∂g (`jets`, or
+ * central finite differences of the metric with step `fdStep`).
  */
-import { geodesicLengthRatio, type MetricFn } from "./geodesic.js";
+import { finiteDifferenceJets, geodesicLengthRatio, type MetricFn, type MetricJetFn } from "./geodesic.js";
 import { inverse } from "./linalg.js";
 
 export interface GeodesicGridOptions {
@@ -33,8 +33,10 @@ export interface GeodesicGridOptions {
   maxIter?: number;
   /** RK4 steps of each exponential-map shot (default 16). */
   shootSteps?: number;
-  /** Finite-difference step for ∂g (default 1e-3). */
+  /** Finite-difference step for ∂g (default 1e-3) when no `jets` are given. */
   fdStep?: number;
+  /** g and ∂g at points (e.g. exact, from the decoder's jets); default: finite differences of metricAt. */
+  jets?: MetricJetFn;
   /** Relative energy decrease at which a boundary-value geodesic counts as converged (default 1e-10). */
   tol?: number;
 }
@@ -61,29 +63,19 @@ function alongPath(path: Float64Array, s: number): [number, number] {
   return [path[2 * i]! + f * (path[2 * i + 2]! - path[2 * i]!), path[2 * i + 1]! + f * (path[2 * i + 3]! - path[2 * i + 1]!)];
 }
 
-/** Geodesic acceleration −Γ(z)(u, u) at m points, from g and central differences of g. */
-async function accelerations(metricAt: MetricFn, z: Float64Array, u: Float64Array, m: number, h: number): Promise<Float64Array> {
-  const per = 1 + 2 * D2;
-  const pts = new Float64Array(m * per * D2);
-  for (let p = 0; p < m; p++)
-    for (let v = 0; v < per; v++) {
-      const off = (p * per + v) * D2;
-      pts[off] = z[2 * p]!;
-      pts[off + 1] = z[2 * p + 1]!;
-      if (v > 0) pts[off + ((v - 1) >> 1)]! += v % 2 ? h : -h;
-    }
-  const g = await metricAt(pts, m * per);
+/** Geodesic acceleration −Γ(z)(u, u) at m points, from g and ∂g. */
+async function accelerations(jets: MetricJetFn, z: Float64Array, u: Float64Array, m: number): Promise<Float64Array> {
+  const { g, dg } = await jets(z, m);
   const acc = new Float64Array(m * D2);
+  const lower = new Float64Array(D2);
   for (let p = 0; p < m; p++) {
-    const base = p * per * 4;
-    const dg = (k: number, a: number, b: number): number => (g[base + (1 + 2 * k) * 4 + a * 2 + b]! - g[base + (2 + 2 * k) * 4 + a * 2 + b]!) / (2 * h);
+    const dgp = (k: number, a: number, b: number): number => dg[((p * D2 + k) * D2 + a) * D2 + b]!;
     const uu = [u[2 * p]!, u[2 * p + 1]!];
-    // Γ_kij u^i u^j = Σ_ij u^i ∂_i g_kj u^j − ½ uᵀ ∂_k g u; then raise k with g⁻¹.
-    const lower = new Float64Array(D2);
+    // Γ_kij u^i u^j = Σ_ij u^i u^j (∂_i g_kj − ½ ∂_k g_ij); then raise k with g⁻¹.
+    lower.fill(0);
     for (let k = 0; k < D2; k++)
-      for (let i = 0; i < D2; i++)
-        for (let j = 0; j < D2; j++) lower[k]! += uu[i]! * uu[j]! * (dg(i, k, j) - 0.5 * dg(k, i, j));
-    const gi = inverse(g.subarray(base, base + 4), D2);
+      for (let i = 0; i < D2; i++) for (let j = 0; j < D2; j++) lower[k]! += uu[i]! * uu[j]! * (dgp(i, k, j) - 0.5 * dgp(k, i, j));
+    const gi = inverse(g.subarray(4 * p, 4 * p + 4), D2);
     acc[2 * p] = -(gi[0]! * lower[0]! + gi[1]! * lower[1]!);
     acc[2 * p + 1] = -(gi[2]! * lower[0]! + gi[3]! * lower[1]!);
   }
@@ -91,23 +83,23 @@ async function accelerations(metricAt: MetricFn, z: Float64Array, u: Float64Arra
 }
 
 /** exp_z0(u0) for m shots: RK4 on (z, u)' = (u, −Γ(z)(u, u)) over s ∈ [0, 1] in `steps` steps. */
-export async function exponentialMap(metricAt: MetricFn, z0: Float64Array, u0: Float64Array, m: number, steps: number, h: number): Promise<Float64Array> {
+export async function exponentialMap(jets: MetricJetFn, z0: Float64Array, u0: Float64Array, m: number, steps: number): Promise<Float64Array> {
   let z = z0.slice();
   let u = u0.slice();
   const dt = 1 / steps;
   const axpy = (a: Float64Array, s: number, b: Float64Array): Float64Array => a.map((v, i) => v + s * b[i]!);
   for (let s = 0; s < steps; s++) {
     const k1z = u;
-    const k1u = await accelerations(metricAt, z, u, m, h);
+    const k1u = await accelerations(jets, z, u, m);
     const z2 = axpy(z, dt / 2, k1z);
     const u2 = axpy(u, dt / 2, k1u);
-    const k2u = await accelerations(metricAt, z2, u2, m, h);
+    const k2u = await accelerations(jets, z2, u2, m);
     const z3 = axpy(z, dt / 2, u2);
     const u3 = axpy(u, dt / 2, k2u);
-    const k3u = await accelerations(metricAt, z3, u3, m, h);
+    const k3u = await accelerations(jets, z3, u3, m);
     const z4 = axpy(z, dt, u3);
     const u4 = axpy(u, dt, k3u);
-    const k4u = await accelerations(metricAt, z4, u4, m, h);
+    const k4u = await accelerations(jets, z4, u4, m);
     z = z.map((v, i) => v + (dt / 6) * (k1z[i]! + 2 * u2[i]! + 2 * u3[i]! + u4[i]!));
     u = u.map((v, i) => v + (dt / 6) * (k1u[i]! + 2 * k2u[i]! + 2 * k3u[i]! + k4u[i]!));
   }
@@ -157,7 +149,8 @@ export async function geodesicGridRatio(metricAt: MetricFn, box: readonly (reado
   if (!(L >= 1 && M >= 2)) throw new RangeError(`geodesicGridRatio: need lines ≥ 1 and points ≥ 2, got ${L} and ${M}`);
   const N = options.segments ?? 16;
   const h = options.fdStep ?? 1e-3;
-  const solverOptions = { segments: N, maxIter: options.maxIter ?? 100, fdStep: h, tol: options.tol ?? 1e-10 };
+  const jets = options.jets ?? finiteDifferenceJets(metricAt, D2, h);
+  const solverOptions = { segments: N, maxIter: options.maxIter ?? 100, tol: options.tol ?? 1e-10, jets };
   const solve = (from: number[], to: number[]) =>
     geodesicLengthRatio(metricAt, Float64Array.from(from), Float64Array.from(to), from.length / D2, D2, solverOptions);
   const pathOf = (paths: Float64Array, p: number, n = N): Float64Array => paths.subarray(p * (n + 1) * D2, (p + 1) * (n + 1) * D2);
@@ -175,7 +168,7 @@ export async function geodesicGridRatio(metricAt: MetricFn, box: readonly (reado
   const p = crossing(pathOf(grid.paths, c), pathOf(grid.paths, L));
   // 4. log_p of both ends of every horizontal geodesic.
   const toEnds = await solve(Array.from({ length: 2 * L }, () => [p[0]!, p[1]!]).flat(), [...left.flat(), ...right.flat()]);
-  const gp = await metricAt(p, 1);
+  const gp = (await jets(p, 1)).g;
   const logs = logFromPaths(toEnds.paths, toEnds.geodesicLengths, 2 * L, N, gp);
   // 5. exp_p of `points` points on each straight segment log_p(left_i) → log_p(right_i).
   const u0 = new Float64Array(L * M * D2);
@@ -186,7 +179,7 @@ export async function geodesicGridRatio(metricAt: MetricFn, box: readonly (reado
         u0[(i * M + k) * D2 + a] = va + (k / (M - 1)) * (logs[2 * (L + i) + a]! - va);
       }
   const z0 = new Float64Array(L * M * D2).map((_, j) => p[j % D2]!);
-  const images = await exponentialMap(metricAt, z0, u0, L * M, options.shootSteps ?? 16, h);
+  const images = await exponentialMap(jets, z0, u0, L * M, options.shootSteps ?? 16);
   // 6. Consecutive images joined by (short) geodesics.
   const from: number[] = [];
   const to: number[] = [];

@@ -12,7 +12,8 @@
  * offers shortcuts.
  *
  * Optimisation (all pairs batched, one metric call per iteration): exact ∂E/∂z_i, where ∂g at the
- * midpoints comes from central finite differences of the metric (step `fdStep`), preconditioned by
+ * midpoints comes from `options.jets` when given (e.g. exact, from the decoder's second-order
+ * jets) and otherwise from central finite differences of the metric (step `fdStep`), preconditioned by
  * the Hessian of E with the metric frozen at the current midpoints (block-tridiagonal, solved
  * exactly by block Thomas elimination; for a constant metric this is one Newton step). A step is
  * accepted only if E decreases (step halves otherwise, doubles back towards 1 on success); a pair
@@ -26,7 +27,43 @@ import { inverse } from "./linalg.js";
  */
 export type MetricFn = (z: Float64Array, m: number) => Float64Array | Promise<Float64Array>;
 
+/**
+ * The metric and its first derivatives at m points z (m×d): g is m×d×d, dg is m×d×d×d with
+ * dg[((p·d + k)·d + i)·d + j] = ∂_k g_ij at point p.
+ */
+export type MetricJetFn = (
+  z: Float64Array,
+  m: number,
+) => { g: Float64Array; dg: Float64Array } | Promise<{ g: Float64Array; dg: Float64Array }>;
+
+/** g and ∂g from one call of `metricAt` on each point and its central stencil z ± h·e_k. */
+export function finiteDifferenceJets(metricAt: MetricFn, d: number, h: number): MetricJetFn {
+  return async (z, m) => {
+    const per = 1 + 2 * d;
+    const dd = d * d;
+    const pts = new Float64Array(m * per * d);
+    for (let p = 0; p < m; p++)
+      for (let v = 0; v < per; v++) {
+        pts.set(z.subarray(p * d, (p + 1) * d), (p * per + v) * d);
+        if (v > 0) pts[(p * per + v) * d + ((v - 1) >> 1)]! += v % 2 ? h : -h;
+      }
+    const all = await metricAt(pts, m * per);
+    if (all.length < m * per * dd) throw new RangeError(`metricAt returned ${all.length} values, expected ${m * per * dd}`);
+    const g = new Float64Array(m * dd);
+    const dg = new Float64Array(m * d * dd);
+    for (let p = 0; p < m; p++) {
+      const base = p * per * dd;
+      g.set(all.subarray(base, base + dd), p * dd);
+      for (let k = 0; k < d; k++)
+        for (let e = 0; e < dd; e++) dg[(p * d + k) * dd + e] = (all[base + (1 + 2 * k) * dd + e]! - all[base + (2 + 2 * k) * dd + e]!) / (2 * h);
+    }
+    return { g, dg };
+  };
+}
+
 export interface GeodesicOptions {
+  /** g and ∂g at points; replaces the finite differences of `metricAt` (then fdStep is unused). */
+  jets?: MetricJetFn;
   /** Polyline segments N (default 16). */
   segments?: number;
   /** Maximum optimisation iterations (default 300). */
@@ -78,6 +115,7 @@ export async function geodesicLengthRatio(
   const maxIter = options.maxIter ?? 300;
   const h = options.fdStep ?? 1e-3;
   const tol = options.tol ?? 1e-10;
+  const jets = options.jets ?? finiteDifferenceJets(metricAt, d, h);
   const straight = Array.from({ length: pairs }, (_, p) => {
     const path = new Float64Array((N + 1) * d);
     for (let i = 0; i <= N; i++)
@@ -87,7 +125,7 @@ export async function geodesicLengthRatio(
       }
     return path;
   });
-  const initial = await evaluate(metricAt, straight, N, d, h);
+  const initial = await evaluate(jets, straight, N, d);
   const states: PairState[] = straight.map((path, p) => {
     const ev = initial[p]!;
     return { path, ev, step: newtonStep(ev, N, d), alpha: 1, done: N < 2 };
@@ -97,7 +135,7 @@ export async function geodesicLengthRatio(
     const active = states.filter((s) => !s.done);
     if (active.length === 0) break;
     const trials = active.map((s) => s.path.map((v, i) => v - s.alpha * s.step[i]!));
-    const evs = await evaluate(metricAt, trials, N, d, h);
+    const evs = await evaluate(jets, trials, N, d);
     active.forEach((s, i) => {
       const ev = evs[i]!;
       if (ev.energy <= s.ev.energy) {
@@ -149,25 +187,17 @@ export function randomPairs(
   return { from, to };
 }
 
-/** Energy, length and gradient of each path; one metric call on midpoints and midpoints ± h·e_a. */
-async function evaluate(metricAt: MetricFn, paths: Float64Array[], N: number, d: number, h: number): Promise<Evaluation[]> {
-  const per = 1 + 2 * d;
+/** Energy, length and gradient of each path; one call of `jets` on all midpoints. */
+async function evaluate(jets: MetricJetFn, paths: Float64Array[], N: number, d: number): Promise<Evaluation[]> {
   const dd = d * d;
-  const m = paths.length * N * per;
-  const pts = new Float64Array(m * d);
+  const m = paths.length * N;
+  const mids = new Float64Array(m * d);
   paths.forEach((path, p) => {
-    for (let s = 0; s < N; s++) {
-      const base = (p * N + s) * per;
-      for (let v = 0; v < per; v++)
-        for (let a = 0; a < d; a++) {
-          let x = (path[s * d + a]! + path[(s + 1) * d + a]!) / 2;
-          if (v > 0 && ((v - 1) >> 1) === a) x += v % 2 ? h : -h;
-          pts[(base + v) * d + a] = x;
-        }
-    }
+    for (let s = 0; s < N; s++)
+      for (let a = 0; a < d; a++) mids[(p * N + s) * d + a] = (path[s * d + a]! + path[(s + 1) * d + a]!) / 2;
   });
-  const gAll = await metricAt(pts, m);
-  if (gAll.length < m * dd) throw new RangeError(`metricAt returned ${gAll.length} values, expected ${m * dd}`);
+  const { g: gAll, dg: dgAll } = await jets(mids, m);
+  if (gAll.length < m * dd || dgAll.length < m * d * dd) throw new RangeError(`metric jets returned too few values for ${m} points`);
   const delta = new Float64Array(d);
   const gDelta = new Float64Array(d);
   return paths.map((path, p) => {
@@ -176,13 +206,13 @@ async function evaluate(metricAt: MetricFn, paths: Float64Array[], N: number, d:
     let energy = 0;
     let length = 0;
     for (let s = 0; s < N; s++) {
-      const base = (p * N + s) * per * dd;
-      g.set(gAll.subarray(base, base + dd), s * dd);
+      const q0 = (p * N + s) * dd;
+      g.set(gAll.subarray(q0, q0 + dd), s * dd);
       for (let a = 0; a < d; a++) delta[a] = path[(s + 1) * d + a]! - path[s * d + a]!;
       let q = 0;
       for (let a = 0; a < d; a++) {
         let r = 0;
-        for (let b = 0; b < d; b++) r += gAll[base + a * d + b]! * delta[b]!;
+        for (let b = 0; b < d; b++) r += gAll[q0 + a * d + b]! * delta[b]!;
         gDelta[a] = r;
         q += delta[a]! * r;
       }
@@ -190,12 +220,10 @@ async function evaluate(metricAt: MetricFn, paths: Float64Array[], N: number, d:
       length += Math.sqrt(Math.max(q, 0));
       for (let a = 0; a < d; a++) {
         // ½ Δᵀ ∂_a g Δ: the midpoint moves by half of each endpoint's displacement.
-        const plus = base + (1 + 2 * a) * dd;
-        const minus = base + (2 + 2 * a) * dd;
+        const da = ((p * N + s) * d + a) * dd;
         let f = 0;
-        for (let b = 0; b < d; b++)
-          for (let c = 0; c < d; c++) f += delta[b]! * (gAll[plus + b * d + c]! - gAll[minus + b * d + c]!) * delta[c]!;
-        f /= 4 * h;
+        for (let b = 0; b < d; b++) for (let c = 0; c < d; c++) f += delta[b]! * dgAll[da + b * d + c]! * delta[c]!;
+        f /= 2;
         grad[s * d + a] = grad[s * d + a]! - 2 * gDelta[a]! + f;
         grad[(s + 1) * d + a] = grad[(s + 1) * d + a]! + 2 * gDelta[a]! + f;
       }

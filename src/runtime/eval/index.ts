@@ -27,8 +27,10 @@ export { symmetricEigen, svd, inverse, conditionNumber } from "./linalg.js";
 export { summarize, type Summary } from "./stats.js";
 export {
   geodesicLengthRatio,
+  finiteDifferenceJets,
   randomPairs,
   type MetricFn,
+  type MetricJetFn,
   type GeodesicOptions,
   type GeodesicResult,
 } from "./geodesic.js";

@@ -55,7 +55,8 @@ function activationName(a: Activation): string {
 /** Per-layer weight (units × fanIn) and bias of a flat MLP parameter vector. */
 function layerArrays(prefix: string, mlp: Mlp, flat: Float32Array, out: Map<string, NamedArray>): void {
   const layout = paramLayout(mlp);
-  if (flat.length !== layout.size) throw new UserError("checkpoint.json", `${prefix} has ${flat.length} parameters, the model needs ${layout.size}`);
+  if (flat.length !== layout.size)
+    throw new UserError("checkpoint.json", `${prefix} has ${flat.length} parameters, the model needs ${layout.size}`);
   layout.layers.forEach((l, i) => {
     const act = activationName(mlp.layers[i]!.activation);
     out.set(`${prefix}.layers.${i}.weight`, {
@@ -95,7 +96,11 @@ function onnxUnavailable(): never {
   throw new UserError("--format", 'onnx: not available in this build (the ONNX emitter is missing); use "npy" or "safetensors"');
 }
 
-function fileContents(format: "npy" | "safetensors", arrays: Map<string, NamedArray>, meta: Record<string, string>): Map<string, Uint8Array> {
+function fileContents(
+  format: "npy" | "safetensors",
+  arrays: Map<string, NamedArray>,
+  meta: Record<string, string>,
+): Map<string, Uint8Array> {
   const files = new Map<string, Uint8Array>();
   if (format === "npy") {
     for (const [name, a] of arrays) files.set(`${name}.npy`, encodeNpy(a.data, a.shape));
@@ -118,17 +123,28 @@ export async function exportRun(runDir: string, o: ExportOptions): Promise<Expor
   try {
     const { session, data, config, checkpoint } = run;
     const model = session.model;
-    if (model.decoder.type !== "mlp" || !model.encoder) throw new UserError(runDir, "the run's model has no MLP encoder and decoder to export");
+    if (model.decoder.type !== "mlp" || !model.encoder)
+      throw new UserError(runDir, "the run's model has no MLP encoder and decoder to export");
     const arrays = new Map<string, NamedArray>();
     const params = (k: string): Float32Array => decodeF32(checkpoint.params[k]!, `${run.files.checkpoint}: params.${k}`);
     layerArrays("encoder", model.encoder, params("encoder"), arrays);
     layerArrays("decoder", model.decoder, params("decoder"), arrays);
     const d = session.latentDim;
     o.log?.(`encoding ${data.train.n} training and ${data.test.n} test points …`);
-    arrays.set("latent.train", { data: encodeAll(session, data.trainX, data.train.n), shape: [data.train.n, d], about: "codes of the training split" });
-    arrays.set("latent.test", { data: encodeAll(session, data.testX, data.test.n), shape: [data.test.n, d], about: "codes of the test split" });
-    if (data.train.labels) arrays.set("labels.train", { data: Int32Array.from(data.train.labels), shape: [data.train.n], about: "class labels" });
-    if (data.test.labels) arrays.set("labels.test", { data: Int32Array.from(data.test.labels), shape: [data.test.n], about: "class labels" });
+    arrays.set("latent.train", {
+      data: encodeAll(session, data.trainX, data.train.n),
+      shape: [data.train.n, d],
+      about: "codes of the training split",
+    });
+    arrays.set("latent.test", {
+      data: encodeAll(session, data.testX, data.test.n),
+      shape: [data.test.n, d],
+      about: "codes of the test split",
+    });
+    if (data.train.labels)
+      arrays.set("labels.train", { data: Int32Array.from(data.train.labels), shape: [data.train.n], about: "class labels" });
+    if (data.test.labels)
+      arrays.set("labels.test", { data: Int32Array.from(data.test.labels), shape: [data.test.n], about: "class labels" });
     const st = data.standardization;
     if (st) {
       const D = model.outputDim;
@@ -147,7 +163,9 @@ export async function exportRun(runDir: string, o: ExportOptions): Promise<Expor
       decoderTorusEmbedding: model.decoder.torusEmbedding,
       usage: [
         "Each MLP is y = act(W x + b) per layer, W of shape (out, in) as in torch.nn.Linear.",
-        model.decoder.torusEmbedding ? "The decoder's input is (cos z, sin z) (all cosines first), z in (−π, π]^d." : "The decoder's input is z.",
+        model.decoder.torusEmbedding
+          ? "The decoder's input is (cos z, sin z) (all cosines first), z in (−π, π]^d."
+          : "The decoder's input is z.",
         st ? "Encoder input and decoder output are standardised: x = data.std · Ψ(z) + data.mean." : "The data was not standardised.",
       ],
       tensors: Object.fromEntries([...arrays].map(([k, a]) => [k, { shape: a.shape, dtype: a.data.constructor.name, about: a.about }])),
@@ -164,6 +182,10 @@ export async function exportRun(runDir: string, o: ExportOptions): Promise<Expor
 
 /** The default output folder of `ricci-gen export runs/<name>`: exports/<name>-<format>. */
 export function defaultExportDir(runDir: string, format: ExportFormat): string {
-  const name = runDir.replace(/[/\\]+$/, "").split(/[/\\]/).pop() || "run";
+  const name =
+    runDir
+      .replace(/[/\\]+$/, "")
+      .split(/[/\\]/)
+      .pop() || "run";
   return join("exports", `${name}-${format}`);
 }

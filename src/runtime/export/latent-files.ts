@@ -31,7 +31,10 @@ export function writeLatentCodes(runDir: string, session: Session, data: Session
   const chunk = 1024;
   for (let s = 0; s < n; s += chunk) {
     const m = Math.min(chunk, n - s);
-    z.set(tf.tidy(() => session.encode(tf.tensor2d(data.testX.subarray(s * D, (s + m) * D), [m, D])).z.dataSync() as Float32Array), s * d);
+    z.set(
+      tf.tidy(() => session.encode(tf.tensor2d(data.testX.subarray(s * D, (s + m) * D), [m, D])).z.dataSync() as Float32Array),
+      s * d,
+    );
   }
   const path = join(runDir, LATENT_CODES_FILE);
   writeFileAtomic(path, encodeNpy(z, [n, d]));

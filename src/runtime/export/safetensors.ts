@@ -85,7 +85,8 @@ function checkEntry(name: string, entry: unknown, bufferLength: number): { dtype
   const off = e.data_offsets;
   if (!Array.isArray(off) || off.length !== 2 || !off.every((s) => Number.isSafeInteger(s))) fail(`${name}: bad data_offsets`);
   const [begin, end] = off as [number, number];
-  if (!(begin >= 0 && end >= begin && end <= bufferLength)) fail(`${name}: data_offsets [${begin}, ${end}] outside the ${bufferLength}-byte buffer`);
+  if (!(begin >= 0 && end >= begin && end <= bufferLength))
+    fail(`${name}: data_offsets [${begin}, ${end}] outside the ${bufferLength}-byte buffer`);
   const count = (shape as number[]).reduce((a, b) => a * b, 1);
   if (end - begin !== count * SIZES[dtype]) fail(`${name}: ${end - begin} bytes for shape [${shape.join(", ")}] of ${dtype}`);
   return { dtype, shape: shape as number[], begin, end };

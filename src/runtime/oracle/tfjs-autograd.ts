@@ -1,7 +1,7 @@
 /**
  * Independent oracle for the compiler: the decoder's derivatives J = ∂Ψ, H = ∂²Ψ, T = ∂³Ψ by nested
  * tfjs autograd (float32), then g = JᵀJ and the scalar curvature R assembled in float64 by a plain
- * loop implementation of the intrinsic formula (DESIGN §3, route A). It shares no code with src/ir,
+ * loop implementation of the intrinsic formula (docs/mathematics.md §3, route A). It shares no code with src/ir,
  * src/rules or src/emit: the compiler's closed-form jets are checked against it.
  *
  * Many outputs (D up to 784) and few inputs (d) call for forward mode, which tfjs lacks. It is

@@ -70,6 +70,8 @@ export interface RunEvaluation {
   configHash: string;
   backend: string;
   elapsedSec: number;
+  /** Wall-clock seconds per phase (reconstruction, curvatureTest, curvatureGrid, neighbourhood, datasetScores, geodesic, geodesicGrid). */
+  timings: Record<string, number>;
   dataset: string;
   latent: { dim: number; torus: boolean };
   /** Test points in the run's split, and how many were evaluated (the first ones). */

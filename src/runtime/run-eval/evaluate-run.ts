@@ -27,7 +27,7 @@ export interface EvalOptions extends GeodesicEvalOptions {
   knnPoints?: number;
   /** Latent codes stored in latent.json (default 2,000). */
   exportPoints?: number;
-  /** Grid cells per axis for d = 2 (default 48). */
+  /** Grid cells per axis for d = 2 (default 48; 32 when D > 100, where each curvature point is costly). */
   gridResolution?: number;
   /** Geodesic pairs (default 32, 8 when D > 100: each iteration evaluates g at pairs·16·(1 + 2d) points; 0 skips). */
   geodesicPairs?: number;
@@ -174,10 +174,20 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
   if (n < test.n) notes.push(`evaluated on the first ${n} of ${test.n} test points`);
   const x = Float64Array.from(data.testX.subarray(0, n * D));
 
+  // Seconds per phase, stored in eval.json: where the evaluation's time goes.
+  const timings: Record<string, number> = {};
+  let tPhase = performance.now();
+  const phase = (name: string): void => {
+    const now = performance.now();
+    timings[name] = Number(((now - tPhase) / 1000).toFixed(3));
+    tPhase = now;
+  };
+
   // Reconstruction and codes.
   const { z, xhat } = encodeDecode(session, data.testX, n);
   const reconstruction = { mse: mse(x, xhat, n, D), r2: r2(x, xhat, n, D), r2Pooled: r2Pooled(x, xhat, n, D) };
 
+  phase("reconstruction");
   // Curvature at the encoded test points.
   const geo = geometryAt(session, z, n);
   const testStats = curvatureStats(geo);
@@ -193,11 +203,12 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     isometryDistortion: isometryDistortion(goodG, n - testStats.degenerate, d),
   };
 
+  phase("curvatureTest");
   // Curvature on a grid over the latent box.
   let grid: GridStats | null = null;
   const fields: LatentField[] = [];
   let metricGrid: MetricGrid | null = null; // g on a coarse grid: the pictures' indicatrices
-  const res = d === 2 ? (opts.gridResolution ?? 48) : Math.floor(4096 ** (1 / d) + 1e-9); // ≤ 4,096 points (no heatmaps for d ≠ 2)
+  const res = d === 2 ? (opts.gridResolution ?? (D > 100 ? 32 : 48)) : Math.floor(4096 ** (1 / d) + 1e-9); // ≤ 4,096 points (no heatmaps for d ≠ 2)
   if (d !== 2) notes.push(`latent dimension ${d}: no heatmaps (they need d = 2)${res >= 2 ? `; grid statistics on a ${res}^${d} grid` : ""}`);
   if (res >= 2) {
     const torus = session.torus;
@@ -244,6 +255,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
   if (testStats.degenerate > 0) notes.push(`${testStats.degenerate} of ${n} test points are degenerate (det g ≤ ${config.loss.detEpsilon}): excluded from the curvature statistics`);
   if (grid && grid.degenerate > 0) notes.push(`${grid.degenerate} of ${grid.n} grid points are degenerate (det g ≤ ${config.loss.detEpsilon})`);
 
+  phase("curvatureGrid");
   // Neighbourhood preservation on a capped subset (O(n²)).
   const m = Math.min(n, opts.knnPoints ?? (D > 100 ? 1000 : 2000));
   const xm = x.subarray(0, m * D);
@@ -255,6 +267,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     neighbourhood = { n: m, k: K, trustworthiness: nb.trustworthiness, continuity: nb.continuity, tearing: tear };
   } else notes.push(`only ${m} test points: no trustworthiness/continuity/tearing (they need more than ${2 * K})`);
 
+  phase("neighbourhood");
   // Dataset-specific scores, from the ground truth the dataset carries.
   const truth = test.truth;
   const truthCol = (name: string): Float64Array | null => {
@@ -297,8 +310,9 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     });
   }
 
+  phase("datasetScores");
   // Geodesic length ratios: ours between random pairs of codes, the research's on a grid.
-  const { geodesic, geodesicGrid } = await geodesicScores(session, zm, m, grid ? grid.box : null, opts, notes);
+  const { geodesic, geodesicGrid } = await geodesicScores(session, zm, m, grid ? grid.box : null, opts, notes, phase);
 
   const metrics: Record<string, number | null> = {
     test_mse: reconstruction.mse,
@@ -383,6 +397,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     configHash: ctx.configHash,
     backend: tf.getBackend(),
     elapsedSec: (performance.now() - t0) / 1000,
+    timings,
     dataset: test.name.replace(/\/test$/, ""),
     latent: { dim: d, torus: session.torus },
     testPoints: test.n,

@@ -20,7 +20,8 @@ const strict = <T extends z.core.$ZodLooseShape>(shape: T) => {
 
 const positive = (what: string) => z.number({ error: `${what} must be a number > 0` }).positive({ error: `${what} must be > 0` });
 const nonNegative = (what: string) => z.number({ error: `${what} must be a number ≥ 0` }).min(0, { error: `${what} must be ≥ 0` });
-const posInt = (what: string) => z.int({ error: `${what} must be a positive integer` }).positive({ error: `${what} must be a positive integer` });
+const posInt = (what: string) =>
+  z.int({ error: `${what} must be a positive integer` }).positive({ error: `${what} must be a positive integer` });
 
 export const FUNCTIONALS = ["R2", "F", "W"] as const;
 export type Functional = (typeof FUNCTIONALS)[number];
@@ -70,7 +71,10 @@ export const trainConfigSchema = strict({
     route: z.enum(["a", "b"], { error: 'route must be "a" (intrinsic, ∇³Ψ) or "b" (Gauss equation, ∇²Ψ)' }).default("b"),
     sign: z.union([z.literal(1), z.literal(-1)], { error: "sign must be 1 or -1" }).optional(),
     detEpsilon: positive("loss.detEpsilon").default(1e-6),
-    uniformity: strict({ weight: nonNegative("loss.uniformity.weight").default(0), moments: posInt("loss.uniformity.moments").default(4) }).prefault({}),
+    uniformity: strict({
+      weight: nonNegative("loss.uniformity.weight").default(0),
+      moments: posInt("loss.uniformity.moments").default(4),
+    }).prefault({}),
     contractive: contractiveSchema("loss.contractive"),
     decoderContractive: contractiveSchema("loss.decoderContractive"),
     inverseMetricEpsilon: nonNegative("loss.inverseMetricEpsilon").default(0),
@@ -107,7 +111,11 @@ export const trainConfigSchema = strict({
   }).prefault({}),
   epochs: posInt("epochs"),
   batch: posInt("batch").default(128),
-  seed: z.int({ error: "seed must be an integer" }).min(0).max(2 ** 32 - 1).default(0),
+  seed: z
+    .int({ error: "seed must be an integer" })
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(0),
   backend: z.enum(BACKENDS, { error: `backend must be one of ${BACKENDS.join(", ")}` }).default("cpu"),
   checkpointEvery: posInt("checkpointEvery").optional(),
   evalEvery: z.int().min(0).default(1),
@@ -135,7 +143,8 @@ export type TrainConfig = Omit<Parsed, "loss"> & {
 };
 
 const errorMap: z.core.$ZodErrorMap = (iss) => {
-  if (iss.code === "invalid_type") return iss.input === undefined ? `missing: this field is required (${iss.expected})` : `expected ${iss.expected}`;
+  if (iss.code === "invalid_type")
+    return iss.input === undefined ? `missing: this field is required (${iss.expected})` : `expected ${iss.expected}`;
   return undefined;
 };
 
@@ -170,7 +179,8 @@ export function parseTrainConfig(raw: unknown, opts: { baseDir: string; sourceTe
     throw new UserError(field, at ? `${message} (line ${at.line}, column ${at.column})` : message);
   };
   const sign = c.loss.sign ?? (c.loss.functional === "R2" ? 1 : -1);
-  if (c.loss.functional === "R2" && sign === -1) fail("loss.sign", "sign -1 would maximise ∫R² dμ; it applies to the functionals F and W only");
+  if (c.loss.functional === "R2" && sign === -1)
+    fail("loss.sign", "sign -1 would maximise ∫R² dμ; it applies to the functionals F and W only");
   if (c.measure.box && c.measure.kind === "batch") fail("measure.box", 'a box applies to measure.kind "uniform" or "grid", not "batch"');
   if (c.loss.curv === 0 && c.loss.recon === 0) fail("loss.recon", "loss.recon and loss.curv are both 0: nothing to train");
   const resolvePath = (p: string): string => (isAbsolute(p) ? p : resolve(opts.baseDir, p));
@@ -198,7 +208,10 @@ function readProblem(e: unknown): string {
 }
 
 /** Read and validate a config file. Relative paths in it are relative to the file's folder. */
-export function loadTrainConfig(path: string, overrides: Record<string, unknown> = {}): { config: TrainConfig; raw: Record<string, unknown> } {
+export function loadTrainConfig(
+  path: string,
+  overrides: Record<string, unknown> = {},
+): { config: TrainConfig; raw: Record<string, unknown> } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -37,8 +37,10 @@
  * step, eta = loss.regularizerPoints.eta), wrapped to (−π, π] by z − 2π·round(z/2π) on a torus
  * latent. G_p = g(z̃_p) (metric kernel, no shift), t_p = Tr G_p = Σ_i G_ii, s_p = Tr G_p² = Σ_ij G_ij²:
  *
- *   isometry:      d · (mean_p s_p) / (mean_p t_p)² − 1     (IRVAE's relaxed distortion, exact traces;
- *                  0 iff G_p = c·I with one c for all p)
+ *   isometry:      d · (mean_p s_p) / (mean_p t_p)² − 1     (0 iff G_p = c·I with one c for all p).
+ *                  IRVAE (relaxed_distortion_measure) returns mean s / (mean t)² without the d and the
+ *                  −1 (same minimiser, gradient d× smaller), estimates s and t with one Hutchinson
+ *                  probe (‖Gv‖², ‖Jv‖², v ~ N(0, I)), and lets the gradient reach the encoder.
  *   conformality:  mean_p (d · s_p / t_p² − 1)              (0 iff every G_p ∝ I)
  *   volume:        mean_p (ℓ_p − ℓ̄)², ℓ_p = ½ log max(det G_p, detEpsilon), ℓ̄ = mean_p ℓ_p
  *                  (population variance of log √det G). Geometric Autoencoders (criterions.py,
@@ -57,7 +59,10 @@ import type { TfjsKernelModule, Weights } from "./tfjs-kernels.js";
 type T = tf.Tensor;
 
 /** Identity forward, zero gradient (tfjs has no stop_gradient op). */
-export const stopGradient = tf.customGrad(((x: T) => ({ value: tf.clone(x), gradFunc: (dy: T) => [tf.zerosLike(dy)] })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: T) => T;
+export const stopGradient = tf.customGrad(((x: T) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: T) => [tf.zerosLike(dy)],
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: T) => T;
 
 export interface CurvatureSetup {
   decoder: TfjsKernelModule;

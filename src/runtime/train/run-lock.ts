@@ -107,7 +107,11 @@ export function acquireRunLock(runDir: string): RunLock {
         const held = readLock(path);
         if (held?.pid === process.pid) rmSync(path, { force: true });
         // A training refused before it wrote anything leaves no empty run folder behind.
-        if (created && readdirSync(runDir).length === 0) rmdirSync(runDir);
+        try {
+          if (created && readdirSync(runDir).length === 0) rmdirSync(runDir);
+        } catch {
+          // Already gone or not removable: nothing to clean.
+        }
       },
     };
   }

@@ -9,7 +9,7 @@
  * Both come from one tfjs gradient of that total: φ's gradient is multiplied by `sign` (gradient
  * reversal when sign = −1), which turns λ_curv·sign·∂L/∂φ into λ_curv·∂L/∂φ.
  *
- * Sign convention (DESIGN §3): Perelman's F and W are non-decreasing along the Ricci flow, which is
+ * Sign convention (docs/mathematics.md §4): Perelman's F and W are non-decreasing along the Ricci flow, which is
  * their gradient *ascent* in g (up to the gauge f). sign = −1 (the default for F and W) puts
  * −λ_curv·F in the loss, so training moves g along the flow, while f minimises F. sign = +1 (the
  * seed poster's "+λ·L_curv") descends F instead. ∫R² dμ always has sign +1.
@@ -25,7 +25,16 @@ import { UserError } from "../../util/errors.js";
 import { checkFinite, columnStats, loadDataset, splitTrainTest, standardize, type Dataset, type Standardization } from "../data/index.js";
 import { decodeF32, loadCheckpoint } from "./checkpoint.js";
 import type { ContractiveReduce, TrainConfig } from "./config.js";
-import { chartTerms, contractiveTerm, curvatureFunctional, decoderJacobianNorm, mixPoints, stopGradient, uniformityTerm, type CurvatureSetup } from "./losses.js";
+import {
+  chartTerms,
+  contractiveTerm,
+  curvatureFunctional,
+  decoderJacobianNorm,
+  mixPoints,
+  stopGradient,
+  uniformityTerm,
+  type CurvatureSetup,
+} from "./losses.js";
 import type { RegularizerPoints } from "./regularizer-points.js";
 import { describeMeasure, type MeasureSpec } from "./measure.js";
 import { mlpForward, tfMlp, wrapAngles, type TfMlp } from "./mlp.js";
@@ -192,7 +201,14 @@ export class Session {
       const points = measure ? measure.points : stopGradient(z);
       const weight = measure ? measure.weight : 1 / x.shape[0]!;
       const c = curvatureFunctional(this.curvature, decW, this.vars.get("potential") ?? null, this.logTau(), points, weight);
-      Object.assign(p, { curv: c.value, r2: c.r2, degenerate: c.degenerate, volume: c.volume, meanSqrtDetG: c.meanSqrtDetG, normError: c.normError ?? zero });
+      Object.assign(p, {
+        curv: c.value,
+        r2: c.r2,
+        degenerate: c.degenerate,
+        volume: c.volume,
+        meanSqrtDetG: c.meanSqrtDetG,
+        normError: c.normError ?? zero,
+      });
       terms.push(tf.mul(c.value, w.curv * w.sign));
     }
     const add = (name: PartName, value: T, weight: number): void => {
@@ -202,10 +218,20 @@ export class Session {
     if (w.uniformity > 0) add("uniformity", uniformityTerm(z, w.moments), w.uniformity);
     if (w.contractive > 0 && jacNorm) add("contractive", contractiveTerm(jacNorm, w.delta, w.contractiveReduce), w.contractive);
     if (w.decoderContractive > 0)
-      add("decoderContractive", contractiveTerm(decoderJacobianNorm(P, this.latentDim), w.decoderDelta, w.decoderContractiveReduce), w.decoderContractive);
+      add(
+        "decoderContractive",
+        contractiveTerm(decoderJacobianNorm(P, this.latentDim), w.decoderDelta, w.decoderContractiveReduce),
+        w.decoderContractive,
+      );
     if (this.usesRegularizerPoints) {
-      if (!regularizer || regularizer.alpha.length !== x.shape[0]) throw new Error("the chart-fixing terms need regulariser points for this batch");
-      const chart = chartTerms(this.decoder, decW, mixPoints(stopGradient(z), regularizer.alpha, regularizer.perm, this.torus), this.curvature.detEpsilon);
+      if (!regularizer || regularizer.alpha.length !== x.shape[0])
+        throw new Error("the chart-fixing terms need regulariser points for this batch");
+      const chart = chartTerms(
+        this.decoder,
+        decW,
+        mixPoints(stopGradient(z), regularizer.alpha, regularizer.perm, this.torus),
+        this.curvature.detEpsilon,
+      );
       add("isometry", chart.isometry, w.isometry);
       add("volumeVariance", chart.volume, w.volume);
       add("conformality", chart.conformality, w.conformality);
@@ -228,7 +254,8 @@ export class Session {
     for (const [name, v] of this.vars) {
       const a = values[name];
       if (!a) throw new UserError("checkpoint", `has no values for ${name}`);
-      if (a.length !== v.size) throw new UserError("checkpoint", `${name} has ${a.length} values, the model needs ${v.size} (different model?)`);
+      if (a.length !== v.size)
+        throw new UserError("checkpoint", `${name} has ${a.length} values, the model needs ${v.size} (different model?)`);
       v.assign(tf.tensor1d(a));
     }
   }
@@ -244,11 +271,15 @@ export class Session {
 export function loadTrainingModel(config: TrainConfig): { model: Model; torus: boolean; modelText: string } {
   const model = loadModel(config.modelPath);
   const modelText = readFileSync(config.modelPath, "utf8");
-  if (model.decoder.type !== "mlp") throw new UserError("model", `${config.modelPath} has an analytic decoder: training needs an MLP decoder (it has no parameters)`);
+  if (model.decoder.type !== "mlp")
+    throw new UserError("model", `${config.modelPath} has an analytic decoder: training needs an MLP decoder (it has no parameters)`);
   if (!model.encoder) throw new UserError("model", `${config.modelPath} has no encoder: add an "encoder" to train an autoencoder`);
   const torus = config.latent.torus ?? model.decoder.torusEmbedding;
   if (torus && !model.decoder.torusEmbedding)
-    throw new UserError("latent.torus", `a periodic latent needs a periodic decoder: set "torusEmbedding": true in the decoder of ${config.modelPath}`);
+    throw new UserError(
+      "latent.torus",
+      `a periodic latent needs a periodic decoder: set "torusEmbedding": true in the decoder of ${config.modelPath}`,
+    );
   if (!torus && model.decoder.torusEmbedding)
     throw new UserError("latent.torus", `the decoder uses the torus embedding, so the latent is periodic: remove "latent.torus": false`);
   return { model, torus, modelText };
@@ -340,7 +371,11 @@ export async function buildSession(config: TrainConfig, modelInfo = loadTraining
  */
 export function initFromRun(session: Session, runDir: string): void {
   const path = join(runDir, "checkpoint.json");
-  if (!existsSync(path)) throw new UserError("init.from", `${runDir} has no checkpoint.json: train that run first, or fix the path (relative to the working directory)`);
+  if (!existsSync(path))
+    throw new UserError(
+      "init.from",
+      `${runDir} has no checkpoint.json: train that run first, or fix the path (relative to the working directory)`,
+    );
   const ck = loadCheckpoint(path);
   for (const name of ["encoder", "decoder", "potential"]) {
     const v = session.vars.get(name);
@@ -353,7 +388,10 @@ export function initFromRun(session: Session, runDir: string): void {
     const values = decodeF32(stored, `${path}: params.${name}`);
     if (values.length !== v.size) {
       if (name === "potential") continue;
-      throw new UserError("init.from", `the ${name} of ${runDir} has ${values.length} parameters, this model's has ${v.size}: init.from needs the same architecture`);
+      throw new UserError(
+        "init.from",
+        `the ${name} of ${runDir} has ${values.length} parameters, this model's has ${v.size}: init.from needs the same architecture`,
+      );
     }
     v.assign(tf.tensor1d(values));
   }

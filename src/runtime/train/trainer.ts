@@ -417,7 +417,7 @@ async function runLoop(
         scaleWarned = true;
         scaleWarning =
           `runaway scale: the mean √det g at the measure points ${ratio > 1 ? "grew" : "shrank"} by a factor ${(ratio > 1 ? ratio : 1 / ratio).toPrecision(3)} ` +
-          `since the first step (step ${step}); ${config.loss.functional} is not scale-invariant (DESIGN §3): a torus latent, the uniformity term or W pin the scale`;
+          `since the first step (step ${step}); ${config.loss.functional} is not scale-invariant (docs/mathematics.md §4): a torus latent, the uniformity term or W pin the scale`;
         metrics.append({ type: "event", step, event: "scale-warning", message: scaleWarning });
         progress.log(`warning: ${scaleWarning}`);
       }

@@ -6,15 +6,20 @@
  *
  * with the trainer's batch measure: the curvature points are the encoded batch, with no gradient
  * into the encoder through them (as stopGradient in the tfjs path), m = [det g > ε] (losses.ts).
- * One submission: encoderForward → (curvature forward/backward/reduction, WebGpuDecoder) → reconStep
- * → decoder weight reduction (added to the curvature gradient) → encoderBackward → encoder weight
- * reduction → trainParts. Adam is a second submission, made only once the loss is known to be finite.
+ * One submission: the encoder's products (tiled, emit/wgsl-tiled.ts) and z → (curvature forward,
+ * assembly, adjoints, reduction: WebGpuDecoder) → the decoder's value products, the squared error and
+ * its adjoint products → decoder weight reduction (added to the curvature gradient) → the encoder's
+ * adjoint products → encoder weight reduction → trainParts. Adam is a second submission, made only
+ * once the loss is known to be finite.
  */
 import type { Route } from "../../ir/kernels.js";
 import type { Model } from "../../model/types.js";
 import { wgslAutoencoderSet, PARTS_FIELDS, type ValuePlan, type WgslAutoencoderSet } from "../../emit/wgsl-autoencoder.js";
 import { adamUniform, ADAM_WORKGROUP } from "../../emit/wgsl-adam.js";
-import { POINT_WORKGROUP } from "../../emit/wgsl.js";
+import { POINT_WORKGROUP, type WgslKernel } from "../../emit/wgsl.js";
+import { tiledPlan, type TiledPlan } from "../../emit/wgsl-tile-plan.js";
+import { encoderOutKernel, encoderSeedKernel, reconSeedKernel, tiledKernels } from "../../emit/wgsl-tiled.js";
+import { deviceTileConfig, TiledMlp } from "./tiled.js";
 import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
 import { reductionGrid, reductionSplits, WebGpuDecoder, type ReduceMode, type WebGpuDecoderOptions } from "./decoder.js";
 import type { GpuContext } from "./device.js";
@@ -79,6 +84,7 @@ export interface AdamState {
 
 interface Net {
   plan: ValuePlan;
+  tiled: TiledMlp;
   theta: GPUBuffer;
   grad: GPUBuffer;
   m: GPUBuffer;
@@ -92,6 +98,10 @@ export class WebGpuAutoencoder {
   private readonly enc: Net;
   private readonly dec: Net;
   private readonly parts: GPUBuffer;
+  /** Per-point kernels around the tiled products: z from the encoder, the reconstruction error, z̄ into the encoder. */
+  private readonly encoderOut: WgslKernel;
+  private readonly encoderSeed: WgslKernel;
+  private readonly reconSeed: WgslKernel;
   private readonly grown = new Map<string, { buffer: GPUBuffer; bytes: number }>();
   private readonly timeoutMs = 600_000;
   /** Adam steps taken (bias correction); restored from checkpoints. */
@@ -104,6 +114,8 @@ export class WebGpuAutoencoder {
     set: WgslAutoencoderSet,
     /** How the encoder's and the reconstruction's weight gradients are reduced (see AutoencoderOptions). */
     readonly valueReduce: ReduceMode,
+    /** Wrap z to (−π, π] (default: the decoder's torus embedding). */
+    wrap?: boolean,
   ) {
     this.decoder = decoder;
     this.runner = decoder.runner;
@@ -112,8 +124,16 @@ export class WebGpuAutoencoder {
     const buf = (n: number, label: string): GPUBuffer => createStorageBuffer(device, Math.max(n, 1) * 4, { label });
     const E = set.encoder.paramCount;
     const D = set.decoder.paramCount;
+    const cfg = deviceTileConfig(device);
+    const encPlan: TiledPlan = tiledPlan("value", "encoder", set.encoder.program, cfg);
+    const decPlan: TiledPlan = tiledPlan("value", "recon", set.decoder.program, cfg);
+    const torus = model.decoder.type === "mlp" && model.decoder.torusEmbedding;
+    this.encoderOut = encoderOutKernel(encPlan, wrap ?? torus);
+    this.encoderSeed = encoderSeedKernel(encPlan);
+    this.reconSeed = reconSeedKernel(decPlan);
     this.enc = {
       plan: set.encoder,
+      tiled: new TiledMlp(tiledKernels(encPlan, false), this.runner),
       theta: buf(E, "encoder.theta"),
       grad: buf(E, "encoder.grad"),
       m: buf(E, "encoder.m"),
@@ -121,6 +141,7 @@ export class WebGpuAutoencoder {
     };
     this.dec = {
       plan: set.decoder,
+      tiled: new TiledMlp(tiledKernels(decPlan, true), this.runner),
       theta: decoder.paramsBuffer,
       grad: decoder.gradientBuffer(),
       m: buf(D, "decoder.m"),
@@ -136,16 +157,22 @@ export class WebGpuAutoencoder {
     const reduce = opts.reduce ?? (ctx.software ? "direct" : "auto");
     const decoder = await WebGpuDecoder.create(ctx, model, { route: loss.route, runner, detEpsilon: loss.detEpsilon, reduce });
     const set = wgslAutoencoderSet(model, opts.torus);
-    const ae = new WebGpuAutoencoder(model, loss, decoder, set, opts.valueReduce ?? (ctx.software ? "direct" : "tiled"));
+    const ae = new WebGpuAutoencoder(model, loss, decoder, set, opts.valueReduce ?? (ctx.software ? "direct" : "tiled"), opts.torus);
     if (loss.curv > 0) await decoder.prepareTraining();
     const t = decoder.set.training!;
-    for (const k of [set.encoderForward, set.reconStep, set.encoderBackward, set.trainParts, ae.reduceKernel, t.gradFinalize, t.adam])
-      await runner.prepare(k);
+    await ae.enc.tiled.prepare();
+    await ae.dec.tiled.prepare();
+    for (const k of [ae.encoderOut, ae.encoderSeed, ae.reconSeed, set.trainParts, ae.reduceKernel, t.gradFinalize, t.adam]) await runner.prepare(k);
     return ae;
   }
 
   get device(): GPUDevice {
     return this.runner.device;
+  }
+
+  /** The tile plans of the encoder's and the reconstruction's products (bench: FLOPs per kernel). */
+  get tiledPlans(): TiledPlan[] {
+    return [this.enc.tiled.kernels.plan, this.dec.tiled.kernels.plan];
   }
 
   /** The kernel of the encoder's and the reconstruction's weight reductions. */
@@ -241,7 +268,9 @@ export class WebGpuAutoencoder {
     const d = this.model.latentDim;
     const D = this.model.outputDim;
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
-    const rows = Math.max(this.enc.plan.tape.tapeRows, this.enc.plan.tape.adjRows, this.dec.plan.tape.tapeRows, this.dec.plan.tape.adjRows);
+    const encPlan = this.enc.tiled.kernels.plan;
+    const decPlan = this.dec.tiled.kernels.plan;
+    const rows = Math.max(encPlan.tape.tapeRows, encPlan.adjRows, decPlan.tape.tapeRows, decPlan.adjRows);
     if (rows * n * 4 > limit)
       throw new RangeError(
         `a batch of ${n} points needs ${rows * n * 4} bytes per tape, over the device's limit (${limit}): use a smaller batch`,
@@ -253,10 +282,10 @@ export class WebGpuAutoencoder {
       curvZbar: this.buffer("curvZbar", n * d),
       se: this.buffer("se", n),
       out: this.buffer("out", this.loss.curv > 0 ? n * this.decoder.set.perPoint : 1),
-      tapeE: this.buffer("encoder.tape", this.enc.plan.tape.tapeRows * n),
-      adjE: this.buffer("encoder.adj", this.enc.plan.tape.adjRows * n),
-      tapeD: this.buffer("decoder.tape", this.dec.plan.tape.tapeRows * n),
-      adjD: this.buffer("decoder.adj", this.dec.plan.tape.adjRows * n),
+      tapeE: this.buffer("encoder.tape", encPlan.tape.tapeRows * n),
+      adjE: this.buffer("encoder.adj", encPlan.adjRows * n),
+      tapeD: this.buffer("decoder.tape", decPlan.tape.tapeRows * n),
+      adjD: this.buffer("decoder.adj", decPlan.adjRows * n),
     };
   }
 
@@ -273,19 +302,17 @@ export class WebGpuAutoencoder {
     const groups = [Math.ceil(n / POINT_WORKGROUP)] as const;
     const s = this.set;
     await this.runner.run((pass) => {
-      this.runner.dispatch(pass, s.encoderForward, { theta: this.enc.theta, x: b.x, tape: b.tapeE, z: b.z }, { n, scale: 0 }, groups);
+      const cfg = { n, scale: recon / (n * D) };
+      this.enc.tiled.encodeForward(pass, { theta: this.enc.theta, src: b.x, tape: b.tapeE }, cfg, n);
+      this.runner.dispatch(pass, this.encoderOut, { tape: b.tapeE, z: b.z }, cfg, groups);
       // The curvature gradient first (λ_curv/n per point; z is held fixed), then the reconstruction's is added.
       if (curv > 0) this.decoder.encodeGradient(pass, b.z, b.out, b.curvZbar, n, { lbar: curv / n });
-      const cfg = { n, scale: recon / (n * D) };
-      this.runner.dispatch(
-        pass,
-        s.reconStep,
-        { theta: this.dec.theta, z: b.z, x: b.x, tape: b.tapeD, adj: b.adjD, se: b.se, zbar: b.zbar },
-        cfg,
-        groups,
-      );
+      this.dec.tiled.encodeForward(pass, { theta: this.dec.theta, src: b.z, tape: b.tapeD }, cfg, n);
+      this.runner.dispatch(pass, this.reconSeed, { tape: b.tapeD, x: b.x, adj: b.adjD, se: b.se }, cfg, groups);
+      this.dec.tiled.encodeBackward(pass, { theta: this.dec.theta, tape: b.tapeD, adj: b.adjD, src: b.z, zbar: b.zbar }, cfg, n);
       this.encodeReductions(pass, "decoder", this.dec.plan, b.tapeD, b.adjD, this.dec.grad, n, curv > 0);
-      this.runner.dispatch(pass, s.encoderBackward, { theta: this.enc.theta, tape: b.tapeE, zbar: b.zbar, adj: b.adjE }, cfg, groups);
+      this.runner.dispatch(pass, this.encoderSeed, { tape: b.tapeE, zbar: b.zbar, adj: b.adjE }, cfg, groups);
+      this.enc.tiled.encodeBackward(pass, { theta: this.enc.theta, tape: b.tapeE, adj: b.adjE }, cfg, n);
       this.encodeReductions(pass, "encoder", this.enc.plan, b.tapeE, b.adjE, this.enc.grad, n, false);
       this.runner.dispatch(
         pass,

@@ -1,11 +1,14 @@
 /**
- * `ricci-gen bench --backend webgpu`: time per point of the curvature R (the curvature kernel and
- * the mean-loss reduction) and of a training step on the curvature loss (forward with tape,
- * backward, weight-gradient reduction, Adam) for decoders at several batch sizes, with the achieved
- * GFLOP/s against the kernels' own FLOP count (one per IR node, two per multiply-add; see
- * `curvatureFlops` / `gradientFlops`). Times are medians of wall-clock submit→completion
- * (`onSubmittedWorkDone`), including the upload of the points and excluding compilation and reading
- * results back. The adapter is named in the output, and a software adapter (lavapipe) is flagged.
+ * `ricci-gen bench --backend webgpu`: time per point of the curvature R and of a training step on the
+ * curvature loss (forward products, assembly, adjoint products, weight reductions, Adam) for decoders
+ * at several batch sizes; for a model with an encoder also the whole autoencoder training step
+ * (encoder, reconstruction and curvature); and per kernel, at the largest batch, the time and
+ * GFLOP/s of every dispatch of the step, each replayed alone. GFLOP/s count the kernels' own work
+ * (two per multiply-add of the products and Gram sums, one per IR node of the scalar blocks; see
+ * `tiledFlops`); the FMA micro-kernel measured first in the same run (`ceilingGflops`) is the
+ * yardstick. Times are medians of wall-clock submit→completion (`onSubmittedWorkDone`), including
+ * the upload of the points and excluding compilation and reading results back. The adapter is named
+ * in the output, and a software adapter (lavapipe) is flagged.
  */
 import type { Route } from "../../ir/kernels.js";
 import type { Model, NamedActivation } from "../../model/types.js";
@@ -14,6 +17,13 @@ import { Rng } from "../../util/random.js";
 import { acquireGpu, type GpuContext } from "./device.js";
 import { WebGpuDecoder } from "./decoder.js";
 import { KernelRunner } from "./kernels.js";
+import { WebGpuAutoencoder } from "./autoencoder.js";
+import { fmaCeilingKernel, fmaFlops, FMA_WORKGROUP } from "../../emit/wgsl-bench.js";
+import { reductionFlops, tiledFlops } from "../../emit/wgsl-tiled.js";
+import type { TiledPlan } from "../../emit/wgsl-tile-plan.js";
+import type { UniformValues } from "../../emit/wgsl-layout.js";
+import type { WgslKernel } from "../../emit/wgsl.js";
+import { createStorageBuffer } from "./buffers.js";
 
 export interface WebGpuBenchRow {
   model: string;
@@ -32,10 +42,41 @@ export interface WebGpuBenchRow {
   flopsPerPoint: { curvature: number; gradient: number | null };
 }
 
+/** A model with an encoder: the whole autoencoder training step (λ_recon = 1, λ_curv = 0.1, R²). */
+export interface WebGpuAutoencoderRow {
+  model: string;
+  route: Route;
+  batch: number;
+  stepMs: number;
+  stepNsPerPoint: number;
+  flopsPerStep: number;
+  stepGflops: number;
+  /** stepGflops / ceilingGflops. */
+  ofCeiling: number;
+}
+
+/** One kernel of a step, every dispatch of it replayed alone (median of the repetitions, summed). */
+export interface WebGpuKernelRow {
+  model: string;
+  route: Route;
+  batch: number;
+  /** "decoder step" (curvature loss only) or "autoencoder step". */
+  step: string;
+  kernel: string;
+  dispatches: number;
+  ms: number;
+  flops: number;
+  gflops: number;
+}
+
 export interface WebGpuBenchResult {
   adapter: string;
   software: boolean;
+  /** The FMA micro-kernel's rate in this run, GFLOP/s. */
+  ceilingGflops: number;
   rows: WebGpuBenchRow[];
+  autoencoder: WebGpuAutoencoderRow[];
+  kernels: WebGpuKernelRow[];
 }
 
 export interface WebGpuBenchOptions {
@@ -50,7 +91,7 @@ export interface WebGpuBenchOptions {
   log?: (line: string) => void;
 }
 
-/** The two decoders of DESIGN §6: 2-64-64-64-3 and 2-128-128-128-784, tanh, linear output. */
+/** The two yardstick decoders (README, Performance): 2-64-64-64-3 and 2-128-128-128-784, tanh, linear output. */
 export function yardstickDecoders(activation: NamedActivation = "tanh"): Model[] {
   const make = (name: string, hidden: number[], D: number): Model => ({
     name,
@@ -94,53 +135,167 @@ async function timeIt(steps: number, f: () => Promise<unknown>): Promise<number>
   return median(times);
 }
 
+/** The FMA micro-kernel's GFLOP/s: iterations doubled until a dispatch takes ≥ 40 ms, then the median of 3. */
+export async function measureCeiling(runner: KernelRunner, software: boolean): Promise<number> {
+  const kernel = fmaCeilingKernel();
+  await runner.prepare(kernel);
+  const groups = software ? 64 : 16384;
+  const out = createStorageBuffer(runner.device, groups * FMA_WORKGROUP * 4, { label: "fma.out" });
+  try {
+    const once = (iterations: number) => runner.run((pass) => runner.dispatch(pass, kernel, { out }, { iterations, m: 0.999, c: 0.001 }, [groups]));
+    let iterations = 256;
+    for (;;) {
+      const t0 = performance.now();
+      await once(iterations);
+      if (performance.now() - t0 >= 40 || iterations >= 1 << 22) break;
+      iterations *= 2;
+    }
+    const ms = await timeIt(3, () => once(iterations));
+    return fmaFlops(groups * FMA_WORKGROUP, iterations) / (ms * 1e6);
+  } finally {
+    out.destroy();
+  }
+}
+
+interface Captured {
+  kernel: WgslKernel;
+  buffers: Readonly<Record<string, GPUBuffer>>;
+  values: UniformValues;
+  groups: readonly [number, number?, number?];
+}
+
+/**
+ * The dispatches `work` records, captured instead of submitted (nothing runs on the device while
+ * capturing; buffer reads still do).
+ */
+async function capture(runner: KernelRunner, work: () => Promise<unknown>): Promise<Captured[]> {
+  const calls: Captured[] = [];
+  const { dispatch, run } = runner;
+  runner.dispatch = (_pass, kernel, buffers, values, groups) => void calls.push({ kernel, buffers, values, groups });
+  runner.run = async (record) => record(null as unknown as GPUComputePassEncoder, null as unknown as GPUCommandEncoder);
+  try {
+    await work();
+  } finally {
+    runner.dispatch = dispatch;
+    runner.run = run;
+  }
+  return calls;
+}
+
+/** FLOPs of one captured dispatch (0 for bookkeeping kernels: copies, sums, Adam). */
+function callFlops(c: Captured, perPoint: Map<string, number>): number {
+  const v = c.values as Record<string, number>;
+  if (/^gradReduce/.test(c.kernel.name)) return reductionFlops({ n: v["n"]!, cols: v["cols"]!, units: v["units"]!, fanIn: v["fanIn"]! });
+  const f = perPoint.get(c.kernel.name);
+  return f === undefined ? 0 : f * v["n"]!;
+}
+
+const flopMap = (plans: TiledPlan[], route: Route): Map<string, number> => new Map(plans.flatMap((p) => [...tiledFlops(p, route)]));
+
+/** Each captured dispatch replayed alone (median of `steps`), summed per kernel. */
+async function profile(runner: KernelRunner, calls: Captured[], perPoint: Map<string, number>, steps: number, base: Omit<WebGpuKernelRow, "kernel" | "dispatches" | "ms" | "flops" | "gflops">): Promise<WebGpuKernelRow[]> {
+  const rows = new Map<string, WebGpuKernelRow>();
+  for (const c of calls) {
+    const ms = await timeIt(steps, () => runner.run((pass) => runner.dispatch(pass, c.kernel, c.buffers, c.values, c.groups)));
+    const row = rows.get(c.kernel.name) ?? { ...base, kernel: c.kernel.name, dispatches: 0, ms: 0, flops: 0, gflops: 0 };
+    row.dispatches++;
+    row.ms += ms;
+    row.flops += callFlops(c, perPoint);
+    rows.set(c.kernel.name, row);
+  }
+  for (const r of rows.values()) r.gflops = r.flops / (r.ms * 1e6);
+  return [...rows.values()];
+}
+
 export async function benchWebGpu(opts: WebGpuBenchOptions): Promise<WebGpuBenchResult> {
   const log = opts.log ?? (() => {});
   const ctx = opts.ctx ?? (await acquireGpu());
   const runner = new KernelRunner(ctx);
-  const rows: WebGpuBenchRow[] = [];
+  const res: WebGpuBenchResult = { adapter: ctx.describe(), software: ctx.software, ceilingGflops: 0, rows: [], autoencoder: [], kernels: [] };
   log(`WebGPU adapter: ${ctx.describe()}${ctx.software ? " — a CPU implementation: these are not GPU numbers" : ""}`);
   try {
-    for (const model of opts.models) {
+    res.ceilingGflops = await measureCeiling(runner, ctx.software);
+    log(`FMA ceiling (micro-kernel, this run): ${res.ceilingGflops.toFixed(1)} GFLOP/s`);
+    for (const model of opts.models)
       for (const route of opts.routes) {
-        const t0 = performance.now();
-        const dec = await WebGpuDecoder.create(ctx, model, { route, runner });
-        const train = !opts.curvatureOnly && dec.set.training !== null;
-        if (train) await dec.prepareTraining();
-        log(`${model.name} route ${route.toUpperCase()}: kernels compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-        if (model.decoder.type === "mlp") dec.setParams(initialParams(model.decoder, model.decoderWeights));
-        for (const batch of opts.batches) {
-          const rng = new Rng(batch);
-          const z = Float32Array.from({ length: batch * model.latentDim }, () => 2 * rng.uniform() - 1);
-          const rMs = await timeIt(opts.steps, () => dec.dispatchCurvature(z, batch));
-          // lr 0: the parameters stay put, so every repetition times the same work.
-          const stepMs = train ? await timeIt(opts.steps, () => dec.trainStep(z, batch, { lr: 0 }, false)) : null;
-          const { curvature, gradient } = dec.set.flops;
-          const row: WebGpuBenchRow = {
-            model: model.name,
-            decoder: describeDecoder(model),
-            route,
-            batch,
-            chunk: dec.chunk,
-            rMs,
-            rNsPerPoint: (rMs * 1e6) / batch,
-            rGflops: (curvature * batch) / (rMs * 1e6),
-            stepMs,
-            stepNsPerPoint: stepMs === null ? null : (stepMs * 1e6) / batch,
-            stepGflops: stepMs === null || gradient === null ? null : (gradient * batch) / (stepMs * 1e6),
-            flopsPerPoint: dec.set.flops,
-          };
-          rows.push(row);
-          log(formatRow(row));
-        }
-        dec.destroy();
+        await benchDecoder(ctx, runner, model, route, opts, res, log);
+        if (model.encoder && model.decoder.type === "mlp" && !opts.curvatureOnly) await benchAutoencoder(ctx, runner, model, route, opts, res, log);
       }
-    }
   } finally {
     runner.destroy();
     if (!opts.ctx) ctx.destroy();
   }
-  return { adapter: ctx.describe(), software: ctx.software, rows };
+  return res;
+}
+
+async function benchDecoder(ctx: GpuContext, runner: KernelRunner, model: Model, route: Route, opts: WebGpuBenchOptions, res: WebGpuBenchResult, log: (line: string) => void): Promise<void> {
+  const t0 = performance.now();
+  const dec = await WebGpuDecoder.create(ctx, model, { route, runner });
+  const train = !opts.curvatureOnly && dec.set.training !== null;
+  if (train) await dec.prepareTraining();
+  log(`${model.name} route ${route.toUpperCase()}: kernels compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (model.decoder.type === "mlp") dec.setParams(initialParams(model.decoder, model.decoderWeights));
+  const perPoint = dec.tiled ? flopMap([dec.tiled.mlp.kernels.plan], route) : new Map([[dec.set.curvature.name, dec.set.flops.curvature]]);
+  try {
+    for (const batch of opts.batches) {
+      const rng = new Rng(batch);
+      const z = Float32Array.from({ length: batch * model.latentDim }, () => 2 * rng.uniform() - 1);
+      const rFlops = (await capture(runner, () => dec.dispatchCurvature(z, batch))).reduce((s, c) => s + callFlops(c, perPoint), 0);
+      const rMs = await timeIt(opts.steps, () => dec.dispatchCurvature(z, batch));
+      // lr 0: the parameters stay put, so every repetition times the same work.
+      const step = () => dec.trainStep(z, batch, { lr: 0 }, false);
+      const stepCalls = train ? await capture(runner, step) : [];
+      const stepFlops = stepCalls.reduce((s, c) => s + callFlops(c, perPoint), 0);
+      const stepMs = train ? await timeIt(opts.steps, step) : null;
+      const row: WebGpuBenchRow = {
+        model: model.name,
+        decoder: describeDecoder(model),
+        route,
+        batch,
+        chunk: dec.chunk,
+        rMs,
+        rNsPerPoint: (rMs * 1e6) / batch,
+        rGflops: rFlops / (rMs * 1e6),
+        stepMs,
+        stepNsPerPoint: stepMs === null ? null : (stepMs * 1e6) / batch,
+        stepGflops: stepMs === null ? null : stepFlops / (stepMs * 1e6),
+        flopsPerPoint: { curvature: rFlops / batch, gradient: train ? stepFlops / batch : null },
+      };
+      res.rows.push(row);
+      log(formatRow(row));
+      if (train && batch === Math.max(...opts.batches))
+        res.kernels.push(...(await profile(runner, stepCalls, perPoint, opts.steps, { model: model.name, route, batch, step: "decoder step" })));
+    }
+  } finally {
+    dec.destroy();
+  }
+}
+
+/** The TorusAE-style training step: encoder, reconstruction and λ_curv·R² at the encoded batch, then Adam (lr 0). */
+async function benchAutoencoder(ctx: GpuContext, runner: KernelRunner, model: Model, route: Route, opts: WebGpuBenchOptions, res: WebGpuBenchResult, log: (line: string) => void): Promise<void> {
+  const ae = await WebGpuAutoencoder.create(ctx, model, { recon: 1, curv: 0.1, route, detEpsilon: 1e-6 }, { runner });
+  try {
+    if (model.encoder && model.decoder.type === "mlp") ae.setParams(initialParams(model.encoder, model.encoderWeights), initialParams(model.decoder, model.decoderWeights));
+    const perPoint = flopMap([...ae.tiledPlans, ae.decoder.tiled!.mlp.kernels.plan], route);
+    for (const batch of opts.batches) {
+      const rng = new Rng(batch + 7);
+      const x = Float32Array.from({ length: batch * model.outputDim }, () => rng.uniform());
+      const step = async () => {
+        await ae.evaluateStep(x, batch);
+        await ae.applyAdam({ lr: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+      };
+      const calls = await capture(runner, step);
+      const flops = calls.reduce((s, c) => s + callFlops(c, perPoint), 0);
+      const stepMs = await timeIt(opts.steps, step);
+      const gflops = flops / (stepMs * 1e6);
+      const row = { model: model.name, route, batch, stepMs, stepNsPerPoint: (stepMs * 1e6) / batch, flopsPerStep: flops, stepGflops: gflops, ofCeiling: gflops / res.ceilingGflops };
+      res.autoencoder.push(row);
+      log(`${model.name} autoencoder step, route ${route.toUpperCase()}, batch ${batch}: ${stepMs.toFixed(1)} ms, ${gflops.toFixed(2)} GFLOP/s = ${(100 * row.ofCeiling).toFixed(0)}% of the FMA ceiling`);
+      if (batch === Math.max(...opts.batches)) res.kernels.push(...(await profile(runner, calls, perPoint, opts.steps, { model: model.name, route, batch, step: "autoencoder step" })));
+    }
+  } finally {
+    ae.destroy();
+  }
 }
 
 const fmt = (x: number | null, digits = 1): string => (x === null ? "—" : x >= 100 ? x.toFixed(0) : x.toFixed(digits));
@@ -173,5 +328,16 @@ export function formatWebGpuBench(res: WebGpuBenchResult): string {
     "GFLOP/s".padStart(8),
   ].join("  ");
   const note = res.software ? " (software: a CPU implementation of Vulkan, not a GPU)" : "";
-  return [`adapter: ${res.adapter}${note}`, head, ...res.rows.map(formatRow)].join("\n");
+  const lines = [`adapter: ${res.adapter}${note}`, `FMA ceiling (micro-kernel, this run): ${res.ceilingGflops.toFixed(1)} GFLOP/s`, head, ...res.rows.map(formatRow)];
+  if (res.autoencoder.length) {
+    lines.push("", "autoencoder training step (encoder + reconstruction + λ_curv·R², Adam)", `${"model".padEnd(16)}  route   batch   step/batch   step/point  GFLOP/s  of ceiling`);
+    for (const r of res.autoencoder)
+      lines.push(`${r.model.padEnd(16)}  ${r.route.toUpperCase().padEnd(5)}  ${String(r.batch).padStart(6)}  ${`${fmt(r.stepMs, 2)} ms`.padStart(11)}  ${`${fmt(r.stepNsPerPoint)} ns`.padStart(11)}  ${fmt(r.stepGflops, 2).padStart(7)}  ${`${(100 * r.ofCeiling).toFixed(0)}%`.padStart(10)}`);
+  }
+  if (res.kernels.length) {
+    lines.push("", "per kernel, at the largest batch (each dispatch replayed alone)", `${"model".padEnd(16)}  route  ${"step".padEnd(16)}  ${"kernel".padEnd(22)}  calls        ms  GFLOP/s  of ceiling`);
+    for (const k of res.kernels)
+      lines.push(`${k.model.padEnd(16)}  ${k.route.toUpperCase().padEnd(5)}  ${k.step.padEnd(16)}  ${k.kernel.padEnd(22)}  ${String(k.dispatches).padStart(5)}  ${k.ms.toFixed(2).padStart(8)}  ${fmt(k.gflops, 2).padStart(7)}  ${k.flops ? `${((100 * k.gflops) / res.ceilingGflops).toFixed(0)}%` : "—"}`.trimEnd());
+  }
+  return lines.join("\n");
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { emitOnnx } from "../../../emit/onnx.js";
-import { stepPlan, HYPER_INPUTS, type HyperInput, type StepSpec } from "../../../plan/step.js";
+import { stepPlan, HYPER_INPUTS, type HyperInput, type StepGraph, type StepSpec } from "../../../plan/step.js";
 import { createSession, loadOrt, type Ort, type OrtSession, type OrtTensor } from "../../onnx/ort.js";
 import type { TrainConfig } from "../config.js";
 import { PART_NAMES, type Parts, type Session } from "../session.js";
@@ -69,6 +69,8 @@ export class OnnxEngine implements StepEngine {
     threads: number,
     /** The serialised graph, written into the run folder. */
     readonly graph: Uint8Array,
+    /** The plan it was printed from (FLOP counts). */
+    readonly lowered: StepGraph,
   ) {
     this.name = `onnx (ONNX Runtime CPU, ${threads} thread${threads === 1 ? "" : "s"})`;
   }
@@ -78,7 +80,7 @@ export class OnnxEngine implements StepEngine {
     const lowered = stepPlan(stepSpec(config, session));
     const graph = emitOnnx(lowered.plan, { name: "training_step", docString: lowered.description, outputs: lowered.outputs });
     const ortSession = await createSession(graph, threads, `the training step of ${config.name}`);
-    return new OnnxEngine(ort, ortSession, session, config, optimisers, lowered.paramInputs, threads, graph);
+    return new OnnxEngine(ort, ortSession, session, config, optimisers, lowered.paramInputs, threads, graph, lowered);
   }
 
   async step(input: StepInput): Promise<StepResult> {

@@ -1,0 +1,27 @@
+/**
+ * The fast test tier (`npm run test:fast`, under 2 minutes on 2 cores): the compiler's numerics
+ * against closed forms, finite differences and the routes; the model schema; the CLI and the
+ * package; the bad-input sweep. Left to the full suite (`npm test`): trainings, WebGPU/lavapipe,
+ * the report in Chromium, the PyTorch peer, the ONNX engine.
+ */
+import { defineConfig } from "vitest/config";
+import base from "./vitest.config.ts";
+
+// Spread, not mergeConfig: mergeConfig would append this list to the full suite's glob.
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    include: [
+      "test/closed-forms.test.ts",
+      "test/finite-differences.test.ts",
+      "test/routes.test.ts",
+      "test/ir.test.ts",
+      "test/layers.test.ts",
+      "test/model-schema.test.ts",
+      "test/cli.test.ts",
+      "test/bad-input-sweep.test.ts",
+      "test/schemas.test.ts",
+    ],
+  },
+});
