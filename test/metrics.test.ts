@@ -52,8 +52,18 @@ describe("reconstruction", () => {
 describe("rank correlation", () => {
   it("Spearman of a monotone transform is 1, of a decreasing one −1", () => {
     const x = randn(new Rng(1), 500);
-    expect(spearman(x, x.map((v) => Math.exp(3 * v) + v ** 3))).toBeCloseTo(1, 14);
-    expect(spearman(x, x.map((v) => -Math.atan(v)))).toBeCloseTo(-1, 14);
+    expect(
+      spearman(
+        x,
+        x.map((v) => Math.exp(3 * v) + v ** 3),
+      ),
+    ).toBeCloseTo(1, 14);
+    expect(
+      spearman(
+        x,
+        x.map((v) => -Math.atan(v)),
+      ),
+    ).toBeCloseTo(-1, 14);
   });
 
   it("averages ties", () => {
@@ -144,7 +154,15 @@ describe("neighbourhood metrics", () => {
     const grid = new Float64Array(2 * side * side);
     for (let i = 0; i < side; i++) for (let j = 0; j < side; j++) grid.set([i, j], 2 * (i * side + j));
     const m = side * side;
-    expect(tearing(grid, grid.map((v) => 2.5 * v), m, 2, 2)).toEqual({ share: 0, factor: 3, k: 10 });
+    expect(
+      tearing(
+        grid,
+        grid.map((v) => 2.5 * v),
+        m,
+        2,
+        2,
+      ),
+    ).toEqual({ share: 0, factor: 3, k: 10 });
     const torn = grid.slice();
     for (let p = 0; p < m; p++) if (torn[2 * p]! >= side / 2) torn[2 * p] = torn[2 * p]! + 100;
     const score = tearing(grid, torn, m, 2, 2);
@@ -222,7 +240,11 @@ describe("Gaussian clouds", () => {
     const rng = new Rng(7);
     const n = 450;
     const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
-    const centres = [[0, 0], [20, 0], [0, 20]] as const;
+    const centres = [
+      [0, 0],
+      [20, 0],
+      [0, 20],
+    ] as const;
     const x = new Float64Array(2 * n);
     for (let i = 0; i < n; i++) {
       const c = centres[labels[i]!]!;

@@ -59,3 +59,22 @@ describe("ONNX curvature graphs vs float64 kernels", () => {
       });
     }
 });
+
+describe("the exported decoder graph", () => {
+  it("gives Ψ, J and g as the float64 kernels do", async () => {
+    const { decoderOnnx } = await import("../src/emit/onnx-decoder.js");
+    const model = mlpModel({ d: 2, D: 4, hidden: [6], activation: { kind: "named", name: "softplus" }, torus: true });
+    const params = paramsOf(model);
+    const n = 4;
+    const z = points(2, n, 9, -3, 3);
+    const session = await ort.InferenceSession.create(decoderOnnx(model, params, { withMetric: true }));
+    const out = await session.run({ z: new ort.Tensor("float32", Float32Array.from(z), [n, 2]) });
+    const k = (await compiled(model)).kernels;
+    const want = { x: k["psi"]!(params, z, n)["psi"]!, J: k["jacobian"]!(params, z, n)["jacobian"]!, g: k["metric"]!(params, z, n)["g"]! };
+    for (const [name, ref] of Object.entries(want)) {
+      const got = out[name]!.data as Float32Array;
+      expect(got.length).toBe(ref.length);
+      ref.forEach((v, i) => expect(Math.abs(got[i]! - v), `${name}[${i}]`).toBeLessThan(1e-5 * (1 + Math.abs(v))));
+    }
+  });
+});

@@ -5,6 +5,8 @@
  * geodesic grid ratio with its exponential map.
  */
 import { describe, expect, it } from "vitest";
+import { metricTable } from "../src/cli/metric-table.js";
+import { metricInfo } from "../src/report/metrics.js";
 import { Rng } from "../src/util/random.js";
 import {
   bestRotation,
@@ -125,7 +127,8 @@ describe("conformality and isometry", () => {
     for (let i = 0; i < n; i++) {
       const a = rng.uniform() * Math.PI;
       const J = [3 * Math.cos(a), -3 * Math.sin(a), 3 * Math.sin(a), 3 * Math.cos(a), 0, 0]; // 3×2 row-major
-      for (let p = 0; p < 2; p++) for (let q = 0; q < 2; q++) g[4 * i + 2 * p + q] = J[p]! * J[q]! + J[2 + p]! * J[2 + q]! + J[4 + p]! * J[4 + q]!;
+      for (let p = 0; p < 2; p++)
+        for (let q = 0; q < 2; q++) g[4 * i + 2 * p + q] = J[p]! * J[q]! + J[2 + p]! * J[2 + q]! + J[4 + p]! * J[4 + q]!;
     }
     expect(Math.abs(isometryDistortion(g, n, 2))).toBeLessThan(1e-14);
     // Tr G = 2, 8 (mean 5); Tr G² = 2, 32 (mean 17): 2·17/25 − 1 = 9/25.
@@ -265,18 +268,65 @@ describe("research geodesic grid ratio", () => {
     for (const r of f.ratios) expect(r).toBeCloseTo(1, 8);
     expect(f.basePoint[0]).toBeCloseTo(0, 8);
     expect(f.basePoint[1]).toBeCloseTo(0.5, 8);
-    const s = await geodesicGridRatio(sphere, [
-      [-1, 1],
-      [-1, 1],
-    ], { lines: 5, points: 10 });
+    const s = await geodesicGridRatio(
+      sphere,
+      [
+        [-1, 1],
+        [-1, 1],
+      ],
+      { lines: 5, points: 10 },
+    );
     expect(s.mean).toBeLessThan(0.995);
     expect(s.mean).toBeGreaterThan(0.5);
     for (const r of s.ratios) expect(r).toBeLessThanOrEqual(1 + 1e-6);
     // Exact ∂g instead of finite differences: the same ratios.
-    const e = await geodesicGridRatio(sphere, [
-      [-1, 1],
-      [-1, 1],
-    ], { lines: 5, points: 10, jets: sphereJets });
+    const e = await geodesicGridRatio(
+      sphere,
+      [
+        [-1, 1],
+        [-1, 1],
+      ],
+      { lines: 5, points: 10, jets: sphereJets },
+    );
     for (const [i, r] of e.ratios.entries()) expect(r).toBeCloseTo(s.ratios[i]!, 5);
+  });
+});
+
+describe("metric catalogue and tables", () => {
+  const keys = [
+    "test_r2",
+    "test_r2_pooled",
+    "mean_R2_sqrt_detg",
+    "median_R2_sqrt_detg",
+    "grid_mean_R2_sqrt_detg",
+    "grid_median_R2_sqrt_detg",
+    "condition_number",
+    "mean_condition_number",
+    "isometry_distortion",
+    "rotation_spearman_t",
+    "rotation_spearman_height",
+    "unroll_score",
+    "knn_overlap_t_height",
+    "knn_overlap_arclength",
+    "cloud_eigen_ratio_min",
+    "cloud_mean_condition_number_max",
+    "kmeans_f1_class_max",
+    "kmeans_f_pairCounting",
+    "geodesic_ratio",
+    "geodesic_ratio_grid",
+  ];
+
+  it("every evaluation key has its own label, and research definitions say so", () => {
+    const labels = keys.map((k) => metricInfo(k)?.label);
+    for (const [i, l] of labels.entries()) expect(l, keys[i]).toBeDefined();
+    expect(new Set(labels).size).toBe(keys.length);
+    for (const k of ["test_r2_pooled", "kmeans_f_pairCounting", "geodesic_ratio_grid"]) expect(metricInfo(k)!.label).toMatch(/research/);
+  });
+
+  it("the terminal table prints the median of R²√det g beside the mean", () => {
+    const table = metricTable([{ name: "run", metrics: { mean_R2_sqrt_detg: 22, median_R2_sqrt_detg: 0.62 } }]);
+    const lines = table.split("\n");
+    expect(lines[2]).toMatch(/^mean R²√det g ↓ +22$/);
+    expect(lines[3]).toMatch(/^median R²√det g ↓ +0\.62$/);
   });
 });

@@ -15,7 +15,7 @@ import { guarded } from "./errors.js";
 
 interface BenchCliOptions {
   backend: string;
-  model: string;
+  model?: string;
   batch: string;
   batches: string;
   backends: string;
@@ -53,7 +53,7 @@ export function registerBench(program: Command): void {
     .command("bench")
     .description("time R and a training step per point: generated kernels vs. nested autograd and the PyTorch peer, in one run")
     .option("--backend <name>", "cpu (tfjs cpu/wasm backends) or webgpu (generated WGSL)", "cpu")
-    .option("--model <file>", "cpu mode: model.json whose decoder and encoder are timed", "examples/swiss-roll.model.json")
+    .option("--model <file>", "model.json whose decoder and encoder are timed (cpu mode default: examples/swiss-roll.model.json; webgpu mode default: the two yardstick decoders)")
     .option("--batch <n>", "cpu mode: points per step", "256")
     .option("--batches <list>", "webgpu mode: batch sizes", "1024,4096,16384,65536")
     .option("--backends <list>", "cpu mode: comma-separated backends: onnx (the compiled training-step graph in ONNX Runtime) and tfjs's cpu, wasm, tfjs-webgpu, tensorflow", "onnx,wasm")
@@ -85,7 +85,7 @@ export function registerBench(program: Command): void {
         if (opts.backend === "webgpu") {
           const [{ benchWebGpu, formatWebGpuBench, yardstickDecoders }] = await Promise.all([import("../runtime/webgpu/bench.js")]);
           const batches = list(opts.batches).map((b) => positiveInt(b, "--batches"));
-          const models = yardstickDecoders();
+          const models = opts.model ? [(await import("../model/load.js")).loadModel(resolve(opts.model))] : yardstickDecoders();
           const res = await benchWebGpu({ models, batches, routes, steps, log });
           result["webgpu"] = res;
           if (!opts.json) out(formatWebGpuBench(res));
@@ -101,6 +101,7 @@ export function registerBench(program: Command): void {
           peerBatches = batches;
           peerDevice = res.software ? "cpu" : "cuda";
         } else if (opts.backend === "cpu") {
+          opts.model ??= "examples/swiss-roll.model.json";
           const [{ runBench, formatBench }, { TFJS_BACKENDS: BACKENDS }, { loadModel }] = await Promise.all([
             import("../runtime/train/bench.js"),
             import("../runtime/train/config.js"),

@@ -109,6 +109,7 @@ function encoderForward(p: TensorPlan, mlp: Mlp, params: TensorId, x: TensorId, 
     h = act.value;
   });
   if (!jacobian) return { y: h, jacNorm: null };
+  if (mlp.torusEmbedding) throw new Error("the Jacobian of a torus-embedded MLP is not supported");
   const L = layers.length;
   const dOut = layers[L - 1]!.units;
   const nSym = typeof n === "number" ? n : n.sym;

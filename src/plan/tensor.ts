@@ -120,7 +120,8 @@ export class TensorPlan implements Algebra {
   }
 
   constTensor(values: Float32Array, shape: Shape): TensorId {
-    return this.add_({ kind: "constTensor", values }, [], shape);
+    // Small constants (unit vectors, masks) are shared; large ones (embedded weights) are not keyed.
+    return this.add_({ kind: "constTensor", values }, [], shape, values.length <= 64);
   }
 
   constValue(id: TensorId): number | undefined {

@@ -22,6 +22,7 @@ export {
   type CurveRecord,
   type CurveRun,
   type CurvesOptions,
+  type MetricField,
 } from "./plots.js";
 export { toPng, pngSize, fontSetup, FontUnavailableError, FONT_PACKAGE, PNG_SIGNATURE, type PngOptions, type FontSetup } from "./png.js";
 export {
@@ -49,4 +50,8 @@ export {
   type WrittenReport,
 } from "./report.js";
 export { formatValue, formatTick } from "./svg.js";
+export { indicatrix, indicatrixMarks, wrapToTorus, type Ellipse } from "./marks.js";
+export { movingAverage, curveLabel } from "./curves.js";
+export { noiseRule, type NoiseRule } from "./metric-table.js";
+export { runSubtitle } from "./report.js";
 export { sampleRuns, type SampleOptions } from "./sample.js";

@@ -85,7 +85,7 @@ export function indicatrixMarks(
   const k = (0.45 * Math.min(dx, dy)) / quantileSorted(majors, 0.9);
   const d = cells.map((c) => ellipsePath(c.cx, c.cy, c.e, k, xs, ys)).join("");
   return {
-    svg: `<path d="${d}" fill="none" stroke="#1a1a1a" stroke-opacity="0.8" stroke-width="0.9"/>`,
+    svg: `<path d="${d}" fill="none" stroke="#1a1a1a" stroke-opacity="0.6" stroke-width="0.8"/>`,
     scale: k,
     drawn: cells.length,
     degenerate,

@@ -69,7 +69,8 @@ const CATALOGUE: readonly Entry[] = [
     pattern: /^(mean)?sqrtdetg$/,
     label: "mean √det g",
     better: "none",
-    description: "Mean volume element √det g of the pullback metric at encoded test points: the decoder's area stretching (sets the latent scale).",
+    description:
+      "Mean volume element √det g of the pullback metric at encoded test points: the decoder's area stretching (sets the latent scale).",
   },
   {
     pattern: /^degenerate(share|fraction|points)?$/,
@@ -101,7 +102,8 @@ const CATALOGUE: readonly Entry[] = [
     pattern: /^(int|integral|uniform|grid)r2(dz|dmu|sqrtdetg)?$/,
     label: "∫R² dμ (uniform)",
     better: "lower",
-    description: "∫R² √det g dz over the latent box, estimated with uniform samples or a grid (Lebesgue measure, not the data distribution).",
+    description:
+      "∫R² √det g dz over the latent box, estimated with uniform samples or a grid (Lebesgue measure, not the data distribution).",
   },
   {
     pattern: /^(mean)?absr$|^meanabscurvature$/,
@@ -186,7 +188,8 @@ const CATALOGUE: readonly Entry[] = [
     pattern: /^(swissroll)?(spearman|correlation|rankcorrelation)(t)?$|^swissrollcorrelation$/,
     label: "rank correlation with t",
     better: "higher",
-    description: "Best |Spearman ρ| between a Swiss roll ground-truth coordinate (t, height) and a latent direction; 1 = a monotone copy (unrolled in order).",
+    description:
+      "Best |Spearman ρ| between a Swiss roll ground-truth coordinate (t, height) and a latent direction; 1 = a monotone copy (unrolled in order).",
   },
   {
     pattern: /^rotationspearmant$/,
@@ -212,7 +215,8 @@ const CATALOGUE: readonly Entry[] = [
     pattern: /^knnoverlapt(height)?$/,
     label: "10-NN overlap with the (t, height) chart",
     better: "higher",
-    description: "Mean over test codes of |N_latent ∩ N_true| / 10, with N_true the 10 nearest neighbours in the true (t, height) chart; 1 = same neighbourhoods.",
+    description:
+      "Mean over test codes of |N_latent ∩ N_true| / 10, with N_true the 10 nearest neighbours in the true (t, height) chart; 1 = same neighbourhoods.",
   },
   {
     pattern: /^knnoverlaparclength(height)?$/,

@@ -83,7 +83,13 @@ async function accelerations(jets: MetricJetFn, z: Float64Array, u: Float64Array
 }
 
 /** exp_z0(u0) for m shots: RK4 on (z, u)' = (u, −Γ(z)(u, u)) over s ∈ [0, 1] in `steps` steps. */
-export async function exponentialMap(jets: MetricJetFn, z0: Float64Array, u0: Float64Array, m: number, steps: number): Promise<Float64Array> {
+export async function exponentialMap(
+  jets: MetricJetFn,
+  z0: Float64Array,
+  u0: Float64Array,
+  m: number,
+  steps: number,
+): Promise<Float64Array> {
   let z = z0.slice();
   let u = u0.slice();
   const dt = 1 / steps;
@@ -142,7 +148,11 @@ function crossing(a: Float64Array, b: Float64Array): Float64Array {
 }
 
 /** The research's geodesic length ratio on the latent box [x0, x1] × [y0, y1] (d = 2); see the module doc. */
-export async function geodesicGridRatio(metricAt: MetricFn, box: readonly (readonly [number, number])[], options: GeodesicGridOptions = {}): Promise<GeodesicGridResult> {
+export async function geodesicGridRatio(
+  metricAt: MetricFn,
+  box: readonly (readonly [number, number])[],
+  options: GeodesicGridOptions = {},
+): Promise<GeodesicGridResult> {
   if (box.length !== D2) throw new RangeError(`geodesicGridRatio: needs a 2-d box, got ${box.length} dimensions`);
   const L = options.lines ?? 11;
   const M = options.points ?? 20;
@@ -189,7 +199,10 @@ export async function geodesicGridRatio(metricAt: MetricFn, box: readonly (reado
       from.push(images[o]!, images[o + 1]!);
       to.push(images[o + 2]!, images[o + 3]!);
     }
-  const pieces = await geodesicLengthRatio(metricAt, Float64Array.from(from), Float64Array.from(to), L * (M - 1), D2, { ...solverOptions, segments: 4 });
+  const pieces = await geodesicLengthRatio(metricAt, Float64Array.from(from), Float64Array.from(to), L * (M - 1), D2, {
+    ...solverOptions,
+    segments: 4,
+  });
   const logLineLengths = new Float64Array(L);
   for (let i = 0; i < L; i++) for (let k = 0; k + 1 < M; k++) logLineLengths[i]! += pieces.geodesicLengths[i * (M - 1) + k]!;
   const geodesicLengths = grid.geodesicLengths.slice(0, L);

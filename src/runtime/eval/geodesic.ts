@@ -55,7 +55,8 @@ export function finiteDifferenceJets(metricAt: MetricFn, d: number, h: number): 
       const base = p * per * dd;
       g.set(all.subarray(base, base + dd), p * dd);
       for (let k = 0; k < d; k++)
-        for (let e = 0; e < dd; e++) dg[(p * d + k) * dd + e] = (all[base + (1 + 2 * k) * dd + e]! - all[base + (2 + 2 * k) * dd + e]!) / (2 * h);
+        for (let e = 0; e < dd; e++)
+          dg[(p * d + k) * dd + e] = (all[base + (1 + 2 * k) * dd + e]! - all[base + (2 + 2 * k) * dd + e]!) / (2 * h);
     }
     return { g, dg };
   };
@@ -193,8 +194,7 @@ async function evaluate(jets: MetricJetFn, paths: Float64Array[], N: number, d: 
   const m = paths.length * N;
   const mids = new Float64Array(m * d);
   paths.forEach((path, p) => {
-    for (let s = 0; s < N; s++)
-      for (let a = 0; a < d; a++) mids[(p * N + s) * d + a] = (path[s * d + a]! + path[(s + 1) * d + a]!) / 2;
+    for (let s = 0; s < N; s++) for (let a = 0; a < d; a++) mids[(p * N + s) * d + a] = (path[s * d + a]! + path[(s + 1) * d + a]!) / 2;
   });
   const { g: gAll, dg: dgAll } = await jets(mids, m);
   if (gAll.length < m * dd || dgAll.length < m * d * dd) throw new RangeError(`metric jets returned too few values for ${m} points`);

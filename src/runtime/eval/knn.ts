@@ -13,14 +13,7 @@ export function blockRows(dim: number, n: number): number {
  * Squared Euclidean distances from rows [start, end) of x to all n rows, written to
  * out[(i − start)·n + j]. The block rows are reused for every streamed row j (cache friendly).
  */
-export function squaredDistanceBlock(
-  x: Float64Array,
-  n: number,
-  dim: number,
-  start: number,
-  end: number,
-  out: Float64Array,
-): void {
+export function squaredDistanceBlock(x: Float64Array, n: number, dim: number, start: number, end: number, out: Float64Array): void {
   for (let j = 0; j < n; j++) {
     const xj = j * dim;
     for (let i = start; i < end; i++) {
@@ -54,14 +47,7 @@ export function squaredDistanceBlock(
  * The k smallest entries of `row` (one point's distances to all others, `self` excluded), in
  * ascending (distance, index) order, written to idx[off..off+k) and, if given, dist[off..off+k).
  */
-export function selectNearest(
-  row: Float64Array,
-  self: number,
-  k: number,
-  idx: Int32Array,
-  off = 0,
-  dist?: Float64Array,
-): void {
+export function selectNearest(row: Float64Array, self: number, k: number, idx: Int32Array, off = 0, dist?: Float64Array): void {
   const best = new Float64Array(k).fill(Infinity);
   const bi = new Int32Array(k).fill(-1);
   for (let j = 0; j < row.length; j++) {

@@ -44,8 +44,18 @@ export function neighbourhoodPreservation(
       const rowZ = bufZ.subarray((i - start) * n, (i - start + 1) * n);
       selectNearest(rowX, i, k, nnX);
       selectNearest(rowZ, i, k, nnZ);
-      for (const r of ranksInRow(rowX, i, [...nnZ].filter((j) => !nnX.includes(j)))) sumT += r - k;
-      for (const r of ranksInRow(rowZ, i, [...nnX].filter((j) => !nnZ.includes(j)))) sumC += r - k;
+      for (const r of ranksInRow(
+        rowX,
+        i,
+        [...nnZ].filter((j) => !nnX.includes(j)),
+      ))
+        sumT += r - k;
+      for (const r of ranksInRow(
+        rowZ,
+        i,
+        [...nnX].filter((j) => !nnZ.includes(j)),
+      ))
+        sumC += r - k;
     }
   }
   const norm = 2 / (n * k * (2 * n - 3 * k - 1));

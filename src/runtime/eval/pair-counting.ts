@@ -74,7 +74,8 @@ export function kmeansPairCountingF(
   const draws = options.draws ?? 10;
   const torus = options.torus ?? false;
   const k = new Set(Array.from({ length: n }, (_, i) => labels[i]!)).size;
-  if (!(k >= 1 && codes >= k && draws >= 1)) throw new RangeError(`kmeansPairCountingF: need draws ≥ 1 and codes ≥ k ≥ 1, got ${codes} codes, k = ${k}`);
+  if (!(k >= 1 && codes >= k && draws >= 1))
+    throw new RangeError(`kmeansPairCountingF: need draws ≥ 1 and codes ≥ k ≥ 1, got ${codes} codes, k = ${k}`);
   const rng = new Rng(options.seed ?? 0);
   const order = Int32Array.from({ length: n }, (_, i) => i);
   const values: number[] = [];

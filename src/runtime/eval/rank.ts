@@ -5,7 +5,7 @@ export function ranks(v: ArrayLike<number>): Float64Array {
   const n = v.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => v[a]! - v[b]!);
   const r = new Float64Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i + 1;
     while (j < n && v[order[j]!] === v[order[i]!]) j++;
     const avg = (i + j + 1) / 2; // mean of the 1-based ranks i+1 … j

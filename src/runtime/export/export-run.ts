@@ -5,8 +5,9 @@
  * `export.json`, which says how the pieces fit (activations, torus embedding, how to map the
  * decoder's output back to data units).
  *
- * Formats: "npy" (one .npy per array), "safetensors" (weights.safetensors + latent.safetensors).
- * "onnx" (the decoder as an ONNX graph) needs the ONNX emitter; this build says so with exit 2.
+ * Formats: "npy" (one .npy per array), "safetensors" (weights.safetensors + latent.safetensors),
+ * "onnx" (decoder.onnx: Ψ with its trained weights as one ONNX graph, z [n, d] → x [n, D], plus
+ * J [n, D, d] and g [n, d, d]; the codes, labels and standardisation beside it as .npy).
  * The output folder is written as a whole (util/atomic.ts) and only ever replaces an earlier
  * export, never another folder.
  */
@@ -91,11 +92,6 @@ function checkOutDir(dir: string): void {
     throw new UserError(dir, `is not empty and holds no ${EXPORT_MANIFEST} (not an earlier export): give a new or empty folder with -o`);
 }
 
-/** The ONNX graph of the decoder; not part of this build yet. */
-function onnxUnavailable(): never {
-  throw new UserError("--format", 'onnx: not available in this build (the ONNX emitter is missing); use "npy" or "safetensors"');
-}
-
 function fileContents(
   format: "npy" | "safetensors",
   arrays: Map<string, NamedArray>,
@@ -116,7 +112,6 @@ function fileContents(
 /** Writes the run's weights and latent codes to `outDir` in `format`. */
 export async function exportRun(runDir: string, o: ExportOptions): Promise<ExportResult> {
   checkRunFolder(runDir);
-  if (o.format === "onnx") onnxUnavailable();
   checkOutDir(o.outDir);
   const format = o.format;
   const run = await openRun(runDir, o.backend ? { backend: o.backend } : {});
@@ -168,9 +163,17 @@ export async function exportRun(runDir: string, o: ExportOptions): Promise<Expor
           : "The decoder's input is z.",
         st ? "Encoder input and decoder output are standardised: x = data.std · Ψ(z) + data.mean." : "The data was not standardised.",
       ],
-      tensors: Object.fromEntries([...arrays].map(([k, a]) => [k, { shape: a.shape, dtype: a.data.constructor.name, about: a.about }])),
+      ...(format === "onnx" ? { onnx: { file: "decoder.onnx", inputs: { z: ["n", d] }, outputs: { x: ["n", model.outputDim], J: ["n", model.outputDim, d], g: ["n", d, d] } } } : {}),
+      tensors: Object.fromEntries(
+        [...arrays].filter(([k]) => format !== "onnx" || !isWeight(k)).map(([k, a]) => [k, { shape: a.shape, dtype: a.data.constructor.name, about: a.about }]),
+      ),
     };
     const files = fileContents(format, arrays, { format: "ricci-gen-export", run: config.name, step: String(checkpoint.step) });
+    if (format === "onnx") {
+      // The compiler (mathjs, the IR) loads only for this format.
+      const { decoderOnnx } = await import("../../emit/onnx-decoder.js");
+      files.set("decoder.onnx", decoderOnnx(model, params("decoder"), { withMetric: true }));
+    }
     const out = new Map<string, string | Uint8Array>(files);
     out.set(EXPORT_MANIFEST, JSON.stringify(manifest, null, 1) + "\n");
     writeFolderAtomic(o.outDir, out);

@@ -96,9 +96,21 @@ export interface RunEvaluation {
    * Conformality / isometry over the non-degenerate test codes: cond(g) = λmax/λmin (1 = conformal)
    * and IRVAE's relaxed distortion d·mean Tr(g²)/(mean Tr g)² − 1 (0 = isometric up to one scale).
    */
-  conformality: { n: number; meanConditionNumber: number; medianConditionNumber: number; maxConditionNumber: number; isometryDistortion: number };
+  conformality: {
+    n: number;
+    meanConditionNumber: number;
+    medianConditionNumber: number;
+    maxConditionNumber: number;
+    isometryDistortion: number;
+  };
   /** On the first `n` evaluated points, in the standardised data space vs the latent space. */
-  neighbourhood: { n: number; k: number; trustworthiness: number; continuity: number; tearing: { share: number; factor: number; k: number } } | null;
+  neighbourhood: {
+    n: number;
+    k: number;
+    trustworthiness: number;
+    continuity: number;
+    tearing: { share: number; factor: number; k: number };
+  } | null;
   /**
    * Swiss roll: t and height are the best |Spearman ρ| of any latent direction, each on its own.
    * rotation (d = 2): rotations θ of the latent plane, axis₁ = (cos θ, sin θ), axis₂ ⟂ axis₁;
@@ -215,7 +227,10 @@ export function readEvaluation(runDir: string): { evaluation: RunEvaluation; lat
   if (!existsSync(f.eval)) return null;
   const e = readJson(f.eval) as Partial<RunEvaluation>;
   if (e.format !== EVAL_FORMAT || typeof e.version !== "number" || typeof e.metrics !== "object")
-    throw new UserError(f.eval, `is not a ricci-gen evaluation (format "${String(e.format)}"); recompute it with \`ricci-gen eval ${runDir}\``);
+    throw new UserError(
+      f.eval,
+      `is not a ricci-gen evaluation (format "${String(e.format)}"); recompute it with \`ricci-gen eval ${runDir}\``,
+    );
   if (e.version > EVAL_VERSION) throw new UserError(f.eval, `has version ${e.version}; this ricci-gen reads version ${EVAL_VERSION}`);
   let latent: LatentExport | null = null;
   if (existsSync(f.latent)) {

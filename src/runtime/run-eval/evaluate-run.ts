@@ -18,7 +18,16 @@ import type { Session, SessionData } from "../train/session.js";
 import { coarseMetricGrid, type MetricGrid } from "../export/latent-files.js";
 import { classScores, swissRollScores } from "./dataset-scores.js";
 import { geodesicScores, type GeodesicEvalOptions } from "./geodesics.js";
-import { EVAL_FORMAT, EVAL_VERSION, type CurvatureStats, type GridStats, type LatentColouring, type LatentExport, type LatentField, type RunEvaluation } from "./eval-file.js";
+import {
+  EVAL_FORMAT,
+  EVAL_VERSION,
+  type CurvatureStats,
+  type GridStats,
+  type LatentColouring,
+  type LatentExport,
+  type LatentField,
+  type RunEvaluation,
+} from "./eval-file.js";
 
 export interface EvalOptions extends GeodesicEvalOptions {
   /** Test points for reconstruction and curvature (default 5,000). */
@@ -70,7 +79,12 @@ interface PointGeometry {
 /** R, √det g, the mask and g at latent points z (n × d), in chunks. */
 function geometryAt(session: Session, z: Float64Array, n: number): PointGeometry {
   const d = session.latentDim;
-  const out: PointGeometry = { R: new Float64Array(n), sqrtDetG: new Float64Array(n), ok: new Uint8Array(n), g: new Float64Array(n * d * d) };
+  const out: PointGeometry = {
+    R: new Float64Array(n),
+    sqrtDetG: new Float64Array(n),
+    ok: new Uint8Array(n),
+    g: new Float64Array(n * d * d),
+  };
   const setup = { ...session.curvature, functional: "R2" as const };
   for (let s = 0; s < n; s += CHUNK) {
     const m = Math.min(CHUNK, n - s);
@@ -209,7 +223,8 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
   const fields: LatentField[] = [];
   let metricGrid: MetricGrid | null = null; // g on a coarse grid: the pictures' indicatrices
   const res = d === 2 ? (opts.gridResolution ?? (D > 100 ? 32 : 48)) : Math.floor(4096 ** (1 / d) + 1e-9); // ≤ 4,096 points (no heatmaps for d ≠ 2)
-  if (d !== 2) notes.push(`latent dimension ${d}: no heatmaps (they need d = 2)${res >= 2 ? `; grid statistics on a ${res}^${d} grid` : ""}`);
+  if (d !== 2)
+    notes.push(`latent dimension ${d}: no heatmaps (they need d = 2)${res >= 2 ? `; grid statistics on a ${res}^${d} grid` : ""}`);
   if (res >= 2) {
     const torus = session.torus;
     const box: [number, number][] = [];
@@ -252,8 +267,12 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
       metricGrid = coarseMetricGrid(ggeo.g, ggeo.ok, res, extent);
     }
   }
-  if (testStats.degenerate > 0) notes.push(`${testStats.degenerate} of ${n} test points are degenerate (det g ≤ ${config.loss.detEpsilon}): excluded from the curvature statistics`);
-  if (grid && grid.degenerate > 0) notes.push(`${grid.degenerate} of ${grid.n} grid points are degenerate (det g ≤ ${config.loss.detEpsilon})`);
+  if (testStats.degenerate > 0)
+    notes.push(
+      `${testStats.degenerate} of ${n} test points are degenerate (det g ≤ ${config.loss.detEpsilon}): excluded from the curvature statistics`,
+    );
+  if (grid && grid.degenerate > 0)
+    notes.push(`${grid.degenerate} of ${grid.n} grid points are degenerate (det g ≤ ${config.loss.detEpsilon})`);
 
   phase("curvatureGrid");
   // Neighbourhood preservation on a capped subset (O(n²)).
@@ -403,7 +422,13 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     testPoints: test.n,
     evaluatedPoints: n,
     reconstruction,
-    curvature: { detEpsilon: config.loss.detEpsilon, route: config.loss.route, test: testStats, grid, medianConditionNumber: conformality.medianConditionNumber },
+    curvature: {
+      detEpsilon: config.loss.detEpsilon,
+      route: config.loss.route,
+      test: testStats,
+      grid,
+      medianConditionNumber: conformality.medianConditionNumber,
+    },
     conformality,
     neighbourhood,
     swissRoll,

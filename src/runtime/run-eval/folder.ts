@@ -28,7 +28,8 @@ const REQUIRED = ["config", "data", "checkpoint"] as const;
  * UserError naming exactly what is missing and how to produce it.
  */
 export function checkRunFolder(runDir: string): RunFiles {
-  if (!existsSync(runDir)) throw new UserError(runDir, "no such run folder: train one first with `ricci-gen train <config.json>` (it writes runs/<name>/)");
+  if (!existsSync(runDir))
+    throw new UserError(runDir, "no such run folder: train one first with `ricci-gen train <config.json>` (it writes runs/<name>/)");
   if (!statSync(runDir).isDirectory()) throw new UserError(runDir, "is not a folder: give a run folder such as runs/<name>");
   const files = runFolderFiles(runDir);
   const missing = REQUIRED.filter((k) => !existsSync(files[k]));
@@ -40,9 +41,9 @@ export function checkRunFolder(runDir: string): RunFiles {
         ? `this is not a run folder but holds run folders: give one of ${runsInside.map((r) => join(runDir, r)).join(", ")}`
         : missing.length === REQUIRED.length
           ? "this is not a run folder; `ricci-gen train <config.json>` writes one"
-        : missing.includes("checkpoint")
-          ? "training has not written a checkpoint yet: finish or resume it with `ricci-gen train <config.json> --resume`"
-          : "the run folder is incomplete: rerun `ricci-gen train <config.json> --force`";
+          : missing.includes("checkpoint")
+            ? "training has not written a checkpoint yet: finish or resume it with `ricci-gen train <config.json> --resume`"
+            : "the run folder is incomplete: rerun `ricci-gen train <config.json> --force`";
     throw new UserError(runDir, `missing ${names}: ${hint}`);
   }
   return files;

@@ -82,7 +82,9 @@ export function metricFn(session: Session): MetricFn {
     Float64Array.from(
       tf.tidy(() => {
         const decW = session.decoder.weights(tf, session.variable("decoder"));
-        return session.decoder.kernels["metric"]!(tf, decW, tf.tensor2d(Float32Array.from(pts), [count, d]))["g"]!.dataSync() as Float32Array;
+        return session.decoder.kernels["metric"]!(tf, decW, tf.tensor2d(Float32Array.from(pts), [count, d]))[
+          "g"
+        ]!.dataSync() as Float32Array;
       }),
     );
 }

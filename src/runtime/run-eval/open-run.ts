@@ -28,7 +28,9 @@ function readJsonObject(path: string): Record<string, unknown> {
 
 /** The run's config from config.json, with the model read from the run's own model.json copy. */
 export function runConfig(runDir: string, files: RunFiles = checkRunFolder(runDir)): TrainConfig {
-  const { resolved, ...raw } = readJsonObject(files.config) as Record<string, unknown> & { resolved?: { modelPath?: string; baseDir?: string } };
+  const { resolved, ...raw } = readJsonObject(files.config) as Record<string, unknown> & {
+    resolved?: { modelPath?: string; baseDir?: string };
+  };
   // Dataset paths are relative to the original config's folder (recorded since resolved.baseDir exists).
   const baseDir = resolved?.baseDir ?? (resolved?.modelPath ? dirname(resolved.modelPath) : process.cwd());
   const parsed = parseTrainConfig(raw, { baseDir, where: files.config });
@@ -62,17 +64,27 @@ export async function openRun(runDir: string, opts: { backend?: EvalBackend } = 
   const backend = await useBackend(want);
   const modelInfo = loadTrainingModel(config);
   const data = loadTrainingData(config, modelInfo.model.outputDim);
-  const stored = readJsonObject(files.data) as { train?: number; test?: number; standardization?: { mean: number[]; std: number[] } | null };
+  const stored = readJsonObject(files.data) as {
+    train?: number;
+    test?: number;
+    standardization?: { mean: number[]; std: number[] } | null;
+  };
   if (stored.train !== data.train.n || stored.test !== data.test.n)
-    throw new UserError(files.data, `says ${stored.train} training / ${stored.test} test points, the dataset now gives ${data.train.n} / ${data.test.n}: the data changed since training`);
+    throw new UserError(
+      files.data,
+      `says ${stored.train} training / ${stored.test} test points, the dataset now gives ${data.train.n} / ${data.test.n}: the data changed since training`,
+    );
   const st = stored.standardization;
   if (st && data.standardization) {
     const off = st.mean.some((v, j) => Math.abs(v - data.standardization!.mean[j]!) > 1e-9 * (1 + Math.abs(v)));
-    if (off) throw new UserError(files.data, "the standardisation differs from the reloaded training data: the data changed since training");
+    if (off)
+      throw new UserError(files.data, "the standardisation differs from the reloaded training data: the data changed since training");
   }
   const { session } = await buildSession(config, modelInfo);
   try {
-    session.restore(Object.fromEntries(Object.entries(checkpoint.params).map(([k, v]) => [k, decodeF32(v, `${files.checkpoint}: params.${k}`)])));
+    session.restore(
+      Object.fromEntries(Object.entries(checkpoint.params).map(([k, v]) => [k, decodeF32(v, `${files.checkpoint}: params.${k}`)])),
+    );
   } catch (e) {
     session.dispose();
     throw e;

@@ -116,7 +116,7 @@ export const trainConfigSchema = strict({
     .min(0)
     .max(2 ** 32 - 1)
     .default(0),
-  backend: z.enum(BACKENDS, { error: `backend must be one of ${BACKENDS.join(", ")}` }).default("cpu"),
+  backend: z.enum(BACKENDS, { error: `backend must be one of ${BACKENDS.join(", ")}` }).default("auto"),
   checkpointEvery: posInt("checkpointEvery").optional(),
   evalEvery: z.int().min(0).default(1),
   evalPoints: posInt("evalPoints").optional(),

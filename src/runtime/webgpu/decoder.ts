@@ -23,7 +23,7 @@ import { POINTS_TILE, REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan,
 import { ADAM_DEFAULTS, ADAM_WORKGROUP, adamUniform, type AdamHyper } from "../../emit/wgsl-adam.js";
 import { POINT_WORKGROUP } from "../../emit/wgsl.js";
 import { DIRECT_TILE, gradReduceDirectKernel } from "../../emit/wgsl-autoencoder.js";
-import { curvaturePlan } from "../../emit/wgsl-tile-plan.js";
+import { curvaturePlan, type TileConfig } from "../../emit/wgsl-tile-plan.js";
 import { assembleKernel, tiledKernels } from "../../emit/wgsl-tiled.js";
 import type { WgslKernel } from "../../emit/wgsl.js";
 import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
@@ -65,6 +65,8 @@ export interface WebGpuDecoderOptions {
   reduce?: ReduceMode | "auto";
   /** Points with det g ≤ this are degenerate: no weight in the loss gradient (default 0). */
   detEpsilon?: number;
+  /** Tile sizes of the products (default: from the device's limits). */
+  tiles?: TileConfig;
 }
 
 export interface GradientEncodeOptions {
@@ -171,7 +173,7 @@ export class WebGpuDecoder {
     const runner = opts.runner ?? KernelRunner.for(ctx);
     let tiled: TiledDecoder | null = null;
     if (model.decoder.type === "mlp") {
-      const plan = curvaturePlan(model, route, deviceTileConfig(runner.device));
+      const plan = curvaturePlan(model, route, opts.tiles ?? deviceTileConfig(runner.device));
       tiled = { mlp: new TiledMlp(tiledKernels(plan, true), runner), assemble: assembleKernel(plan, route, false), assembleTrain: assembleKernel(plan, route, true) };
     }
     const dec = new WebGpuDecoder(set, runner, opts, tiled);
