@@ -2,11 +2,12 @@
  * `ricci-gen export`: the safetensors writer against the format's layout rules, and a trained run
  * exported as .npy and .safetensors, read back and checked against an independent float64 forward
  * pass of the exported encoder (so the weight layout, the codes and the file formats are all
- * tested), numpy reading the files where python3 has numpy, and the CLI's exit 2 for onnx and for
+ * tested), numpy reading the files where python3 has numpy, the ONNX decoder run by onnxruntime
+ * against the same float64 pass and finite differences, and the CLI's exit 2 for bad flags and for
  * an output folder it must not replace.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -193,7 +194,46 @@ print(a.shape, float(np.abs(a - np.load(sys.argv[2])).max()))`;
     expect(run.stdout.trim()).toBe("(3, 8) 0.0");
   }, 60_000);
 
-  it("refuses a non-empty folder that is not an export, and onnx with exit 2", async () => {
+  it("as ONNX: onnxruntime reproduces a float64 pass of the exported decoder, and g = JᵀJ", async () => {
+    const out = join(dir, "onnx");
+    await exportRun(runDir, { format: "onnx", outDir: out });
+    const ort = await import("onnxruntime-node");
+    const session = await ort.InferenceSession.create(readFileSync(join(out, "decoder.onnx")));
+    const codes = parseNpy(readFileSync(join(out, "latent.test.npy")), "codes");
+    const n = codes.shape[0]!;
+    const result = await session.run({ z: new ort.Tensor("float32", Float32Array.from(codes.data), [n, 2]) });
+    const x = result["x"]!.data as Float32Array;
+    const J = result["J"]!.data as Float32Array;
+    const g = result["g"]!.data as Float32Array;
+    const npy = (name: string) => parseNpy(readFileSync(join(dir, "npy", `${name}.npy`)), name);
+    const layers = [0, 1].map((k) => {
+      const W = npy(`decoder.layers.${k}.weight`);
+      return { W: W.data, b: npy(`decoder.layers.${k}.bias`).data, out: W.shape[0]!, inp: W.shape[1]! };
+    });
+    const ref = forward(layers, codes.data, n);
+    let worst = 0;
+    for (let i = 0; i < n * 3; i++) worst = Math.max(worst, Math.abs(x[i]! - ref[i]!));
+    expect(worst).toBeLessThan(1e-4);
+    // J against central differences of the float64 pass, g against JᵀJ, at the first point.
+    const h = 1e-5;
+    for (let a = 0; a < 2; a++) {
+      const zp = Float64Array.from(codes.data.subarray(0, 2));
+      const zm = Float64Array.from(zp);
+      zp[a]! += h;
+      zm[a]! -= h;
+      const [fp, fm] = [forward(layers, zp, 1), forward(layers, zm, 1)];
+      for (let o = 0; o < 3; o++) expect(J[o * 2 + a]!).toBeCloseTo((fp[o]! - fm[o]!) / (2 * h), 4);
+    }
+    for (let a = 0; a < 2; a++)
+      for (let b = 0; b < 2; b++) {
+        let s = 0;
+        for (let o = 0; o < 3; o++) s += J[o * 2 + a]! * J[o * 2 + b]!;
+        expect(g[a * 2 + b]!).toBeCloseTo(s, 5);
+      }
+    expect(readdirSync(out).filter((f) => f.includes("layers"))).toEqual([]); // the weights live in the graph
+  }, 60_000);
+
+  it("refuses a non-empty folder that is not an export, an unknown format, and a folder in the run, with exit 2", async () => {
     const other = join(dir, "precious");
     mkdirSync(other);
     writeFileSync(join(other, "keep.txt"), "mine");
@@ -201,13 +241,14 @@ print(a.shape, float(np.abs(a - np.load(sys.argv[2])).max()))`;
     expect(readFileSync(join(other, "keep.txt"), "utf8")).toBe("mine");
     const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     try {
-      expect(await runCli(["node", "ricci-gen", "export", runDir, "--format", "onnx", "-o", join(dir, "o")])).toBe(2);
       expect(await runCli(["node", "ricci-gen", "export", runDir, "--format", "zip"])).toBe(2);
       expect(await runCli(["node", "ricci-gen", "export", runDir, "--format", "npy", "-o", join(runDir, "x")])).toBe(2);
+      expect(await runCli(["node", "ricci-gen", "export", runDir, "--format", "npy", "-o", other])).toBe(2);
       const lines = err.mock.calls.map((c) => String(c[0]));
-      expect(lines[0]).toMatch(/^ricci-gen: --format: onnx: not available in this build/);
-      expect(lines[1]).toMatch(/--format: must be one of npy, safetensors, onnx/);
-      expect(lines[2]).toMatch(/is inside the run folder/);
+      expect(lines[0]).toMatch(/^ricci-gen: --format: must be one of npy, safetensors, onnx/);
+      expect(lines[1]).toMatch(/is inside the run folder/);
+      expect(lines[2]).toMatch(/precious: is not empty and holds no export\.json/);
+      expect(lines).toHaveLength(3);
     } finally {
       err.mockRestore();
     }

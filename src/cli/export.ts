@@ -1,7 +1,8 @@
 /**
  * `ricci-gen export runs/<name> --format npy|safetensors|onnx [-o DIR]`: the trained encoder and
  * decoder weights, every latent code of the training and test split, their labels and the data
- * standardisation, as files NumPy, PyTorch or safetensors read (src/runtime/export). The output
+ * standardisation, as files NumPy, PyTorch or safetensors read, or the decoder as an ONNX graph
+ * (src/runtime/export). The output
  * folder is replaced as a whole, and only when it is new, empty or an earlier export.
  */
 import { isAbsolute, relative, resolve } from "node:path";
@@ -20,7 +21,7 @@ const FORMATS = ["npy", "safetensors", "onnx"] as const;
 export function registerExport(program: Command): void {
   program
     .command("export")
-    .description("export a trained run: weights and all latent codes as .npy or .safetensors (the decoder as ONNX where built)")
+    .description("export a trained run: weights and all latent codes as .npy or .safetensors, or the decoder (with J and g) as ONNX")
     .argument("<run>", "run folder written by `ricci-gen train` (runs/<name>)")
     .requiredOption("--format <format>", `one of ${FORMATS.join(", ")}`)
     .option("-o, --out <dir>", "output folder (default exports/<name>-<format>)")

@@ -21,6 +21,7 @@ interface TrainCliOptions {
   backend?: string;
   epochs?: string;
   maxSteps?: string;
+  threads?: string;
   progress: boolean;
 }
 
@@ -45,7 +46,11 @@ export function registerTrain(program: Command): void {
     .option("--resume", "continue runs/<name> exactly where its checkpoint stopped (epochs and maxSteps may be raised)")
     .option("--force", "start over, discarding the checkpoint and metrics in runs/<name>")
     .option("--runs-dir <dir>", "folder for run folders (default: the config's runsDir, else ./runs)")
-    .option("--backend <name>", "override the config's backend: cpu, wasm, webgpu (generated WGSL kernels), auto (webgpu if an adapter exists, else wasm), tfjs-webgpu, tensorflow")
+    .option(
+      "--backend <name>",
+      "override the config's backend: auto (default: webgpu on a hardware GPU, else onnx), onnx (compiled training step in ONNX Runtime), webgpu (generated WGSL kernels), cpu, wasm, tfjs-webgpu, tensorflow (tfjs)",
+    )
+    .option("--threads <n>", "threads of the onnx engine (default: every core)")
     .option("--epochs <n>", "override the config's epochs")
     .option("--max-steps <n>", "stop after this many optimiser steps in all (a checkpoint is written)")
     .option("--no-progress", "no progress bar on stderr")
@@ -64,7 +69,8 @@ export function registerTrain(program: Command): void {
         const { config } = loadTrainConfig(configPath, overrides);
         const stop = new StopOnSignal("stopping after this step (a checkpoint will be written)");
         try {
-          const { summary, runDir } = await train(config, { resume: opts.resume === true, force: opts.force === true, progress: opts.progress, stop });
+          const threads = opts.threads === undefined ? {} : { threads: integerFlag(opts.threads, "--threads", 1) };
+          const { summary, runDir } = await train(config, { resume: opts.resume === true, force: opts.force === true, progress: opts.progress, stop, ...threads });
           if (summary.status === "interrupted") {
             process.exitCode = stop.exitCode();
             process.stderr.write(`ricci-gen: interrupted at step ${summary.steps}; checkpoint in ${runDir} (continue with --resume)\n`);

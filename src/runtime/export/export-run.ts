@@ -92,17 +92,16 @@ function checkOutDir(dir: string): void {
     throw new UserError(dir, `is not empty and holds no ${EXPORT_MANIFEST} (not an earlier export): give a new or empty folder with -o`);
 }
 
-function fileContents(
-  format: "npy" | "safetensors",
-  arrays: Map<string, NamedArray>,
-  meta: Record<string, string>,
-): Map<string, Uint8Array> {
+const isWeight = (name: string): boolean => name.startsWith("encoder.") || name.startsWith("decoder.");
+
+function fileContents(format: ExportFormat, arrays: Map<string, NamedArray>, meta: Record<string, string>): Map<string, Uint8Array> {
   const files = new Map<string, Uint8Array>();
-  if (format === "npy") {
-    for (const [name, a] of arrays) files.set(`${name}.npy`, encodeNpy(a.data, a.shape));
+  if (format !== "safetensors") {
+    // ONNX holds the decoder's weights in its graph; the data arrays go beside it.
+    for (const [name, a] of arrays) if (format === "npy" || !isWeight(name)) files.set(`${name}.npy`, encodeNpy(a.data, a.shape));
     return files;
   }
-  const weights = new Map([...arrays].filter(([k]) => k.startsWith("encoder.") || k.startsWith("decoder.")));
+  const weights = new Map([...arrays].filter(([k]) => isWeight(k)));
   const rest = new Map([...arrays].filter(([k]) => !weights.has(k)));
   files.set("weights.safetensors", encodeSafetensors(weights, meta));
   files.set("latent.safetensors", encodeSafetensors(rest, meta));
@@ -163,9 +162,19 @@ export async function exportRun(runDir: string, o: ExportOptions): Promise<Expor
           : "The decoder's input is z.",
         st ? "Encoder input and decoder output are standardised: x = data.std · Ψ(z) + data.mean." : "The data was not standardised.",
       ],
-      ...(format === "onnx" ? { onnx: { file: "decoder.onnx", inputs: { z: ["n", d] }, outputs: { x: ["n", model.outputDim], J: ["n", model.outputDim, d], g: ["n", d, d] } } } : {}),
+      ...(format === "onnx"
+        ? {
+            onnx: {
+              file: "decoder.onnx",
+              inputs: { z: ["n", d] },
+              outputs: { x: ["n", model.outputDim], J: ["n", model.outputDim, d], g: ["n", d, d] },
+            },
+          }
+        : {}),
       tensors: Object.fromEntries(
-        [...arrays].filter(([k]) => format !== "onnx" || !isWeight(k)).map(([k, a]) => [k, { shape: a.shape, dtype: a.data.constructor.name, about: a.about }]),
+        [...arrays]
+          .filter(([k]) => format !== "onnx" || !isWeight(k))
+          .map(([k, a]) => [k, { shape: a.shape, dtype: a.data.constructor.name, about: a.about }]),
       ),
     };
     const files = fileContents(format, arrays, { format: "ricci-gen-export", run: config.name, step: String(checkpoint.step) });

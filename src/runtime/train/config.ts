@@ -33,7 +33,7 @@ export type MeasureKind = (typeof MEASURES)[number];
 /** Backends that run the tfjs kernels (kernels.tfjs.ts). */
 export const TFJS_BACKENDS = ["cpu", "wasm", "tfjs-webgpu", "tensorflow"] as const;
 export type TfjsBackendName = (typeof TFJS_BACKENDS)[number];
-/** Every `backend` value: the tfjs ones, "webgpu" (the generated WGSL kernels) and "auto" (webgpu if an adapter exists, else wasm). */
+/** Every `backend` value: "onnx" (the compiled training-step graph in ONNX Runtime), the tfjs ones, "webgpu" (the generated WGSL kernels) and "auto" (the default: webgpu on a hardware GPU adapter, else onnx). */
 export const BACKENDS = ["onnx", "cpu", "wasm", "webgpu", "auto", "tfjs-webgpu", "tensorflow"] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
