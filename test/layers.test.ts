@@ -1,6 +1,6 @@
 /**
- * The pipeline's layering, checked on the sources: model → rules → ir → emit → runtime → report →
- * cli, each layer importing only those before it (and util, below them all); mathjs only where
+ * The pipeline's layering, checked on the sources: model → rules → ir → plan → emit → runtime →
+ * report → cli, each layer importing only those before it (and util, below them all); mathjs only where
  * formulas are derived (src/rules), syntax-checked (src/model/schema.ts) or, deliberately apart from
  * the compiler, turned into the tfjs oracle (src/runtime/oracle).
  */
@@ -9,7 +9,7 @@ import { join, relative, resolve, dirname } from "node:path";
 import { expect, it } from "vitest";
 
 const SRC = join(import.meta.dirname, "..", "src");
-const ORDER = ["util", "model", "rules", "ir", "emit", "runtime", "report", "cli"] as const;
+const ORDER = ["util", "model", "rules", "ir", "plan", "emit", "runtime", "report", "cli"] as const;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

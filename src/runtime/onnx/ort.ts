@@ -27,6 +27,15 @@ export function threadCount(requested?: number): number {
   return requested ?? availableParallelism();
 }
 
+/**
+ * Execution providers: the CPU one, unless $RICCI_ORT_PROVIDERS lists others first (e.g. "cuda,cpu"
+ * where onnxruntime-node was installed with its CUDA 12 binaries; see the README).
+ */
+export function executionProviders(): string[] {
+  const listed = (process.env["RICCI_ORT_PROVIDERS"] ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return listed.length ? listed : ["cpu"];
+}
+
 /** An inference session for a serialised graph; `what` names it in errors (e.g. "the training step of swiss-roll (runs/x/step.onnx)"). */
 export async function createSession(bytes: Uint8Array, threads: number, what: string): Promise<OrtSession> {
   const ort = await loadOrt();
@@ -36,6 +45,7 @@ export async function createSession(bytes: Uint8Array, threads: number, what: st
       interOpNumThreads: 1,
       executionMode: "sequential",
       graphOptimizationLevel: "all",
+      executionProviders: executionProviders(),
     });
   } catch (e) {
     throw new UserError("backend", `onnx: ONNX Runtime could not load ${what}: ${(e as Error).message.split("\n")[0]}; use --backend wasm or cpu instead`);
