@@ -15,6 +15,7 @@ import { runCli } from "../src/cli/main.js";
 import { parseNpy } from "../src/runtime/data/npy.js";
 import { swissRoll } from "../src/runtime/data/synthetic.js";
 import { exportRun } from "../src/runtime/export/export-run.js";
+import { evaluateRunFolder } from "../src/runtime/run-eval/index.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError } from "../src/runtime/export/safetensors.js";
 import { loadCheckpoint, decodeF32 } from "../src/runtime/train/checkpoint.js";
 import { parseTrainConfig } from "../src/runtime/train/config.js";
@@ -162,6 +163,17 @@ describe("a trained run exported", () => {
       worst = Math.max(worst, best);
     }
     expect(worst).toBeLessThan(1e-4);
+  }, 60_000);
+
+  it("evaluation writes every test code to latent.npy (the export's latent.test) and a metric grid", async () => {
+    await evaluateRunFolder(runDir, { backend: "cpu" });
+    const all = parseNpy(readFileSync(join(runDir, "latent.npy")), "latent.npy");
+    const exported = parseNpy(readFileSync(join(dir, "npy", "latent.test.npy")), "t");
+    expect(all.shape).toEqual(exported.shape);
+    expect([...all.data]).toEqual([...exported.data]);
+    const latent = JSON.parse(readFileSync(join(runDir, "latent.json"), "utf8")) as { metricGrid: { nx: number; ny: number; g: (number | null)[] } };
+    expect([latent.metricGrid.nx, latent.metricGrid.ny, latent.metricGrid.g.length]).toEqual([12, 12, 432]);
+    expect(latent.metricGrid.g.every((v) => v === null || Number.isFinite(v))).toBe(true);
   }, 60_000);
 
   it("as .safetensors: the same arrays, read by our strict reader and (where present) by numpy", async () => {

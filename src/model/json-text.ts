@@ -122,7 +122,10 @@ export function parseJsonText(text: string, where: string): unknown {
   const { overAt } = jsonDepth(t);
   if (overAt !== null) {
     const { line, column } = lineColumn(t, overAt);
-    throw new UserError(where, `JSON nested deeper than ${MAX_JSON_DEPTH} levels at line ${line}, column ${column}: a model or config never needs that; check the brackets`);
+    throw new UserError(
+      where,
+      `JSON nested deeper than ${MAX_JSON_DEPTH} levels at line ${line}, column ${column}: a model or config never needs that; check the brackets`,
+    );
   }
   try {
     return JSON.parse(t);
@@ -178,4 +181,3 @@ export function canonicalJson(v: unknown): string {
   }
   return JSON.stringify(v) ?? "null";
 }
-

@@ -49,13 +49,15 @@ export const MAX_PARAMETERS = 2 ** 25;
  * to 4th order multiply them (and exponents) together, and the results must stay finite in float64.
  */
 export const MAX_CONSTANT_EXPONENT = 60;
+/** Longest formula and deepest parenthesis nesting accepted (the parser and checks recurse per level). */
+export const MAX_FORMULA_LENGTH = 10_000;
+export const MAX_FORMULA_NESTING = 64;
 
 const intIn = (min: number, max: number, message: string) =>
   z.int({ error: message }).min(min, { error: message }).max(max, { error: message });
 
 const ACTIVATION_FORMS =
-  `an activation name (${NAMED_ACTIVATIONS.join(", ")}), a formula in x such as "x^3/3 + x", ` +
-  `or {"formula": "log(1 + exp(x))"}`;
+  `an activation name (${NAMED_ACTIVATIONS.join(", ")}), a formula in x such as "x^3/3 + x", ` + `or {"formula": "log(1 + exp(x))"}`;
 
 const activationSchema = z.union([z.string(), strict({ formula: z.string() })], {
   error: (iss) => `${iss.input === undefined ? "missing: give" : "expected"} ${ACTIVATION_FORMS}`,
@@ -88,9 +90,7 @@ const decoderSchema = z.discriminatedUnion("type", [mlpDecoderSchema, analyticDe
 });
 
 const encoderSchema = strict({
-  torusEmbedding: z
-    .literal(false, { error: "the torus embedding applies to the decoder's latent input only; remove it here" })
-    .optional(),
+  torusEmbedding: z.literal(false, { error: "the torus embedding applies to the decoder's latent input only; remove it here" }).optional(),
   layers: layersSchema,
 });
 
@@ -189,9 +189,22 @@ const NON_SMOOTH_FUNCTIONS: Record<string, string> = {
 
 /** Functions a formula may call (all smooth where defined, all differentiable by the compiler), with their arity. */
 export const FORMULA_FUNCTIONS: Record<string, number> = {
-  sin: 1, cos: 1, tan: 1, asin: 1, acos: 1, atan: 1,
-  sinh: 1, cosh: 1, tanh: 1, asinh: 1, acosh: 1, atanh: 1,
-  exp: 1, log: 1, sqrt: 1, pow: 2,
+  sin: 1,
+  cos: 1,
+  tan: 1,
+  asin: 1,
+  acos: 1,
+  atan: 1,
+  sinh: 1,
+  cosh: 1,
+  tanh: 1,
+  asinh: 1,
+  acosh: 1,
+  atanh: 1,
+  exp: 1,
+  log: 1,
+  sqrt: 1,
+  pow: 2,
 };
 const FUNCTION_LIST = Object.keys(FORMULA_FUNCTIONS).join(", ");
 /** Named constants every formula may use. */
@@ -200,7 +213,17 @@ const RESERVED = new Set<string>([
   ...Object.keys(FORMULA_FUNCTIONS),
   ...Object.keys(NON_SMOOTH_FUNCTIONS),
   ...FORMULA_CONSTANTS,
-  "i", "E", "PI", "tau", "phi", "Infinity", "NaN", "true", "false", "null", "undefined",
+  "i",
+  "E",
+  "PI",
+  "tau",
+  "phi",
+  "Infinity",
+  "NaN",
+  "true",
+  "false",
+  "null",
+  "undefined",
 ]);
 const OPERATORS = new Set(["add", "subtract", "multiply", "divide", "pow", "unaryMinus", "unaryPlus"]);
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -211,12 +234,31 @@ type Fail = (path: Path, message: string) => never;
  * Checks that `text` parses as a mathjs expression built from numbers, `symbols`, pi, e, + - * / ^ and
  * FORMULA_FUNCTIONS only. `symbolsHint` says what the symbols are, for the error message.
  */
-function checkFormula(text: string, symbols: ReadonlySet<string>, symbolsHint: string, path: Path, fail: Fail, constants: Readonly<Record<string, number>> = {}): void {
+function checkFormula(
+  text: string,
+  symbols: ReadonlySet<string>,
+  symbolsHint: string,
+  path: Path,
+  fail: Fail,
+  constants: Readonly<Record<string, number>> = {},
+): void {
+  if (text.length > MAX_FORMULA_LENGTH)
+    fail(path, `the formula is ${text.length} characters long; at most ${MAX_FORMULA_LENGTH} are accepted`);
+  let depth = 0;
+  for (const c of text)
+    if ((depth += c === "(" ? 1 : c === ")" ? -1 : 0) > MAX_FORMULA_NESTING)
+      fail(
+        path,
+        `${JSON.stringify(text.slice(0, 40))}…: parentheses nested deeper than ${MAX_FORMULA_NESTING} levels; simplify the formula`,
+      );
   let root: MathNode;
   try {
     root = parseExpression(text);
   } catch (e) {
-    fail(path, `cannot parse the formula ${JSON.stringify(text)}: ${(e as Error).message}. Use mathjs syntax, e.g. "x^3/3 + x" or "r*cos(u)*sin(v)"`);
+    fail(
+      path,
+      `cannot parse the formula ${JSON.stringify(text)}: ${(e as Error).message}. Use mathjs syntax, e.g. "x^3/3 + x" or "r*cos(u)*sin(v)"`,
+    );
   }
   const nonSmooth = (what: string, hint: string): never =>
     fail(path, `${what} in ${JSON.stringify(text)} is not smooth: ${SMOOTHNESS}; ${hint}`);
@@ -245,14 +287,16 @@ function checkFormula(text: string, symbols: ReadonlySet<string>, symbolsHint: s
         const arity = FORMULA_FUNCTIONS[name];
         if (arity === undefined)
           fail(path, `unknown function "${name}" in ${JSON.stringify(text)}; the allowed functions are ${FUNCTION_LIST} (and + - * / ^)`);
-        if (n.args!.length !== arity)
-          fail(path, `${name}() takes ${arity} argument${arity === 1 ? "" : "s"} in ${JSON.stringify(text)}`);
+        if (n.args!.length !== arity) fail(path, `${name}() takes ${arity} argument${arity === 1 ? "" : "s"} in ${JSON.stringify(text)}`);
         return n.args!.forEach(visit);
       }
       case "ConditionalNode":
         return nonSmooth("a conditional (a ? b : c)", "write one smooth expression instead");
       default:
-        fail(path, `${JSON.stringify(text)} is not a plain formula (found a ${node.type}); use numbers, ${symbolsHint}, + - * / ^ and ${FUNCTION_LIST}`);
+        fail(
+          path,
+          `${JSON.stringify(text)} is not a plain formula (found a ${node.type}); use numbers, ${symbolsHint}, + - * / ^ and ${FUNCTION_LIST}`,
+        );
     }
   };
   visit(root);
@@ -271,12 +315,16 @@ function checkConstantRange(root: MathNode, text: string, constants: Readonly<Re
     let constant = true;
     node.traverse((n) => {
       // A function's name is a SymbolNode too: FunctionNodes are judged by their arguments (below).
-      if (n.type === "SymbolNode" && !(FORMULA_CONSTANTS as readonly string[]).includes((n as MathNode & { name: string }).name)) constant = false;
+      if (n.type === "SymbolNode" && !(FORMULA_CONSTANTS as readonly string[]).includes((n as MathNode & { name: string }).name))
+        constant = false;
     });
     return constant;
   };
   const tooLarge = (what: string): never =>
-    fail(path, `${what} in ${JSON.stringify(text)}: constants and their products must lie within 1e±${MAX_CONSTANT_EXPONENT} so that derivatives stay finite in float64; rescale the formula`);
+    fail(
+      path,
+      `${what} in ${JSON.stringify(text)}: constants and their products must lie within 1e±${MAX_CONSTANT_EXPONENT} so that derivatives stay finite in float64; rescale the formula`,
+    );
   const visit = (node: MathNode): void => {
     const n = node as MathNode & { name?: string; args?: MathNode[]; content?: MathNode };
     if (node.type === "SymbolNode") {
@@ -304,7 +352,10 @@ function checkConstantRange(root: MathNode, text: string, constants: Readonly<Re
 function checkParameterCount(mlp: Mlp, net: "decoder" | "encoder", fail: Fail): void {
   const size = paramLayout(mlp).size;
   if (size > MAX_PARAMETERS)
-    fail([net, "layers"], `the ${net} (${describeMlp(mlp)}) has ${size.toExponential(2)} parameters, more than the ${MAX_PARAMETERS.toExponential(2)} this tool accepts; use narrower layers`);
+    fail(
+      [net, "layers"],
+      `the ${net} (${describeMlp(mlp)}) has ${size.toExponential(2)} parameters, more than the ${MAX_PARAMETERS.toExponential(2)} this tool accepts; use narrower layers`,
+    );
 }
 
 const withoutSchemaKey = (raw: unknown): unknown => {
@@ -344,27 +395,45 @@ function checkOutputUnits(mlp: Mlp, expected: number, what: string, path: Path, 
   const last = mlp.layers.length - 1;
   const units = mlp.layers[last]!.units;
   if (units !== expected)
-    fail([...path, "layers", last, "units"], `the last ${what} layer has ${units} units but must have ${expected} (${what === "decoder" ? "outputDim D" : "latentDim d"}): the ${what} maps R^${mlp.inputDim} → R^${expected}; set units to ${expected}`);
+    fail(
+      [...path, "layers", last, "units"],
+      `the last ${what} layer has ${units} units but must have ${expected} (${what === "decoder" ? "outputDim D" : "latentDim d"}): the ${what} maps R^${mlp.inputDim} → R^${expected}; set units to ${expected}`,
+    );
 }
 
-function toAnalytic(dec: Extract<ParsedModel["decoder"], { type: "analytic" }>, latentDim: number, outputDim: number, fail: Fail): AnalyticDecoder {
+function toAnalytic(
+  dec: Extract<ParsedModel["decoder"], { type: "analytic" }>,
+  latentDim: number,
+  outputDim: number,
+  fail: Fail,
+): AnalyticDecoder {
   const seen = new Set<string>();
   const checkName = (name: string, path: Path, kind: string) => {
-    if (!IDENTIFIER.test(name)) fail(path, `${kind} name ${JSON.stringify(name)} must be an identifier (letters, digits, '_'; not starting with a digit)`);
+    if (!IDENTIFIER.test(name))
+      fail(path, `${kind} name ${JSON.stringify(name)} must be an identifier (letters, digits, '_'; not starting with a digit)`);
     if (RESERVED.has(name)) fail(path, `${kind} name "${name}" is reserved (a function or constant of the formula language); rename it`);
     if (seen.has(name)) fail(path, `${kind} name "${name}" is declared twice; names of variables and constants must be distinct`);
     seen.add(name);
   };
   dec.variables.forEach((v, i) => checkName(v, ["decoder", "variables", i], "variable"));
   if (dec.variables.length !== latentDim)
-    fail(["decoder", "variables"], `${dec.variables.length} variables declared but latentDim is ${latentDim}: declare exactly one variable per latent dimension`);
+    fail(
+      ["decoder", "variables"],
+      `${dec.variables.length} variables declared but latentDim is ${latentDim}: declare exactly one variable per latent dimension`,
+    );
   for (const c of Object.keys(dec.constants)) checkName(c, ["decoder", "constants", c], "constant");
   if (dec.formulas.length !== outputDim)
-    fail(["decoder", "formulas"], `${dec.formulas.length} formulas given but outputDim is ${outputDim}: give exactly one formula per output coordinate`);
+    fail(
+      ["decoder", "formulas"],
+      `${dec.formulas.length} formulas given but outputDim is ${outputDim}: give exactly one formula per output coordinate`,
+    );
   const hint = `the variables (${dec.variables.join(", ")})${Object.keys(dec.constants).length ? ` and constants (${Object.keys(dec.constants).join(", ")})` : ""}`;
   for (const [c, v] of Object.entries(dec.constants))
     if (!(Math.abs(Math.log10(Math.abs(v) || 1)) <= MAX_CONSTANT_EXPONENT))
-      fail(["decoder", "constants", c], `${v} is out of range: constants must lie within 1e±${MAX_CONSTANT_EXPONENT} (or be 0) so that derivatives stay finite; rescale the formulas`);
+      fail(
+        ["decoder", "constants", c],
+        `${v} is out of range: constants must lie within 1e±${MAX_CONSTANT_EXPONENT} (or be 0) so that derivatives stay finite; rescale the formulas`,
+      );
   dec.formulas.forEach((f, i) => checkFormula(f, seen, hint, ["decoder", "formulas", i], fail, dec.constants));
   return { type: "analytic", variables: dec.variables, constants: dec.constants, formulas: dec.formulas.map((f) => f.trim()) };
 }
@@ -382,13 +451,19 @@ function checkedValues(values: unknown, net: "decoder" | "encoder", mlp: Mlp | n
   if (!Array.isArray(values) || !values.every((v) => typeof v === "number" && Number.isFinite(v)))
     fail(path, `the ${net} weights${inFile} must be an array of finite numbers`);
   if (mlp === null)
-    fail(path, net === "encoder"
-      ? `${net} weights given${inFile} but the model has no encoder: remove them or add an "encoder"`
-      : `the analytic decoder has no parameters: remove the decoder weights${inFile}`);
+    fail(
+      path,
+      net === "encoder"
+        ? `${net} weights given${inFile} but the model has no encoder: remove them or add an "encoder"`
+        : `the analytic decoder has no parameters: remove the decoder weights${inFile}`,
+    );
   const size = paramLayout(mlp).size;
   if (values.length !== size)
-    fail(path, `expected ${size} numbers for the ${net} (${describeMlp(mlp)}) but got ${values.length}${inFile}: ` +
-      `give them flat in ParamLayout order, for each layer W (units × fanIn, row-major) then b`);
+    fail(
+      path,
+      `expected ${size} numbers for the ${net} (${describeMlp(mlp)}) but got ${values.length}${inFile}: ` +
+        `give them flat in ParamLayout order, for each layer W (units × fanIn, row-major) then b`,
+    );
   return { kind: "values", values: Float64Array.from(values as number[]) };
 }
 
@@ -398,7 +473,10 @@ function readWeightsFile(file: string, baseDir: string, path: Path, fail: Fail):
   try {
     text = readFileSync(abs, "utf8");
   } catch (e) {
-    fail(path, `cannot read the weights file ${abs} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); paths are relative to the model file`);
+    fail(
+      path,
+      `cannot read the weights file ${abs} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); paths are relative to the model file`,
+    );
   }
   try {
     return parseJsonText(text, formatPath(path));
@@ -409,11 +487,21 @@ function readWeightsFile(file: string, baseDir: string, path: Path, fail: Fail):
 }
 
 /** The weights a file gives: an array (for `net`, or the decoder at the top level) or {"decoder": [...], "encoder": [...]}. */
-function weightsFromFile(content: unknown, file: string, net: "decoder" | "encoder" | "both", path: Path, fail: Fail): Partial<Record<"decoder" | "encoder", unknown>> {
+function weightsFromFile(
+  content: unknown,
+  file: string,
+  net: "decoder" | "encoder" | "both",
+  path: Path,
+  fail: Fail,
+): Partial<Record<"decoder" | "encoder", unknown>> {
   if (Array.isArray(content)) return { [net === "both" ? "decoder" : net]: content };
   if (content !== null && typeof content === "object") {
     const unknownKey = Object.keys(content).find((k) => k !== "decoder" && k !== "encoder");
-    if (unknownKey !== undefined) fail(path, `unknown key "${unknownKey}" in ${file}: a weights file holds an array of numbers or {"decoder": [...], "encoder": [...]}`);
+    if (unknownKey !== undefined)
+      fail(
+        path,
+        `unknown key "${unknownKey}" in ${file}: a weights file holds an array of numbers or {"decoder": [...], "encoder": [...]}`,
+      );
     const c = content as Record<"decoder" | "encoder", unknown>;
     if (net === "both") return c;
     if (c[net] !== undefined) return { [net]: c[net] };
@@ -451,17 +539,28 @@ function resolveWeights(
   const perNetwork = weights.decoder !== undefined || weights.encoder !== undefined;
   if (!perNetwork) {
     const key = singleKey(weights, ["weights"]);
-    if (key === "seed") return { decoderWeights: { kind: "seed", seed: weights.seed! }, encoderWeights: { kind: "seed", seed: weights.seed! + 1 } };
-    if (key === "values") return { decoderWeights: checkedValues(weights.values, "decoder", decoder, ["weights", "values"], fail), encoderWeights: { kind: "seed", seed: 1 } };
+    if (key === "seed")
+      return { decoderWeights: { kind: "seed", seed: weights.seed! }, encoderWeights: { kind: "seed", seed: weights.seed! + 1 } };
+    if (key === "values")
+      return {
+        decoderWeights: checkedValues(weights.values, "decoder", decoder, ["weights", "values"], fail),
+        encoderWeights: { kind: "seed", seed: 1 },
+      };
     const path = ["weights", "file"];
     const got = weightsFromFile(readWeightsFile(weights.file!, baseDir, path, fail), weights.file!, "both", path, fail);
     return {
-      decoderWeights: got.decoder === undefined ? { kind: "seed", seed: 0 } : checkedValues(got.decoder, "decoder", decoder, path, fail, weights.file),
-      encoderWeights: got.encoder === undefined ? { kind: "seed", seed: 1 } : checkedValues(got.encoder, "encoder", encoder, path, fail, weights.file),
+      decoderWeights:
+        got.decoder === undefined ? { kind: "seed", seed: 0 } : checkedValues(got.decoder, "decoder", decoder, path, fail, weights.file),
+      encoderWeights:
+        got.encoder === undefined ? { kind: "seed", seed: 1 } : checkedValues(got.encoder, "encoder", encoder, path, fail, weights.file),
     };
   }
   const extra = SPEC_KEYS.find((k) => weights[k] !== undefined);
-  if (extra !== undefined) fail(["weights", extra], `use either "${extra}" for the whole model or per-network "decoder"/"encoder" entries, not both; the forms are ${WEIGHT_FORMS}`);
+  if (extra !== undefined)
+    fail(
+      ["weights", extra],
+      `use either "${extra}" for the whole model or per-network "decoder"/"encoder" entries, not both; the forms are ${WEIGHT_FORMS}`,
+    );
   if (weights.encoder !== undefined && encoder === null)
     fail(["weights", "encoder"], `encoder weights given but the model has no encoder: remove them or add an "encoder"`);
   return {
@@ -497,7 +596,11 @@ export function parseModel(raw: unknown, opts: { baseDir: string; sourceText: st
   let decoder: Decoder;
   let decoderMlp: Mlp | null = null;
   if (m.decoder.type === "mlp") {
-    decoderMlp = { inputDim: m.latentDim, torusEmbedding: m.decoder.torusEmbedding, layers: toLayers(m.decoder.layers, ["decoder", "layers"], fail) };
+    decoderMlp = {
+      inputDim: m.latentDim,
+      torusEmbedding: m.decoder.torusEmbedding,
+      layers: toLayers(m.decoder.layers, ["decoder", "layers"], fail),
+    };
     checkOutputUnits(decoderMlp, m.outputDim, "decoder", ["decoder"], fail);
     checkParameterCount(decoderMlp, "decoder", fail);
     decoder = { type: "mlp", ...decoderMlp };
@@ -522,6 +625,8 @@ export function parseModel(raw: unknown, opts: { baseDir: string; sourceText: st
     encoder,
     encoderWeights,
     // "$schema" only serves editors: adding it does not change the model.
-    sourceHash: createHash("sha256").update(canonicalJson(withoutSchemaKey(raw))).digest("hex"),
+    sourceHash: createHash("sha256")
+      .update(canonicalJson(withoutSchemaKey(raw)))
+      .digest("hex"),
   };
 }

@@ -27,15 +27,26 @@ export function unbroadcast(p: TensorPlan, t: TensorId, target: Shape): TensorId
   return p.reshape(reduced, target);
 }
 
+/** Ops through which no gradient flows. */
+const BLOCKED = new Set(["detach", "step", "round", "equal", "gatherRows", "zerosLike", "input", "const", "constTensor"]);
+
 function keepdimsShape(s: Shape, axes: number[]): Shape {
   return s.map((d, i) => (axes.includes(i) ? 1 : d));
 }
 
 /** Gradients of the scalar `loss` with respect to each of `wrt` (zeros where it does not depend on one). */
 export function gradients(p: TensorPlan, loss: TensorId, wrt: readonly TensorId[]): TensorId[] {
+  // Only nodes on a path from some `wrt` input carry adjoints: no backward ops for data or constants.
+  const reaches = new Uint8Array(loss + 1);
+  for (const id of wrt) if (id <= loss) reaches[id] = 1;
+  for (let id = 0; id <= loss; id++) {
+    const kind = p.node(id).op.kind;
+    if (reaches[id] || BLOCKED.has(kind)) continue;
+    if (p.node(id).args.some((a) => reaches[a])) reaches[id] = 1;
+  }
   const pending = new Map<TensorId, Contribution[]>();
   const contribute = (id: TensorId, c: Contribution): void => {
-    if (p.isZero(c.grad)) return;
+    if (!reaches[id] || p.isZero(c.grad)) return;
     const list = pending.get(id);
     if (list) list.push(c);
     else pending.set(id, [c]);

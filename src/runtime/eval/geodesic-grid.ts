@@ -42,8 +42,10 @@ export interface GeodesicGridOptions {
 }
 
 export interface GeodesicGridResult {
-  /** Mean of `ratios`. */
+  /** Mean of the finite `ratios`. */
   mean: number;
+  /** Lines left out (NaN ratio): their exp_p images missed the line's ends (see geodesicGridRatio). */
+  failedLines: number;
   ratios: Float64Array;
   geodesicLengths: Float64Array;
   logLineLengths: Float64Array;
@@ -206,6 +208,15 @@ export async function geodesicGridRatio(
   const logLineLengths = new Float64Array(L);
   for (let i = 0; i < L; i++) for (let k = 0; k + 1 < M; k++) logLineLengths[i]! += pieces.geodesicLengths[i * (M - 1) + k]!;
   const geodesicLengths = grid.geodesicLengths.slice(0, L);
-  const ratios = geodesicLengths.map((g, i) => g / logLineLengths[i]!);
-  return { mean: ratios.reduce((s, r) => s + r, 0) / L, ratios, geodesicLengths, logLineLengths, basePoint: p, lines: L, points: M };
+  // exp_p(log_p(q)) must land back on q: a line whose shots miss its ends by more than 5 % of the
+  // box diagonal (a shot through a near-degenerate g) is left out (NaN) rather than averaged in.
+  const tolerance = 0.05 * Math.hypot(x1 - x0, y1 - y0);
+  const miss = (i: number, k: number, q: readonly number[]): number =>
+    Math.hypot(images[(i * M + k) * D2]! - q[0]!, images[(i * M + k) * D2 + 1]! - q[1]!);
+  const ratios = geodesicLengths.map((g, i) =>
+    Math.max(miss(i, 0, left[i]!), miss(i, M - 1, right[i]!)) <= tolerance ? g / logLineLengths[i]! : NaN,
+  );
+  const kept = ratios.filter((r) => Number.isFinite(r));
+  const mean = kept.length ? kept.reduce((s, r) => s + r, 0) / kept.length : NaN;
+  return { mean, ratios, failedLines: L - kept.length, geodesicLengths, logLineLengths, basePoint: p, lines: L, points: M };
 }

@@ -145,7 +145,7 @@ export interface RunEvaluation {
     pairCounting: PairCountingResult;
   } | null;
   /** Geodesic/straight length ratio under g between random pairs of encoded test points (ours; 1 = flat). */
-  geodesic: { pairs: number; segments: number; maxIter: number; meanRatio: number; medianRatio: number } | null;
+  geodesic: { pairs: number; segments: number; maxIter: number; meanRatio: number; medianRatio: number; metricPoints: number } | null;
   /**
    * The research's estimator (d = 2): a grid of `lines` geodesics across the latent box, each
    * against the image under exp_p of the straight line between its ends' log_p, `points` points each
@@ -156,11 +156,16 @@ export interface RunEvaluation {
     points: number;
     segments: number;
     maxIter: number;
+    shootSteps: number;
     box: [number, number][];
     basePoint: number[];
     meanRatio: number;
     medianRatio: number;
     ratios: number[];
+    /** Lines left out (null ratio): their exp_p shots missed the line's ends by > 5 % of the box diagonal. */
+    failedLines: number;
+    /** Points where g and ∂g were evaluated (the work done, independent of machine load). */
+    metricPoints: number;
   } | null;
   /** Flat key → value table (the report's metric table). */
   metrics: Record<string, number | null>;

@@ -106,7 +106,13 @@ export async function geodesicScores(
   const d = session.latentDim;
   const wide = session.model.outputDim > 100;
   const metricAt = metricFn(session);
-  const jets = metricJets(session);
+  // Work is counted in points where g and ∂g are evaluated (one decoder jet each): load-independent.
+  let points = 0;
+  const exact = metricJets(session);
+  const jets: MetricJetFn = (z, count) => {
+    points += count;
+    return exact(z, count);
+  };
   const tol = opts.geodesicTol ?? 1e-6; // g is float32
   let geodesic: RunEvaluation["geodesic"] = null;
   const pairs = m >= 2 ? (opts.geodesicPairs ?? (wide ? 8 : 32)) : 0;
@@ -115,28 +121,35 @@ export async function geodesicScores(
     const maxIter = opts.geodesicIter ?? (wide ? 40 : 100);
     const { from, to } = randomPairs(z, m, d, pairs, new Rng(opts.seed ?? 0));
     const r = await geodesicLengthRatio(metricAt, from, to, pairs, d, { segments, maxIter, tol, jets });
-    geodesic = { pairs, segments, maxIter, meanRatio: r.mean, medianRatio: summarize(r.ratios).median };
+    geodesic = { pairs, segments, maxIter, meanRatio: r.mean, medianRatio: summarize(r.ratios).median, metricPoints: points };
+    points = 0;
     if (session.torus) notes.push("geodesics are computed in the chart (−π, π]^d, without wrapping around the torus");
   }
   done("geodesic");
   let geodesicGrid: RunEvaluation["geodesicGrid"] = null;
   const lines = opts.geodesicGridLines ?? (wide ? 5 : 11);
   if (lines > 0 && d === 2 && box) {
-    const points = opts.geodesicGridPoints ?? (wide ? 8 : 20);
+    const linePoints = opts.geodesicGridPoints ?? (wide ? 8 : 20);
     const segments = wide ? 8 : 16;
     const maxIter = opts.geodesicGridIter ?? (wide ? 30 : 100);
-    const r = await geodesicGridRatio(metricAt, box, { lines, points, segments, maxIter, tol, jets, shootSteps: wide ? 6 : 16 });
+    const shootSteps = wide ? 10 : 16;
+    const r = await geodesicGridRatio(metricAt, box, { lines, points: linePoints, segments, maxIter, tol, jets, shootSteps });
     geodesicGrid = {
       lines,
-      points,
+      points: linePoints,
       segments,
       maxIter,
+      shootSteps,
       box,
       basePoint: Array.from(r.basePoint),
       meanRatio: r.mean,
       medianRatio: summarize(r.ratios).median,
       ratios: Array.from(r.ratios),
+      failedLines: r.failedLines,
+      metricPoints: points,
     };
+    if (r.failedLines > 0)
+      notes.push(`geodesic grid: ${r.failedLines} of ${lines} lines left out (their exponential-map shots missed the line's ends)`);
   } else if (lines > 0 && d !== 2) notes.push(`latent dimension ${d}: no geodesic grid ratio (the research's estimator is 2-d)`);
   done("geodesicGrid");
   return { geodesic, geodesicGrid };
