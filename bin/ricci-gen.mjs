@@ -9,4 +9,7 @@ if (!existsSync(main)) {
   process.exit(2);
 }
 const { runCli } = await import(main.href);
-process.exitCode = await runCli(process.argv);
+const code = await runCli(process.argv);
+process.exitCode = code;
+// The command is done; a library handle (a worker pool, a device) must not keep the process alive.
+setTimeout(() => process.exit(code), 2000).unref();

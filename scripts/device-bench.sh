@@ -17,7 +17,8 @@
 # Environment (defaults are the device run's): BENCH_BATCHES (1024,4096,16384,65536), BENCH_STEPS (5),
 # BENCH_ROUTES (b,a), BENCH_PEER_DEVICE (cuda), BENCH_PEER_METHODS (jacfwd3,gauss),
 # BENCH_TIMEOUT_S (360: the bench itself), DEVICE_BUDGET_S (500: the whole script, fallback included),
-# DEVICE_SKIP_GL=1 (do not unpack the .debs into /: for a local dry run), RICCI_PYTHON (python3 on PATH).
+# DEVICE_SKIP_GL=1 (do not unpack the .debs into /: for a local dry run), RICCI_PYTHON (python3 on PATH),
+# BENCH_AE_MODEL (examples/torus-ae.model.json; empty skips it), BENCH_AE_BATCHES (4096,65536).
 set -uo pipefail
 
 T0=$SECONDS
@@ -142,8 +143,22 @@ else
 fi
 status "total: $((SECONDS - T0)) s"
 
+# 6. The TorusAE (its decoder, the whole autoencoder step and the per-kernel table) with the time left.
+AE_MODEL="${BENCH_AE_MODEL-examples/torus-ae.model.json}"
+left=$((BUDGET_S - (SECONDS - T0) - 10))
+if [ -n "$AE_MODEL" ] && [ "$left" -ge 40 ]; then
+  t3=$SECONDS
+  echo "\$ node .device/cli/ricci-gen.mjs bench --backend webgpu --model $AE_MODEL …" >>"$OUT/bench.log"
+  timeout -k 5 "$left" "$NODE" "$CLI" bench --backend webgpu --model "$AE_MODEL" --batches "${BENCH_AE_BATCHES:-4096,65536}" \
+    --routes b --steps 3 --no-peer --no-tfjs >"$OUT/bench-torus-ae.txt" 2>>"$OUT/bench.log"
+  status "torus-ae bench: rc=$? in $((SECONDS - t3)) s (bench-torus-ae.txt)"
+else
+  status "torus-ae bench: skipped (${left} s of the budget left)"
+fi
+
 echo "===== bench-webgpu.txt =====" >&2
 cat "$OUT/bench-webgpu.txt" >&2
+[ -f "$OUT/bench-torus-ae.txt" ] && { echo "===== bench-torus-ae.txt =====" >&2; cat "$OUT/bench-torus-ae.txt" >&2; }
 [ -f "$OUT/peer-alone.txt" ] && { echo "===== peer-alone.txt (tail) =====" >&2; tail -40 "$OUT/peer-alone.txt" >&2; }
 echo "===== status.txt =====" >&2
 cat "$OUT/status.txt" >&2

@@ -51,14 +51,26 @@ export async function curvature(
   points: readonly (readonly number[])[],
   opts: { routes?: Route[]; params?: Float64Array; christoffelAndRicci?: boolean } = {},
 ): Promise<import("./cli/curvature.js").CurvaturePoint[]> {
-  const [{ curvatureAt }, { decoderParams }, { UserError }] = await Promise.all([import("./cli/curvature.js"), import("./cli/compile.js"), import("./util/errors.js")]);
+  const [{ curvatureAt }, { decoderParams }, { UserError }] = await Promise.all([
+    import("./cli/curvature.js"),
+    import("./cli/compile.js"),
+    import("./util/errors.js"),
+  ]);
   const d = model.latentDim;
   const flat = new Float64Array(points.length * d);
   points.forEach((p, i) => {
-    if (p.length !== d || !p.every(Number.isFinite)) throw new UserError(`points[${i}]`, `expected ${d} finite numbers, got ${JSON.stringify(p)}`);
+    if (p.length !== d || !p.every(Number.isFinite))
+      throw new UserError(`points[${i}]`, `expected ${d} finite numbers, got ${JSON.stringify(p)}`);
     flat.set(p, i * d);
   });
-  return curvatureAt(model, opts.params ?? decoderParams(model), flat, points.length, opts.routes ?? ["b"], opts.christoffelAndRicci === true);
+  return curvatureAt(
+    model,
+    opts.params ?? decoderParams(model),
+    flat,
+    points.length,
+    opts.routes ?? ["b"],
+    opts.christoffelAndRicci === true,
+  );
 }
 
 /** The decoder of a trained run (runs/<name>): its model and checkpoint parameters, for `curvature(model, points, { params })`. */
@@ -81,7 +93,10 @@ export async function trainFromConfig(
 }
 
 /** Evaluate a trained run folder: writes runs/<name>/eval.json (+ latent codes) and resolves with the evaluation. */
-export async function evaluateRun(runDir: string, opts: { backend?: "cpu" | "wasm" } = {}): Promise<import("./runtime/run-eval/index.js").EvaluatedRun> {
+export async function evaluateRun(
+  runDir: string,
+  opts: { backend?: "cpu" | "wasm" } = {},
+): Promise<import("./runtime/run-eval/index.js").EvaluatedRun> {
   const { evaluateRunFolder } = await import("./runtime/run-eval/index.js");
   return evaluateRunFolder(runDir, opts);
 }

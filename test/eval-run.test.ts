@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadRunData } from "../src/report/load-run.js";
-import { checkRunFolder, evaluateRunFolder, readEvaluation, type LatentExport, type RunEvaluation } from "../src/runtime/run-eval/index.js";
+import { finiteDifferenceJets } from "../src/runtime/eval/index.js";
+import { metricFn, metricJets } from "../src/runtime/run-eval/geodesics.js";
+import { checkRunFolder, evaluateRunFolder, openRun, readEvaluation, type LatentExport, type RunEvaluation } from "../src/runtime/run-eval/index.js";
 import { parseTrainConfig } from "../src/runtime/train/config.js";
 import { train } from "../src/runtime/train/trainer.js";
 import { UserError } from "../src/util/errors.js";
@@ -65,6 +67,25 @@ async function trainRun(name: string, over: Record<string, unknown>, d = 2, D = 
 }
 
 const finite = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
+
+/** The decoder-jet g and ∂g used by the geodesics against the metric kernel and its central differences. */
+async function checkMetricJets(runDir: string): Promise<void> {
+  const run = await openRun(runDir, { backend: "cpu" });
+  try {
+    const d = run.session.latentDim;
+    const m = 6;
+    const z = Float64Array.from({ length: m * d }, (_, i) => 0.8 * Math.sin(1.3 * i + 0.2));
+    const exact = await metricJets(run.session)(z, m);
+    const fd = await finiteDifferenceJets(metricFn(run.session), d, 1e-2)(z, m);
+    const scale = (a: Float64Array): number => Math.max(...a.map(Math.abs));
+    for (let i = 0; i < exact.g.length; i++) expect(Math.abs(exact.g[i]! - fd.g[i]!)).toBeLessThan(1e-5 * scale(fd.g));
+    // Central differences in float32 with h = 1e-2: agreement to about 1 % of the largest entry.
+    for (let i = 0; i < exact.dg.length; i++) expect(Math.abs(exact.dg[i]! - fd.dg[i]!)).toBeLessThan(1e-2 * scale(fd.dg));
+    expect(scale(exact.dg)).toBeGreaterThan(0);
+  } finally {
+    run.dispose();
+  }
+}
 
 function read(runDir: string): { evaluation: RunEvaluation; latent: LatentExport } {
   const r = readEvaluation(runDir);
@@ -148,6 +169,10 @@ describe("Swiss roll run", () => {
     expect(latent.fields.map((f) => f.key)).toEqual(["R", "sqrtDetG", "R2SqrtDetG"]);
     for (const f of latent.fields) expect(f.values).toHaveLength(48 * 48);
   }, 120_000);
+
+  it("the geodesics' exact ∂g (second-order decoder jets) matches finite differences of the metric kernel", async () => {
+    await checkMetricJets(runDir);
+  }, 60_000);
 
   it("`evaluateRunFolder` reproduces it from the checkpoint", async () => {
     const before = read(runDir).evaluation;
@@ -247,6 +272,7 @@ describe("latent dimension 3", () => {
     expect(e.notes.join(" ")).toMatch(/no geodesic grid ratio/);
     expect(e.swissRoll!.rotation).toBeNull();
     expect(finite(e.metrics["knn_overlap_t_height"])).toBe(true);
+    await checkMetricJets(runDir); // d = 3: the jet column order of the second derivatives
   }, 180_000);
 });
 

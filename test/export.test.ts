@@ -171,7 +171,9 @@ describe("a trained run exported", () => {
     const exported = parseNpy(readFileSync(join(dir, "npy", "latent.test.npy")), "t");
     expect(all.shape).toEqual(exported.shape);
     expect([...all.data]).toEqual([...exported.data]);
-    const latent = JSON.parse(readFileSync(join(runDir, "latent.json"), "utf8")) as { metricGrid: { nx: number; ny: number; g: (number | null)[] } };
+    const latent = JSON.parse(readFileSync(join(runDir, "latent.json"), "utf8")) as {
+      metricGrid: { nx: number; ny: number; g: (number | null)[] };
+    };
     expect([latent.metricGrid.nx, latent.metricGrid.ny, latent.metricGrid.g.length]).toEqual([12, 12, 432]);
     expect(latent.metricGrid.g.every((v) => v === null || Number.isFinite(v))).toBe(true);
   }, 60_000);

@@ -266,6 +266,7 @@ describe("research geodesic grid ratio", () => {
     ] as const;
     const f = await geodesicGridRatio(flat, box, { lines: 5, points: 8 });
     for (const r of f.ratios) expect(r).toBeCloseTo(1, 8);
+    expect(f.failedLines).toBe(0);
     expect(f.basePoint[0]).toBeCloseTo(0, 8);
     expect(f.basePoint[1]).toBeCloseTo(0.5, 8);
     const s = await geodesicGridRatio(

@@ -40,7 +40,11 @@ const positiveInt = (v: string, flag: string, min = 1): number => {
   return n;
 };
 
-const list = (v: string): string[] => v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+const list = (v: string): string[] =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 
 function parseRoutes(v: string): ("a" | "b")[] {
   const routes = list(v.toLowerCase());
@@ -53,10 +57,17 @@ export function registerBench(program: Command): void {
     .command("bench")
     .description("time R and a training step per point: generated kernels vs. nested autograd and the PyTorch peer, in one run")
     .option("--backend <name>", "cpu (tfjs cpu/wasm backends) or webgpu (generated WGSL)", "cpu")
-    .option("--model <file>", "model.json whose decoder and encoder are timed (cpu mode default: examples/swiss-roll.model.json; webgpu mode default: the two yardstick decoders)")
+    .option(
+      "--model <file>",
+      "model.json whose decoder and encoder are timed (cpu mode default: examples/swiss-roll.model.json; webgpu mode default: the two yardstick decoders)",
+    )
     .option("--batch <n>", "cpu mode: points per step", "256")
     .option("--batches <list>", "webgpu mode: batch sizes", "1024,4096,16384,65536")
-    .option("--backends <list>", "cpu mode: comma-separated backends: onnx (the compiled training-step graph in ONNX Runtime) and tfjs's cpu, wasm, tfjs-webgpu, tensorflow", "onnx,wasm")
+    .option(
+      "--backends <list>",
+      "cpu mode: comma-separated backends: onnx (the compiled training-step graph in ONNX Runtime) and tfjs's cpu, wasm, tfjs-webgpu, tensorflow",
+      "onnx,wasm",
+    )
     .option("--threads <n>", "cpu mode: threads of ONNX Runtime and of the PyTorch peer (default: every core)")
     .option("--routes <list>", "curvature routes: b, a or a,b", "b,a")
     .option("--steps <n>", "timed steps of the generated kernels (median reported)", "5")
@@ -65,8 +76,16 @@ export function registerBench(program: Command): void {
     .option("--seed <n>", "seed of the random batch", "0")
     .option("--peer [script]", "the PyTorch peer script (default: $RICCI_TORCH_PEER, else peers/torch_ricci.py of this repository)")
     .option("--no-peer", "skip the PyTorch peer")
-    .option("--peer-device <d>", "device of the PyTorch peer: cpu or cuda (default: cuda in webgpu mode on a hardware adapter, else cpu)", "")
-    .option("--peer-methods <list>", "peer methods (func_fwd = the reference research's nested jacfwd; jet3, gauss2 = stronger autodiff)", "func_fwd,jet3,gauss2")
+    .option(
+      "--peer-device <d>",
+      "device of the PyTorch peer: cpu or cuda (default: cuda in webgpu mode on a hardware adapter, else cpu)",
+      "",
+    )
+    .option(
+      "--peer-methods <list>",
+      "peer methods (func_fwd = the reference research's nested jacfwd; jet3, gauss2 = stronger autodiff)",
+      "func_fwd,jet3,gauss2",
+    )
     .option("--no-tfjs", "webgpu mode: skip the tfjs path")
     .option("--tfjs-backend <name>", "webgpu mode: tfjs backend of the tfjs rows (cpu, wasm)", "wasm")
     .option("--tfjs-max-batch <n>", "webgpu mode: largest batch timed on the tfjs path (it is slow on a CPU)", "4096")
@@ -91,7 +110,8 @@ export function registerBench(program: Command): void {
           if (!opts.json) out(formatWebGpuBench(res));
           if (opts.tfjs) {
             const { benchTfjsDecoders, formatTfjsDecoderBench } = await import("../runtime/train/bench-decoder.js");
-            if (opts.tfjsBackend !== "cpu" && opts.tfjsBackend !== "wasm") throw new UserError("--tfjs-backend", `use cpu or wasm, got '${opts.tfjsBackend}'`);
+            if (opts.tfjsBackend !== "cpu" && opts.tfjsBackend !== "wasm")
+              throw new UserError("--tfjs-backend", `use cpu or wasm, got '${opts.tfjsBackend}'`);
             const maxBatch = positiveInt(opts.tfjsMaxBatch, "--tfjs-max-batch");
             const tfjsRows = await benchTfjsDecoders({ models, routes, batches, backend: opts.tfjsBackend, steps, maxBatch, log });
             result["tfjs"] = tfjsRows;
@@ -109,9 +129,11 @@ export function registerBench(program: Command): void {
           ]);
           const requested = list(opts.backends);
           for (const b of requested)
-            if (b !== "onnx" && !(BACKENDS as readonly string[]).includes(b)) throw new UserError("--backends", `unknown backend '${b}' (use onnx, ${BACKENDS.join(", ")})`);
+            if (b !== "onnx" && !(BACKENDS as readonly string[]).includes(b))
+              throw new UserError("--backends", `unknown backend '${b}' (use onnx, ${BACKENDS.join(", ")})`);
           const backends = requested.filter((b) => b !== "onnx");
-          const threads = opts.threads === undefined ? (await import("node:os")).availableParallelism() : positiveInt(opts.threads, "--threads");
+          const threads =
+            opts.threads === undefined ? (await import("node:os")).availableParallelism() : positiveInt(opts.threads, "--threads");
           const lambda = Number(opts.lambda);
           if (!Number.isFinite(lambda) || lambda < 0) throw new UserError("--lambda", `must be a number ≥ 0, got '${opts.lambda}'`);
           const batch = positiveInt(opts.batch, "--batch");
@@ -124,19 +146,22 @@ export function registerBench(program: Command): void {
             result["onnx"] = onnxRows;
             if (!opts.json) out(formatOnnxBench(onnxRows) + "\n");
           }
-          const rows = backends.length === 0 ? [] : await runBench(
-            {
-              modelPath: resolve(opts.model),
-              batch,
-              backends: backends as (typeof BACKENDS)[number][],
-              routes,
-              steps,
-              naiveSteps: positiveInt(opts.naiveSteps, "--naive-steps", 0),
-              lambda,
-              seed: positiveInt(opts.seed, "--seed", 0),
-            },
-            log,
-          );
+          const rows =
+            backends.length === 0
+              ? []
+              : await runBench(
+                  {
+                    modelPath: resolve(opts.model),
+                    batch,
+                    backends: backends as (typeof BACKENDS)[number][],
+                    routes,
+                    steps,
+                    naiveSteps: positiveInt(opts.naiveSteps, "--naive-steps", 0),
+                    lambda,
+                    seed: positiveInt(opts.seed, "--seed", 0),
+                  },
+                  log,
+                );
           result["tfjs"] = rows;
           if (!opts.json && rows.length) out(formatBench(rows));
           const model = loadModel(resolve(opts.model));
@@ -150,7 +175,8 @@ export function registerBench(program: Command): void {
         if (opts.peer !== false && peerWidths.length > 0) {
           const { runTorchPeer, formatTorchPeer } = await import("../runtime/peers/torch.js");
           if (opts.peerDevice !== "") {
-            if (opts.peerDevice !== "cpu" && opts.peerDevice !== "cuda") throw new UserError("--peer-device", `use cpu or cuda, got '${opts.peerDevice}'`);
+            if (opts.peerDevice !== "cpu" && opts.peerDevice !== "cuda")
+              throw new UserError("--peer-device", `use cpu or cuda, got '${opts.peerDevice}'`);
             peerDevice = opts.peerDevice;
           }
           log(`PyTorch peer on ${peerDevice}: ${peerWidths.map((w) => w.join("-")).join(", ")} at batch ${peerBatches.join(", ")} …`);

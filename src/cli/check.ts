@@ -43,7 +43,12 @@ const median = (xs: Float64Array): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-export async function checkModel(model: Model, points: Float64Array, n: number, params: Float64Array = decoderParams(model)): Promise<ErrorRow[]> {
+export async function checkModel(
+  model: Model,
+  points: Float64Array,
+  n: number,
+  params: Float64Array = decoderParams(model),
+): Promise<ErrorRow[]> {
   // tfjs and the compiler load only when the command runs, to keep CLI startup fast.
   const [tf, { floatKernels }, { installHigherOrderGradients }, { oracleCurvature }] = await Promise.all([
     import("@tensorflow/tfjs"),
@@ -117,7 +122,9 @@ export function registerCheck(program: Command): void {
           model = loadModel(file);
           params = decoderParams(model);
         }
-        const { points, n } = opts.points ? parsePoints(opts.points, model.latentDim) : { points: randomPoints(model.latentDim, count, seed), n: count };
+        const { points, n } = opts.points
+          ? parsePoints(opts.points, model.latentDim)
+          : { points: randomPoints(model.latentDim, count, seed), n: count };
         const rows = await checkModel(model, points, n, params);
         process.stdout.write(`${model.name} (${source}): generated float64 kernels vs tfjs nested autograd (float32), ${n} points\n`);
         process.stdout.write(`${"quantity".padEnd(14)}${"max rel err".padStart(14)}${"median".padStart(14)}\n`);

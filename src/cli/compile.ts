@@ -58,5 +58,4 @@ export function registerCompile(program: Command): void {
         for (const file of files) await compileOne(file, routes, opts.out);
       }),
     );
-
 }

@@ -35,9 +35,20 @@ export interface CurvaturePoint {
 }
 
 /** g, det g and R by `routes` at the points (n × d, row-major); with `full` also Γ and Ricci. */
-export async function curvatureAt(model: Model, params: Float64Array, points: Float64Array, n: number, routes: readonly Route[], full: boolean): Promise<CurvaturePoint[]> {
+export async function curvatureAt(
+  model: Model,
+  params: Float64Array,
+  points: Float64Array,
+  n: number,
+  routes: readonly Route[],
+  full: boolean,
+): Promise<CurvaturePoint[]> {
   const { floatKernels } = await import("./float-kernels.js");
-  const names = ["metric", ...routes.map((r) => (r === "a" ? "scalarCurvatureA" : "scalarCurvatureB")), ...(full ? ["christoffel", "ricci"] : [])];
+  const names = [
+    "metric",
+    ...routes.map((r) => (r === "a" ? "scalarCurvatureA" : "scalarCurvatureB")),
+    ...(full ? ["christoffel", "ricci"] : []),
+  ];
   // Ricci comes from route A (it needs ∇³Ψ).
   const mod = await floatKernels(model, full && !routes.includes("a") ? [...routes, "a"] : routes, names);
   const call = (name: string) => mod.kernels[name]!(params, points, n);
@@ -45,7 +56,10 @@ export async function curvatureAt(model: Model, params: Float64Array, points: Fl
   const metric = call("metric");
   const g = metric["g"]!;
   const detg = metric["detg"] ?? call(names[1]!)["detg"]!;
-  const byRoute = Object.fromEntries(routes.map((r) => [r, call(r === "a" ? "scalarCurvatureA" : "scalarCurvatureB")["R"]!])) as Record<Route, Float64Array>;
+  const byRoute = Object.fromEntries(routes.map((r) => [r, call(r === "a" ? "scalarCurvatureA" : "scalarCurvatureB")["R"]!])) as Record<
+    Route,
+    Float64Array
+  >;
   const gamma = full ? call("christoffel")["gamma"]! : null;
   const ricci = full ? call("ricci")["ricci"]! : null;
   return Array.from({ length: n }, (_, i) => {
@@ -71,7 +85,10 @@ interface CurvatureCliOptions {
   run?: string;
 }
 
-async function modelAndParams(file: string | undefined, run: string | undefined): Promise<{ model: Model; params: Float64Array; source: string }> {
+async function modelAndParams(
+  file: string | undefined,
+  run: string | undefined,
+): Promise<{ model: Model; params: Float64Array; source: string }> {
   if (run !== undefined) {
     if (file !== undefined) throw new UserError("--run", "give either a model.json or --run runs/<name>, not both");
     const r = await loadRunDecoder(run);
@@ -88,7 +105,9 @@ const fmt = (x: number): string => x.toPrecision(6).padStart(13);
 export function registerCurvature(program: Command): void {
   program
     .command("curvature")
-    .description("evaluate the compiled kernels at latent points: g, det g and R (with --json also Γ and Ricci); degenerate points are marked")
+    .description(
+      "evaluate the compiled kernels at latent points: g, det g and R (with --json also Γ and Ricci); degenerate points are marked",
+    )
     .argument("[model]", "model.json (or use --run)")
     .requiredOption("--points <points>", `points as "x,y;x,y" or a JSON file [[x, y], …]`)
     .option("--route <route>", "a (intrinsic), b (Gauss equation) or both", "b")
@@ -110,10 +129,15 @@ export function registerCurvature(program: Command): void {
           const R = r.degenerate
             ? "  R undefined: degenerate point (det g = 0: g is singular here)"
             : routes.map((route) => `  R${routes.length > 1 ? `(${route})` : ""} = ${fmt(r.R[route]!)}`).join("");
-          process.stdout.write(`z = (${r.z.join(", ")})  g = [${r.g.map((x) => x.toPrecision(6)).join(", ")}]  det g = ${fmt(r.detg)}${R}\n`);
+          process.stdout.write(
+            `z = (${r.z.join(", ")})  g = [${r.g.map((x) => x.toPrecision(6)).join(", ")}]  det g = ${fmt(r.detg)}${R}\n`,
+          );
         }
         const degenerate = rows.filter((r) => r.degenerate).length;
-        if (degenerate > 0) process.stderr.write(`note: ${degenerate} of ${n} points are degenerate (det g ≤ ${DEGENERATE_RELATIVE_DET}·(tr g/d)^d or R not finite)\n`);
+        if (degenerate > 0)
+          process.stderr.write(
+            `note: ${degenerate} of ${n} points are degenerate (det g ≤ ${DEGENERATE_RELATIVE_DET}·(tr g/d)^d or R not finite)\n`,
+          );
       }),
     );
 }

@@ -112,7 +112,11 @@ export function registerDemo(program: Command): void {
       "--quick",
       `smaller and shorter (${DEMO_SIZES.quick.points} points, ${DEMO_SIZES.quick.epochs} epochs instead of ${DEMO_SIZES.full.points} and ${DEMO_SIZES.full.epochs})`,
     )
-    .option("--backend <name>", "training engine: onnx (the compiled training step in ONNX Runtime, fastest), wasm or cpu (tfjs; cpu is bit-reproducible)", "onnx")
+    .option(
+      "--backend <name>",
+      "training engine: onnx (the compiled training step in ONNX Runtime, fastest), wasm or cpu (tfjs; cpu is bit-reproducible)",
+      "onnx",
+    )
     .option("--no-progress", "no progress bars on stderr")
     .action(
       guarded(async (opts: DemoCliOptions) => {

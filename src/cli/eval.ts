@@ -84,7 +84,10 @@ export function registerEval(program: Command): void {
         const evaluations: unknown[] = [];
         for (const dir of runDirs) {
           await warnOnConfigMismatch(dir);
-          const r = await evaluateRunFolder(dir, { ...geodesic, ...(opts.backend === "cpu" || opts.backend === "wasm" ? { backend: opts.backend } : {}) });
+          const r = await evaluateRunFolder(dir, {
+            ...geodesic,
+            ...(opts.backend === "cpu" || opts.backend === "wasm" ? { backend: opts.backend } : {}),
+          });
           // Where the results went goes to stderr in every mode (also with --json), so stdout stays one document.
           process.stderr.write(
             `${dir}: evaluated ${r.evaluation.evaluatedPoints} test points at step ${r.evaluation.step} in ${r.evaluation.elapsedSec.toFixed(1)} s → ${r.files.eval}\n`,

@@ -20,7 +20,8 @@ export const EXIT = {
 } as const;
 
 /** The exit code for a stop requested by a signal. */
-export const exitCodeForSignal = (signal: NodeJS.Signals | undefined): number => (signal === "SIGTERM" ? EXIT.terminated : EXIT.interrupted);
+export const exitCodeForSignal = (signal: NodeJS.Signals | undefined): number =>
+  signal === "SIGTERM" ? EXIT.terminated : EXIT.interrupted;
 
 /** The table printed at the end of `ricci-gen --help`. */
 export const EXIT_CODES_HELP = `

@@ -13,6 +13,9 @@ export function integerFlag(value: string, flag: string, min: number, max: numbe
 export function numberFlag(value: string, flag: string, min = -Infinity, max = Infinity): number {
   const n = value.trim() === "" ? Number.NaN : Number(value);
   if (!Number.isFinite(n) || n < min || n > max)
-    throw new UserError(flag, `must be a number${Number.isFinite(min) ? ` ≥ ${min}` : ""}${Number.isFinite(max) ? ` ≤ ${max}` : ""}, got '${value}'`);
+    throw new UserError(
+      flag,
+      `must be a number${Number.isFinite(min) ? ` ≥ ${min}` : ""}${Number.isFinite(max) ? ` ≤ ${max}` : ""}, got '${value}'`,
+    );
   return n;
 }

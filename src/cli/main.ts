@@ -24,7 +24,11 @@ import { registerTrain } from "./train.js";
 import { VERSION } from "./version.js";
 
 /** commander's own errors ("error: unknown option '--foo'\n(Did you mean --out?)") as one line. */
-const oneLineError = (s: string): string => `ricci-gen: ${s.replace(/^error: /, "").replace(/\s*\n\s*/g, " ").trim()}\n`;
+const oneLineError = (s: string): string =>
+  `ricci-gen: ${s
+    .replace(/^error: /, "")
+    .replace(/\s*\n\s*/g, " ")
+    .trim()}\n`;
 
 export function buildProgram(): Command {
   const program = new Command()

@@ -23,7 +23,8 @@ export async function loadRunDecoder(runDir: string): Promise<RunDecoder> {
     import("../model/params.js"),
   ]);
   const files = checkRunFolder(runDir);
-  if (!existsSync(files.model)) throw new UserError(runDir, "missing model.json: the run folder is incomplete; rerun `ricci-gen train <config.json> --force`");
+  if (!existsSync(files.model))
+    throw new UserError(runDir, "missing model.json: the run folder is incomplete; rerun `ricci-gen train <config.json> --force`");
   const text = readFileSync(files.model, "utf8");
   const config = parseJsonText(readFileSync(files.config, "utf8"), files.config) as { resolved?: { modelPath?: string } };
   // Weights files in the model are relative to the original model file, not to the run folder.
@@ -32,11 +33,19 @@ export async function loadRunDecoder(runDir: string): Promise<RunDecoder> {
   const ck = loadCheckpoint(files.checkpoint);
   const encoded = ck.params?.["decoder"];
   if (model.decoder.type !== "mlp") return { model, params: new Float64Array(0), step: ck.step };
-  if (encoded === undefined) throw new UserError(join(runDir, "checkpoint.json"), "has no decoder parameters: the checkpoint is damaged; rerun the training with --force");
+  if (encoded === undefined)
+    throw new UserError(
+      join(runDir, "checkpoint.json"),
+      "has no decoder parameters: the checkpoint is damaged; rerun the training with --force",
+    );
   const params = Float64Array.from(decodeF32(encoded, `${files.checkpoint}: params.decoder`));
   const size = paramLayout(model.decoder).size;
   if (params.length !== size)
-    throw new UserError(files.checkpoint, `holds ${params.length} decoder parameters but the run's model.json needs ${size}: the run folder is inconsistent`);
-  if (!params.every(Number.isFinite)) throw new UserError(files.checkpoint, "the decoder parameters are not all finite: the checkpoint is damaged");
+    throw new UserError(
+      files.checkpoint,
+      `holds ${params.length} decoder parameters but the run's model.json needs ${size}: the run folder is inconsistent`,
+    );
+  if (!params.every(Number.isFinite))
+    throw new UserError(files.checkpoint, "the decoder parameters are not all finite: the checkpoint is damaged");
   return { model, params, step: ck.step };
 }

@@ -25,7 +25,6 @@ interface TrainCliOptions {
   progress: boolean;
 }
 
-
 /** The run's figures into runs/<name>/plots/; a drawing problem is reported, never fatal to the run. */
 export async function writePictures(runDir: string, verbose: boolean): Promise<void> {
   try {
@@ -70,7 +69,13 @@ export function registerTrain(program: Command): void {
         const stop = new StopOnSignal("stopping after this step (a checkpoint will be written)");
         try {
           const threads = opts.threads === undefined ? {} : { threads: integerFlag(opts.threads, "--threads", 1) };
-          const { summary, runDir } = await train(config, { resume: opts.resume === true, force: opts.force === true, progress: opts.progress, stop, ...threads });
+          const { summary, runDir } = await train(config, {
+            resume: opts.resume === true,
+            force: opts.force === true,
+            progress: opts.progress,
+            stop,
+            ...threads,
+          });
           if (summary.status === "interrupted") {
             process.exitCode = stop.exitCode();
             process.stderr.write(`ricci-gen: interrupted at step ${summary.steps}; checkpoint in ${runDir} (continue with --resume)\n`);

@@ -1,4 +1,5 @@
 /** The package version, read once from package.json (two folders up from src/cli/ and dist/cli/). */
 import { readFileSync } from "node:fs";
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;

@@ -31,7 +31,12 @@ export interface FsError extends Error {
 }
 
 export function isFsError(e: unknown): e is FsError {
-  return e instanceof Error && typeof (e as FsError).code === "string" && (e as FsError).code in FS_CODES && typeof (e as FsError).syscall === "string";
+  return (
+    e instanceof Error &&
+    typeof (e as FsError).code === "string" &&
+    (e as FsError).code in FS_CODES &&
+    typeof (e as FsError).syscall === "string"
+  );
 }
 
 /** `<path>: <what went wrong and what to do> (<CODE>, <syscall>)`. */

@@ -1,12 +1,14 @@
 /**
- * Both geodesic length ratios of an evaluation, with g from the run's tfjs metric kernel: ours
- * (random pairs of encoded test codes, geodesic vs straight latent segment) and the research's
- * (a grid of geodesics seen through a logarithmic chart, d = 2 only).
+ * Both geodesic length ratios of an evaluation: ours (random pairs of encoded test codes, geodesic
+ * vs straight latent segment) and the research's (a grid of geodesics seen through a logarithmic
+ * chart, d = 2 only). g and its exact first derivatives come from the decoder's second-order jets.
  *
- * Cost: every solver iteration evaluates g at pairs·segments·(1 + 2d) points. A wide decoder
- * (D > 100, e.g. the TorusAE's 784 outputs) makes each evaluation costly, so its defaults are
- * smaller: 8 random pairs and 60 iterations; a 5-line grid with 8 points per line, 8 segments and
- * 40 iterations (≈ 1 min on 2 CPU cores with tfjs wasm). Converged pairs stop early.
+ * Cost: every solver iteration evaluates the jets at pairs·segments midpoints, and each exp-map
+ * RK4 step at 4·lines·points points; `metricPoints` in eval.json counts them. A wide decoder
+ * (D > 100, e.g. the TorusAE's 784 outputs: ≈ 5–15 ms of CPU per point with tfjs wasm) gets
+ * smaller defaults: 8 random pairs with 8 segments and ≤ 40 iterations; a 5-line grid with 8 points
+ * per line, 8 segments, ≤ 30 iterations and 10 RK4 steps. Converged pairs stop early (see
+ * `geodesicLengthRatio`), so most solves take a few iterations.
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../util/random.js";
