@@ -31,7 +31,11 @@ function walk(dir: string): string[] {
 
 describe.skipIf(!existsSync(join(ROOT, "dist/index.js")))("the packed package", () => {
   beforeAll(() => {
-    const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], {
+      cwd: ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     const info = JSON.parse(out) as { filename: string; files: { path: string }[] }[];
     packed = info[0]!.files.map((f) => f.path);
     const where = join(app, "node_modules", pkg.name);
@@ -48,8 +52,22 @@ describe.skipIf(!existsSync(join(ROOT, "dist/index.js")))("the packed package", 
   }, 120_000);
 
   it("holds the runtime files and none of the development tree", () => {
-    for (const f of ["bin/ricci-gen.mjs", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "LICENSE", "README.md", "package.json", "schemas/model.schema.json", "schemas/train-config.schema.json", "templates/typescript"])
-      expect(packed.some((p) => p === f || p.startsWith(f + "/")), f).toBe(true);
+    for (const f of [
+      "bin/ricci-gen.mjs",
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/cli/main.js",
+      "LICENSE",
+      "README.md",
+      "package.json",
+      "schemas/model.schema.json",
+      "schemas/train-config.schema.json",
+      "templates/typescript",
+    ])
+      expect(
+        packed.some((p) => p === f || p.startsWith(f + "/")),
+        f,
+      ).toBe(true);
     for (const p of packed) expect(p, p).not.toMatch(/^(test|src|scripts|\.ci|generated|node_modules)\//);
     expect(readFileSync(join(ROOT, "LICENSE"), "utf8")).toMatch(/MIT License/);
   });

@@ -158,7 +158,7 @@ describe("marking differences", () => {
 
   it("one run per setting: a 0.09 % difference is noise, a 10 % one is not", () => {
     const rule = noiseRule([run("a", 0, 0, 1), run("b", 0, 0.1, 1.0009)]);
-    expect(rule.describe).toMatch(/under 2 % are not marked/);
+    expect(rule.describe).toMatch(/under 1 % are not marked/);
     expect(rule.differs("mse", 1, 1.0009)).toBe(false);
     expect(rule.differs("mse", 1, 1.1)).toBe(true);
     const html = renderReport([run("a", 0, 0, 1), run("b", 0, 0.1, 1.0009)]).html;

@@ -14,7 +14,8 @@ const ROOT = join(import.meta.dirname, "..");
 
 describe("JSON Schemas", () => {
   it("schemas/*.schema.json are what the zod schemas generate (npm run schemas)", () => {
-    for (const [name, text] of schemaFiles()) expect(readFileSync(join(ROOT, "schemas", name), "utf8"), `schemas/${name} is stale: npm run schemas`).toBe(text);
+    for (const [name, text] of schemaFiles())
+      expect(readFileSync(join(ROOT, "schemas", name), "utf8"), `schemas/${name} is stale: npm run schemas`).toBe(text);
   });
 
   it("describe the files: required fields, enums and the dataset kinds", () => {
@@ -22,14 +23,28 @@ describe("JSON Schemas", () => {
     const model = JSON.parse(files.get("model.schema.json")!) as { required: string[]; properties: Record<string, unknown> };
     expect(model.required).toEqual(expect.arrayContaining(["name", "outputDim", "decoder"]));
     expect(Object.keys(model.properties)).toContain("$schema");
-    const config = JSON.parse(files.get("train-config.schema.json")!) as { required: string[]; properties: { dataset: { oneOf: { properties: { kind: { const: string } } }[] } } };
+    const config = JSON.parse(files.get("train-config.schema.json")!) as {
+      required: string[];
+      properties: { dataset: { oneOf: { properties: { kind: { const: string } } }[] } };
+    };
     expect(config.required).toEqual(expect.arrayContaining(["name", "model", "dataset", "epochs"]));
     const kinds = config.properties.dataset.oneOf.map((o) => o.properties.kind.const);
     expect(kinds).toEqual(expect.arrayContaining(["swiss-roll", "gaussians", "mnist", "csv", "npy"]));
   });
 
   it('accepts "$schema" in model.json, with the same sourceHash as without it', () => {
-    const raw = { name: "s", latentDim: 2, outputDim: 3, decoder: { type: "mlp", layers: [{ units: 4, activation: "tanh" }, { units: 3, activation: "linear" }] } };
+    const raw = {
+      name: "s",
+      latentDim: 2,
+      outputDim: 3,
+      decoder: {
+        type: "mlp",
+        layers: [
+          { units: 4, activation: "tanh" },
+          { units: 3, activation: "linear" },
+        ],
+      },
+    };
     const plain = parseModel(raw, { baseDir: ROOT, sourceText: "" });
     const withSchema = parseModel({ $schema: "../schemas/model.schema.json", ...raw }, { baseDir: ROOT, sourceText: "" });
     expect(withSchema.sourceHash).toBe(plain.sourceHash);

@@ -26,9 +26,15 @@ function childrenOf(pid: number): number[] {
 }
 
 const stepsLogged = (metrics: string): number =>
-  existsSync(metrics) ? readFileSync(metrics, "utf8").split("\n").filter((l) => l.includes('"type":"step"')).length : 0;
+  existsSync(metrics)
+    ? readFileSync(metrics, "utf8")
+        .split("\n")
+        .filter((l) => l.includes('"type":"step"')).length
+    : 0;
 
-async function interruptTraining(signal: "SIGTERM" | "SIGINT"): Promise<{ code: number | null; runDir: string; stderr: string; children: number[] }> {
+async function interruptTraining(
+  signal: "SIGTERM" | "SIGINT",
+): Promise<{ code: number | null; runDir: string; stderr: string; children: number[] }> {
   const tmp = mkdtempSync(join(tmpdir(), `ricci-signal-${signal}-`));
   const config = join(tmp, "run.train.json");
   writeFileSync(
@@ -61,7 +67,10 @@ async function interruptTraining(signal: "SIGTERM" | "SIGINT"): Promise<{ code: 
 }
 
 function expectCheckpointed(runDir: string): void {
-  const ck = JSON.parse(readFileSync(join(runDir, "checkpoint.json"), "utf8")) as { step: number; params: Record<string, { dtype: "float32"; length: number; base64: string }> };
+  const ck = JSON.parse(readFileSync(join(runDir, "checkpoint.json"), "utf8")) as {
+    step: number;
+    params: Record<string, { dtype: "float32"; length: number; base64: string }>;
+  };
   expect(ck.step).toBeGreaterThanOrEqual(2);
   for (const [k, v] of Object.entries(ck.params)) expect(decodeF32(v, k).every(Number.isFinite)).toBe(true);
   expect(JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")).status).toBe("interrupted");

@@ -185,10 +185,20 @@ describe.skipIf(!gpu.ok && !inCI)("emitted WGSL passes Dawn's compiler", () => {
     let count = 0;
     for (const name of ["swiss-roll", "sphere", "torus-surface"]) {
       const files = emitWgsl(example(name), ["a", "b"]);
-      const layout = JSON.parse(files.get("wgsl/layout.json")!) as { kernels: Record<string, { workgroupSize: [number, number, number]; bindings: WgslKernel["bindings"] }> };
+      const layout = JSON.parse(files.get("wgsl/layout.json")!) as {
+        kernels: Record<string, { workgroupSize: [number, number, number]; bindings: WgslKernel["bindings"] }>;
+      };
       for (const [kernel, k] of Object.entries(layout.kernels)) {
         const code = files.get(`wgsl/${kernel}.wgsl`)!;
-        await runner.prepare({ name: kernel, description: "", code, entryPoint: "main", workgroupSize: k.workgroupSize, bindings: k.bindings, uniform: uniformLayout({ n: "u32" }) });
+        await runner.prepare({
+          name: kernel,
+          description: "",
+          code,
+          entryPoint: "main",
+          workgroupSize: k.workgroupSize,
+          bindings: k.bindings,
+          uniform: uniformLayout({ n: "u32" }),
+        });
         count++;
       }
     }

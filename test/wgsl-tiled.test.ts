@@ -15,11 +15,16 @@ import { compiled, mlpModel, named, paramsOf, points } from "./helpers/models.js
 
 const inCI = !!process.env.CI && process.env.CI !== "false";
 const gpu = await gpuAvailability();
-if (!gpu.ok && !inCI) console.warn(`\n!!! SKIPPING tiled WGSL tests (no WebGPU adapter): ${gpu.reason}\n!!! as root: ${GPU_INSTALL_HINT}\n`);
+if (!gpu.ok && !inCI)
+  console.warn(`\n!!! SKIPPING tiled WGSL tests (no WebGPU adapter): ${gpu.reason}\n!!! as root: ${GPU_INSTALL_HINT}\n`);
 
 const f32 = (a: ArrayLike<number>): Float64Array => Float64Array.from(Float32Array.from(a));
 /** Small workgroup storage: weight tiles staged in several steps, the last one partial. */
-const SMALL_TILES: TileConfig = tileConfig({ maxComputeWorkgroupStorageSize: 1024, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256 });
+const SMALL_TILES: TileConfig = tileConfig({
+  maxComputeWorkgroupStorageSize: 1024,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+});
 
 /** A seeded tanh decoder and its f32-rounded parameters. */
 function model(hidden: number[], D: number, activation = named("tanh")): { m: Model; theta: Float64Array } {
@@ -42,8 +47,10 @@ async function curvatureCase(hidden: number[], D: number, route: Route, n: numbe
     let worstR = 0;
     let scaleR = 0;
     for (let p = 0; p < n; p++) scaleR = Math.max(scaleR, Math.abs(ref["R"]![p]!));
-    for (let i = 0; i < 4 * n; i++) worstG = Math.max(worstG, Math.abs(got.g[i]! - metric["g"]![i]!) / Math.max(Math.abs(metric["g"]![i]!), 1e-6));
-    for (let p = 0; p < n; p++) worstR = Math.max(worstR, Math.abs(got.R[p]! - ref["R"]![p]!) / Math.max(Math.abs(ref["R"]![p]!), 0.01 * scaleR));
+    for (let i = 0; i < 4 * n; i++)
+      worstG = Math.max(worstG, Math.abs(got.g[i]! - metric["g"]![i]!) / Math.max(Math.abs(metric["g"]![i]!), 1e-6));
+    for (let p = 0; p < n; p++)
+      worstR = Math.max(worstR, Math.abs(got.R[p]! - ref["R"]![p]!) / Math.max(Math.abs(ref["R"]![p]!), 0.01 * scaleR));
     return { worstG, worstR, allFinite: [got.g, got.detg, got.sqrtdetg, got.R, got.loss].every((a) => a.every(Number.isFinite)) };
   } finally {
     dec.destroy();

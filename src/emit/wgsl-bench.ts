@@ -35,7 +35,13 @@ export function fmaCeilingKernel(): WgslKernel {
   return {
     name: "fmaCeiling",
     description: `${K} independent FMA chains per invocation: the adapter's f32 FMA ceiling`,
-    code: kernelSource("fmaCeiling: FMA throughput micro-kernel", [`${K} chains; out[i] keeps the chains live.`], FMA_UNIFORM, bindings, body),
+    code: kernelSource(
+      "fmaCeiling: FMA throughput micro-kernel",
+      [`${K} chains; out[i] keeps the chains live.`],
+      FMA_UNIFORM,
+      bindings,
+      body,
+    ),
     entryPoint: "main",
     workgroupSize: [FMA_WORKGROUP, 1, 1],
     bindings,

@@ -10,7 +10,12 @@ import { encoderPlan, decoderValuePlan, gradReduceDirectKernel, trainPartsKernel
 import { curvaturePlan, describeTiledPlan, tileConfig, tiledPlan, type TileConfig } from "./wgsl-tile-plan.js";
 import { assembleKernel, encoderOutKernel, encoderSeedKernel, reconSeedKernel, tiledKernels, type TiledKernels } from "./wgsl-tiled.js";
 
-const tiledList = (k: TiledKernels): WgslKernel[] => [k.input, ...k.forward, ...k.adjoint.filter((x): x is WgslKernel => x !== null), ...(k.inputAdjoint ? [k.inputAdjoint] : [])];
+const tiledList = (k: TiledKernels): WgslKernel[] => [
+  k.input,
+  ...k.forward,
+  ...k.adjoint.filter((x): x is WgslKernel => x !== null),
+  ...(k.inputAdjoint ? [k.inputAdjoint] : []),
+];
 
 /**
  * The WGSL files of a compiled model: `wgsl/<kernel>.wgsl` for every kernel of every route, and
@@ -45,7 +50,8 @@ export function emitWgsl(model: Model, routes: readonly Route[], tiles: TileConf
     const entry: Record<string, unknown> = { columns: set.columns, fields: set.fields, perPoint: set.perPoint };
     if (set.training) {
       const plan = curvaturePlan(model, route, tiles);
-      for (const k of [...tiledList(tiledKernels(plan, true)), assembleKernel(plan, route, false), assembleKernel(plan, route, true)]) add(k);
+      for (const k of [...tiledList(tiledKernels(plan, true)), assembleKernel(plan, route, false), assembleKernel(plan, route, true)])
+        add(k);
       for (const k of [set.training.gradReduce, set.training.gradReducePoints, set.training.gradFinalize, set.training.adam]) add(k);
       entry["plan"] = describeTiledPlan(plan);
     } else {
@@ -58,7 +64,13 @@ export function emitWgsl(model: Model, routes: readonly Route[], tiles: TileConf
     const enc = tiledPlan("value", "encoder", encoderPlan(model).program, tiles);
     const dec = tiledPlan("value", "recon", decoderValuePlan(model).program, tiles);
     const wrap = model.decoder.torusEmbedding;
-    const list = [...tiledList(tiledKernels(enc, false)), ...tiledList(tiledKernels(dec, true)), encoderOutKernel(enc, wrap), encoderSeedKernel(enc), reconSeedKernel(dec)];
+    const list = [
+      ...tiledList(tiledKernels(enc, false)),
+      ...tiledList(tiledKernels(dec, true)),
+      encoderOutKernel(enc, wrap),
+      encoderSeedKernel(enc),
+      reconSeedKernel(dec),
+    ];
     for (const k of [...list, gradReduceDirectKernel(), trainPartsKernel(model.latentDim)]) add(k);
     layout["autoencoder"] = { encoder: describeTiledPlan(enc), decoder: describeTiledPlan(dec) };
   }

@@ -60,7 +60,8 @@ export function tileConfig(limits: TileLimits = DEFAULT_TILE_LIMITS): TileConfig
 export const unitTileFor = (cfg: TileConfig, C: number): number => Math.max(1, Math.min(16, Math.floor(cfg.accumulators / C)));
 
 /** Rows of a K-long reduction staged per step: the whole K when it fits. */
-export const kTileFor = (cfg: TileConfig, unitTile: number, K: number): number => Math.max(1, Math.min(K, Math.floor(cfg.stagedFloats / unitTile)));
+export const kTileFor = (cfg: TileConfig, unitTile: number, K: number): number =>
+  Math.max(1, Math.min(K, Math.floor(cfg.stagedFloats / unitTile)));
 
 /** One dense layer of a tiled program, with its operands' rows in the tape (x, a, y) and adj (Ā). */
 export interface TiledLayer {

@@ -39,25 +39,57 @@ export const JET_POINT_UNIFORM = uniformLayout({ n: "u32", base: "u32", total: "
 /** Uniform of the per-point kernels of value networks: scale = λ_recon/(n·D) for the reconstruction. */
 export const VALUE_POINT_UNIFORM = uniformLayout({ n: "u32", scale: "f32" });
 
-const storage = (binding: number, name: string, write: boolean): WgslBinding => ({ binding, name, kind: write ? "storage" : "read-only-storage" });
+const storage = (binding: number, name: string, write: boolean): WgslBinding => ({
+  binding,
+  name,
+  kind: write ? "storage" : "read-only-storage",
+});
 const cfgBinding: WgslBinding = { binding: 0, name: "cfg", kind: "uniform" };
 
-function kernel(name: string, description: string, notes: string[], uniform: ReturnType<typeof uniformLayout>, bindings: WgslBinding[], body: string[], size: number): WgslKernel {
-  return { name, description, code: kernelSource(`${name}: ${description}`, notes, uniform, bindings, body), entryPoint: "main", workgroupSize: [size, 1, 1], bindings, uniform };
+function kernel(
+  name: string,
+  description: string,
+  notes: string[],
+  uniform: ReturnType<typeof uniformLayout>,
+  bindings: WgslBinding[],
+  body: string[],
+  size: number,
+): WgslKernel {
+  return {
+    name,
+    description,
+    code: kernelSource(`${name}: ${description}`, notes, uniform, bindings, body),
+    entryPoint: "main",
+    workgroupSize: [size, 1, 1],
+    bindings,
+    uniform,
+  };
 }
 
 /** Element (row, point) of a point-fastest buffer. */
-const at = (buffer: string, row: number | string, point = "p"): string => `${buffer}[(${typeof row === "number" ? u32(row) : row}) * cfg.n + ${point}]`;
+const at = (buffer: string, row: number | string, point = "p"): string =>
+  `${buffer}[(${typeof row === "number" ? u32(row) : row}) * cfg.n + ${point}]`;
 
 /** `fn name(a: array<f32, C>) -> array<f32, C>`: the activation's jet rule on one unit's jet. */
 function jetRuleFunction(name: string, act: ActivationStage, C: number): string[] {
   const printed = printBlock(act.block, wgslDialect, (n) => `a[${n.slice(1)}]`, "t");
-  return [`fn ${name}(a: array<f32, ${C}>) -> array<f32, ${C}> {`, ...indent(printed.statements), `  return array<f32, ${C}>(${printed.outputs.join(", ")});`, "}", ""];
+  return [
+    `fn ${name}(a: array<f32, ${C}>) -> array<f32, ${C}> {`,
+    ...indent(printed.statements),
+    `  return array<f32, ${C}>(${printed.outputs.join(", ")});`,
+    "}",
+    "",
+  ];
 }
 
 /** `fn name(a, yb) -> abar`: the adjoint of the jet rule (reverse mode through the IR). */
 function jetAdjointFunction(name: string, act: ActivationStage, C: number): string[] {
-  const printed = printBlock(activationAdjointBlock(act), wgslDialect, (n) => (n.startsWith("yb") ? `yb[${n.slice(2)}]` : `a[${n.slice(1)}]`), "t");
+  const printed = printBlock(
+    activationAdjointBlock(act),
+    wgslDialect,
+    (n) => (n.startsWith("yb") ? `yb[${n.slice(2)}]` : `a[${n.slice(1)}]`),
+    "t",
+  );
   return [
     `fn ${name}(a: array<f32, ${C}>, yb: array<f32, ${C}>) -> array<f32, ${C}> {`,
     ...indent(printed.statements),
@@ -139,7 +171,8 @@ export function forwardProductKernel(plan: TiledPlan, l: TiledLayer): WgslKernel
     const inner = [`let o = o0 + ${u32(m)};`];
     const jet = range(C).map((c) => (c < l.firstColumn ? "0.0" : c === 0 ? `acc${m}_0 + theta[${u32(l.bOffset)} + o]` : `acc${m}_${c}`));
     inner.push(`let a = array<f32, ${C}>(${jet.join(", ")});`);
-    if (!l.act.identity) inner.push(...cols.map((c) => `${at("tape", `${u32(l.aRow + c * units)} + o`)} = a[${c}];`), "let y = jetRule(a);");
+    if (!l.act.identity)
+      inner.push(...cols.map((c) => `${at("tape", `${u32(l.aRow + c * units)} + o`)} = a[${c}];`), "let y = jetRule(a);");
     else inner.push("let y = a;");
     inner.push(...cols.map((c) => `${at("tape", `${u32(l.yRow + c * units)} + o`)} = y[${c}];`));
     epilogue.push(`if (live && o0 + ${u32(m)} < ${u32(units)}) {`, ...indent(inner), "}");
@@ -177,23 +210,38 @@ export function adjointProductKernel(plan: TiledPlan, li: number): WgslKernel {
   });
   const epilogue: string[] = [];
   for (let m = 0; m < T; m++) {
-    const inner = [`let i = o0 + ${u32(m)};`, `let yb = array<f32, ${C}>(${range(C).map((c) => `acc${m}_${c}`).join(", ")});`];
+    const inner = [
+      `let i = o0 + ${u32(m)};`,
+      `let yb = array<f32, ${C}>(${range(C)
+        .map((c) => `acc${m}_${c}`)
+        .join(", ")});`,
+    ];
     if (!prev) inner.push(...range(C).map((c) => `${at("adj", `${u32(plan.xbarRow + c * fanIn)} + i`)} = yb[${c}];`));
     else {
       if (prev.act.identity) inner.push("let abar = yb;");
-      else inner.push(`let a = array<f32, ${C}>(${range(C).map((c) => at("tape", `${u32(prev.aRow + c * fanIn)} + i`)).join(", ")});`, "let abar = jetAdjoint(a, yb);");
+      else
+        inner.push(
+          `let a = array<f32, ${C}>(${range(C)
+            .map((c) => at("tape", `${u32(prev.aRow + c * fanIn)} + i`))
+            .join(", ")});`,
+          "let abar = jetAdjoint(a, yb);",
+        );
       inner.push(...range(C).map((c) => `${at("adj", `${u32(prev.abarRow + c * fanIn)} + i`)} = abar[${c}];`));
     }
     epilogue.push(`if (live && o0 + ${u32(m)} < ${u32(fanIn)}) {`, ...indent(inner), "}");
   }
   const fn = prev && !prev.act.identity ? jetAdjointFunction("jetAdjoint", prev.act, C) : [];
-  const what = prev ? `the adjoint of layer ${prev.index}'s ${prev.act.activation} jet rule → Ā_${prev.index}` : "X̄_0 → adj (for the input adjoint)";
+  const what = prev
+    ? `the adjoint of layer ${prev.index}'s ${prev.act.activation} jet rule → Ā_${prev.index}`
+    : "X̄_0 → adj (for the input adjoint)";
   const body = [...fn, ...loop, ...indent([`// epilogue: ${what}`, ...epilogue]), "}"];
   const bindings = [cfgBinding, storage(1, "theta", false), storage(2, "tape", false), storage(3, "adj", true)];
   return kernel(
     `${plan.prefix}Adjoint${l.index}`,
     `layer ${l.index} adjoint X̄ = WᵀĀ (${units} → ${fanIn}) over ${C} jet column(s), tiled; epilogue: ${what}`,
-    [`Grid (points / ${plan.lanes}, inputs / ${T}); the Wᵀ tile is staged in workgroup memory, ${kTileFor(plan.config, T, units)} units at a time.`],
+    [
+      `Grid (points / ${plan.lanes}, inputs / ${T}); the Wᵀ tile is staged in workgroup memory, ${kTileFor(plan.config, T, units)} units at a time.`,
+    ],
     PRODUCT_UNIFORM,
     bindings,
     body,
@@ -229,7 +277,11 @@ export function inputKernel(plan: TiledPlan): WgslKernel {
       for (let i = 0; i < W; i++) body.push(`${at("tape", x0 + c * W + i)} = ${c === 0 ? src(i) : c === 1 + i ? "1.0" : "0.0"};`);
   } else if (stage.kind === "torus-embedding") {
     const printed = printBlock(stage.block, wgslDialect, (name) => `zin${name.slice(1)}`, "e");
-    body.push("// torus embedding (cos z, sin z) and its derivatives", ...range(d).map((i) => `let zin${i} = ${src(i)};`), ...printed.statements);
+    body.push(
+      "// torus embedding (cos z, sin z) and its derivatives",
+      ...range(d).map((i) => `let zin${i} = ${src(i)};`),
+      ...printed.statements,
+    );
     stage.block.outputs.forEach((o, k) => {
       const [u, c] = o.name.slice(1).split("_").map(Number) as [number, number];
       body.push(`${at("tape", x0 + c * W + u)} = ${printed.outputs[k]};`);
@@ -237,7 +289,15 @@ export function inputKernel(plan: TiledPlan): WgslKernel {
   } else throw new Error(`${plan.prefix}: no input jet for a ${stage.kind} stage`);
   const bindings = [cfgBinding, storage(1, "src", false), storage(2, "tape", true)];
   const uniform = plan.kind === "curvature" ? JET_POINT_UNIFORM : VALUE_POINT_UNIFORM;
-  return kernel(`${plan.prefix}Input`, `input jet X_0 (${C} × ${W}) per point`, [], uniform, bindings, pointEntry(plan, body, plan.kind === "curvature"), plan.lanes);
+  return kernel(
+    `${plan.prefix}Input`,
+    `input jet X_0 (${C} × ${W}) per point`,
+    [],
+    uniform,
+    bindings,
+    pointEntry(plan, body, plan.kind === "curvature"),
+    plan.lanes,
+  );
 }
 
 /** {prefix}InputAdjoint: z̄ (n × d at the batch index) from X̄_0 in adj. */
@@ -262,21 +322,43 @@ export function inputAdjointKernel(plan: TiledPlan): WgslKernel {
       return xbar(c, u);
     };
     const printed = printBlock(zblock, wgslDialect, seedExpr, "e");
-    body.push("// through the torus embedding (reverse mode through the IR)", ...range(d).map((i) => `let zin${i} = src[q * ${u32(d)} + ${u32(i)}];`), ...printed.statements);
+    body.push(
+      "// through the torus embedding (reverse mode through the IR)",
+      ...range(d).map((i) => `let zin${i} = src[q * ${u32(d)} + ${u32(i)}];`),
+      ...printed.statements,
+    );
     printed.outputs.forEach((expr, i) => body.push(`zbar[q * ${u32(d)} + ${u32(i)}] = ${expr};`));
   }
   const bindings = [cfgBinding, storage(1, "src", false), storage(2, "adj", false), storage(3, "zbar", true)];
   const uniform = plan.kind === "curvature" ? JET_POINT_UNIFORM : VALUE_POINT_UNIFORM;
-  return kernel(`${plan.prefix}InputAdjoint`, "z̄ from the input jet's adjoint, per point", [], uniform, bindings, pointEntry(plan, body, plan.kind === "curvature"), plan.lanes);
+  return kernel(
+    `${plan.prefix}InputAdjoint`,
+    "z̄ from the input jet's adjoint, per point",
+    [],
+    uniform,
+    bindings,
+    pointEntry(plan, body, plan.kind === "curvature"),
+    plan.lanes,
+  );
 }
 
 /** Lines computing Ā of the output layer for unit `k` from yb{c} (already declared), written to adj. */
 function outputAdjointLines(plan: TiledPlan, fn: string): string[] {
   const C = plan.columns;
   const l = plan.layers[plan.layers.length - 1]!;
-  const lines = [`let yb = array<f32, ${C}>(${range(C).map((c) => `yb${c}`).join(", ")});`];
+  const lines = [
+    `let yb = array<f32, ${C}>(${range(C)
+      .map((c) => `yb${c}`)
+      .join(", ")});`,
+  ];
   if (l.act.identity) lines.push("let abar = yb;");
-  else lines.push(`let a = array<f32, ${C}>(${range(C).map((c) => at("tape", `${u32(l.aRow + c * l.units)} + k`)).join(", ")});`, `let abar = ${fn}(a, yb);`);
+  else
+    lines.push(
+      `let a = array<f32, ${C}>(${range(C)
+        .map((c) => at("tape", `${u32(l.aRow + c * l.units)} + k`))
+        .join(", ")});`,
+      `let abar = ${fn}(a, yb);`,
+    );
   lines.push(...range(C).map((c) => `${at("adj", `${u32(l.abarRow + c * l.units)} + k`)} = abar[${c}];`));
   return lines;
 }
@@ -297,23 +379,53 @@ export function assembleKernel(plan: TiledPlan, route: Route, training: boolean)
   const asm = curvatureAssembly(p, route);
   const { fields } = curvatureFields(d);
   const printed = printBlock(asm.block, wgslDialect, (name) => name, "c_");
-  const body = ["// Gram entries of the output jet", ...gramLoop(asm.gramPairs, D, (c) => P(c, "k")), `// curvature assembly (route ${route.toUpperCase()})`, ...printed.statements];
+  const body = [
+    "// Gram entries of the output jet",
+    ...gramLoop(asm.gramPairs, D, (c) => P(c, "k")),
+    `// curvature assembly (route ${route.toUpperCase()})`,
+    ...printed.statements,
+  ];
   let i = 0;
-  for (const f of fields) for (let j = 0; j < f.size; j++) body.push(`out[${u32(f.offset)} * cfg.total + q * ${u32(f.size)} + ${u32(j)}] = ${printed.outputs[i++]};`);
+  for (const f of fields)
+    for (let j = 0; j < f.size; j++)
+      body.push(`out[${u32(f.offset)} * cfg.total + q * ${u32(f.size)} + ${u32(j)}] = ${printed.outputs[i++]};`);
   const head: string[] = [];
   if (training) {
     const b = asm.block.b;
-    const gbar = adjoints(b, new Map([[asm.loss, b.input("lbar")]]), asm.gramPairs.map(([c1, c2]) => b.findInput(`G${c1}_${c2}`)!));
-    const gbarBlock: ScalarBlock = { b, inputs: [...asm.block.inputs, "lbar"], outputs: gbar.map((node, k) => ({ name: `Gbar${k}`, node })) };
+    const gbar = adjoints(
+      b,
+      new Map([[asm.loss, b.input("lbar")]]),
+      asm.gramPairs.map(([c1, c2]) => b.findInput(`G${c1}_${c2}`)!),
+    );
+    const gbarBlock: ScalarBlock = {
+      b,
+      inputs: [...asm.block.inputs, "lbar"],
+      outputs: gbar.map((node, k) => ({ name: `Gbar${k}`, node })),
+    };
     const metricPairs = new Set(range(d).map((k) => `G${1 + k}_${1 + k}`));
-    const printedG = printBlock(gbarBlock, wgslDialect, (name) => (name === "lbar" ? "lbarp" : metricPairs.has(name) ? `(${name} + shift)` : name), "g_");
+    const printedG = printBlock(
+      gbarBlock,
+      wgslDialect,
+      (name) => (name === "lbar" ? "lbarp" : metricPairs.has(name) ? `(${name} + shift)` : name),
+      "g_",
+    );
     const det = printed.outputs[fields.find((f) => f.name === "detg")!.offset]!;
-    body.push(`let live = ${det} > cfg.detEps;`, "let shift = select(1.0, 0.0, live);", "let lbarp = select(0.0, cfg.lbar, live);", "// Ḡ (reverse mode through the assembly)", ...printedG.statements);
-    asm.gramPairs.forEach(([c1, c2], k) => body.push(`let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${printedG.outputs[k]}` : printedG.outputs[k]};`));
+    body.push(
+      `let live = ${det} > cfg.detEps;`,
+      "let shift = select(1.0, 0.0, live);",
+      "let lbarp = select(0.0, cfg.lbar, live);",
+      "// Ḡ (reverse mode through the assembly)",
+      ...printedG.statements,
+    );
+    asm.gramPairs.forEach(([c1, c2], k) =>
+      body.push(`let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${printedG.outputs[k]}` : printedG.outputs[k]};`),
+    );
     const used = [...new Set(asm.gramPairs.flat())].sort((x, y) => x - y);
     const loop = used.map((c) => `let P${c} = ${P(c, "k")};`);
     for (let c = 0; c < C; c++) {
-      const terms = asm.gramPairs.flatMap(([c1, c2]) => (c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : []));
+      const terms = asm.gramPairs.flatMap(([c1, c2]) =>
+        c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : [],
+      );
       loop.push(`let yb${c} = ${terms.length ? terms.join(" + ") : "0.0"};`);
     }
     loop.push(...outputAdjointLines(plan, "jetAdjoint"));
@@ -340,11 +452,24 @@ export function reconSeedKernel(plan: TiledPlan): WgslKernel {
   const D = plan.program.outputDim;
   const psiRow = plan.tape.tape.find((r) => r.name === "psi")!.offset;
   const last = plan.layers[plan.layers.length - 1]!;
-  const loop = [`let r = ${at("tape", `${u32(psiRow)} + k`)} - x[p * ${u32(D)} + k];`, "s = fma(r, r, s);", "let yb0 = 2.0 * cfg.scale * r;", ...outputAdjointLines(plan, "jetAdjoint")];
+  const loop = [
+    `let r = ${at("tape", `${u32(psiRow)} + k`)} - x[p * ${u32(D)} + k];`,
+    "s = fma(r, r, s);",
+    "let yb0 = 2.0 * cfg.scale * r;",
+    ...outputAdjointLines(plan, "jetAdjoint"),
+  ];
   const body = ["var s = 0.0;", `for (var k = 0u; k < ${u32(D)}; k++) {`, ...indent(loop), "}", "se[p] = s;"];
   const head = last.act.identity ? [] : jetAdjointFunction("jetAdjoint", last.act, 1);
   const bindings = [cfgBinding, storage(1, "tape", false), storage(2, "x", false), storage(3, "adj", true), storage(4, "se", true)];
-  return kernel("reconSeed", "squared error Σ (Ψ − x)² per point and Ā of the decoder's output layer", [], VALUE_POINT_UNIFORM, bindings, [...head, ...pointEntry(plan, body, false)], plan.lanes);
+  return kernel(
+    "reconSeed",
+    "squared error Σ (Ψ − x)² per point and Ā of the decoder's output layer",
+    [],
+    VALUE_POINT_UNIFORM,
+    bindings,
+    [...head, ...pointEntry(plan, body, false)],
+    plan.lanes,
+  );
 }
 
 const TWO_PI = wgslDialect.literal(2 * Math.PI);
@@ -355,10 +480,21 @@ export function encoderOutKernel(plan: TiledPlan, wrap: boolean): WgslKernel {
   const psiRow = plan.tape.tape.find((r) => r.name === "psi")!.offset;
   const body = range(d).flatMap((i) => {
     const v = `v${i}`;
-    return [`let ${v} = ${at("tape", psiRow + i)};`, `z[p * ${u32(d)} + ${u32(i)}] = ${wrap ? `${v} - ${TWO_PI} * round(${v} / ${TWO_PI})` : v};`];
+    return [
+      `let ${v} = ${at("tape", psiRow + i)};`,
+      `z[p * ${u32(d)} + ${u32(i)}] = ${wrap ? `${v} - ${TWO_PI} * round(${v} / ${TWO_PI})` : v};`,
+    ];
   });
   const bindings = [cfgBinding, storage(1, "tape", false), storage(2, "z", true)];
-  return kernel("encoderOut", `z = Φ(x)${wrap ? ", wrapped to (−π, π]" : ""}`, [], VALUE_POINT_UNIFORM, bindings, pointEntry(plan, body, false), plan.lanes);
+  return kernel(
+    "encoderOut",
+    `z = Φ(x)${wrap ? ", wrapped to (−π, π]" : ""}`,
+    [],
+    VALUE_POINT_UNIFORM,
+    bindings,
+    pointEntry(plan, body, false),
+    plan.lanes,
+  );
 }
 
 /** encoderSeed: Ā of the encoder's output layer from z̄ (the wrap has derivative 1). */
@@ -369,7 +505,15 @@ export function encoderSeedKernel(plan: TiledPlan): WgslKernel {
   const body = [`for (var k = 0u; k < ${u32(d)}; k++) {`, ...indent(loop), "}"];
   const head = last.act.identity ? [] : jetAdjointFunction("jetAdjoint", last.act, 1);
   const bindings = [cfgBinding, storage(1, "tape", false), storage(2, "zbar", false), storage(3, "adj", true)];
-  return kernel("encoderSeed", "Ā of the encoder's output layer from z̄", [], VALUE_POINT_UNIFORM, bindings, [...head, ...pointEntry(plan, body, false)], plan.lanes);
+  return kernel(
+    "encoderSeed",
+    "Ā of the encoder's output layer from z̄",
+    [],
+    VALUE_POINT_UNIFORM,
+    bindings,
+    [...head, ...pointEntry(plan, body, false)],
+    plan.lanes,
+  );
 }
 
 // ---- kernel sets ---------------------------------------------------------------------------------
@@ -409,7 +553,10 @@ export function tiledFlops(plan: TiledPlan, route?: Route): Map<string, number> 
     const f = layerProductFlops(plan, l);
     flops.set(`${plan.prefix}Forward${l.index}`, f.forward + (l.act.identity ? 0 : l.units * ops(l.act.block)));
     const prev = li > 0 ? plan.layers[li - 1]! : null;
-    flops.set(`${plan.prefix}Adjoint${l.index}`, f.adjoint + (prev && !prev.act.identity ? l.fanIn * ops(activationAdjointBlock(prev.act)) : 0));
+    flops.set(
+      `${plan.prefix}Adjoint${l.index}`,
+      f.adjoint + (prev && !prev.act.identity ? l.fanIn * ops(activationAdjointBlock(prev.act)) : 0),
+    );
   });
   if (route && plan.kind === "curvature") {
     const D = plan.program.outputDim;
@@ -417,13 +564,24 @@ export function tiledFlops(plan: TiledPlan, route?: Route): Map<string, number> 
     const forward = 2 * D * asm.gramPairs.length + ops(asm.block);
     flops.set(`${plan.prefix}Assemble`, forward);
     const b = asm.block.b;
-    const gbar = adjoints(b, new Map([[asm.loss, b.input("lbar")]]), asm.gramPairs.map(([c1, c2]) => b.findInput(`G${c1}_${c2}`)!));
+    const gbar = adjoints(
+      b,
+      new Map([[asm.loss, b.input("lbar")]]),
+      asm.gramPairs.map(([c1, c2]) => b.findInput(`G${c1}_${c2}`)!),
+    );
     const last = plan.layers[plan.layers.length - 1]!;
     const adjointOps = last.act.identity ? 0 : D * ops(activationAdjointBlock(last.act));
-    flops.set(`${plan.prefix}AssembleTrain`, forward + ops({ b, inputs: [], outputs: gbar.map((node, i) => ({ name: `o${i}`, node })) }) + 2 * 2 * D * asm.gramPairs.length + adjointOps);
+    flops.set(
+      `${plan.prefix}AssembleTrain`,
+      forward +
+        ops({ b, inputs: [], outputs: gbar.map((node, i) => ({ name: `o${i}`, node })) }) +
+        2 * 2 * D * asm.gramPairs.length +
+        adjointOps,
+    );
   }
   return flops;
 }
 
 /** FLOPs of one weight-reduction dispatch (its uniform values): 2 per multiply-add. */
-export const reductionFlops = (v: { n: number; cols: number; units: number; fanIn: number }): number => 2 * v.n * v.cols * v.units * (v.fanIn + 1);
+export const reductionFlops = (v: { n: number; cols: number; units: number; fanIn: number }): number =>
+  2 * v.n * v.cols * v.units * (v.fanIn + 1);

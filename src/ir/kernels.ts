@@ -12,6 +12,10 @@ import { decoderProgram, type DecoderProgram } from "./program.js";
 
 export type Route = "a" | "b";
 
+/** The one route → kernel mapping: R's kernel, and the jet order it needs (∇³Ψ for A, ∇²Ψ for B). */
+export const curvatureKernelName = (route: Route): "scalarCurvatureA" | "scalarCurvatureB" => (route === "a" ? "scalarCurvatureA" : "scalarCurvatureB");
+export const routeJetOrder = (route: Route): 2 | 3 => (route === "a" ? 3 : 2);
+
 /** One output array of a kernel: `shape` per point, flattened row-major. */
 export interface Field {
   name: string;

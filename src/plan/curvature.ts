@@ -2,7 +2,7 @@
  * The curvature plan of a decoder: g, det g and R by route A or B at a batch of latent points, from
  * the flat decoder parameters. `compile` prints it as onnx/curvature-{a,b}.onnx.
  */
-import { modelKernels, type Route } from "../ir/kernels.js";
+import { curvatureKernelName, modelKernels, type Route } from "../ir/kernels.js";
 import type { Model } from "../model/types.js";
 import { lowerAssembly, lowerDecoderJets } from "./lower-decoder.js";
 import { sym, TensorPlan, type TensorId } from "./tensor.js";
@@ -14,7 +14,7 @@ export interface LoweredGraph {
   description: string;
 }
 
-export const curvatureKernelName = (route: Route): string => (route === "a" ? "scalarCurvatureA" : "scalarCurvatureB");
+export { curvatureKernelName };
 
 export function curvaturePlan(model: Model, route: Route): LoweredGraph {
   const kernels = modelKernels(model, [route]);

@@ -2,7 +2,7 @@
  * The report's metric table and glossary. A value is highlighted as the best, and a change marked
  * better or worse, only when the difference is larger than the noise: twice the seed-to-seed
  * standard deviation where the report holds several seeds of one setting, otherwise a stated
- * relative threshold (2 % by default), since one run per setting says nothing about its spread.
+ * relative threshold (1 % by default), since one run per setting says nothing about its spread.
  */
 import { betterPhrase, bestIndices, metricInfo, type MetricInfo } from "./metrics.js";
 import { esc, formatValue } from "./svg.js";
@@ -44,7 +44,7 @@ export interface NoiseRule {
  * within-group standard deviation of each metric is its spread, and differences up to twice that
  * are noise. Without such a group, differences up to `relative` of the larger magnitude are noise.
  */
-export function noiseRule(runs: readonly TableRun[], relative = 0.02): NoiseRule {
+export function noiseRule(runs: readonly TableRun[], relative = 0.01): NoiseRule {
   const groups = new Map<string, TableRun[]>();
   for (const r of runs) {
     const k = settingKey(r.config);

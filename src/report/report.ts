@@ -93,7 +93,7 @@ export interface ReportOptions {
   generatedAt?: Date | string;
   /** Footer text, e.g. "ricci-gen 0.1.0". */
   generator?: string;
-  /** With one run per setting: relative differences below this are not marked better/worse (default 0.02). */
+  /** With one run per setting: relative differences below this are not marked better/worse (default 0.01). */
   minRelativeDifference?: number;
 }
 
@@ -455,7 +455,7 @@ export function renderReport(runs: readonly RunData[], o: ReportOptions = {}): R
   const warnings: string[] = [];
   const emb = embedder(o.images ?? "png", o.pngScale ?? 2, warnings);
   const title = o.title ?? "ricci-gen report";
-  const noise = noiseRule(runs, o.minRelativeDifference ?? 0.02);
+  const noise = noiseRule(runs, o.minRelativeDifference ?? 0.01);
   const when = o.generatedAt === undefined ? new Date() : o.generatedAt;
   const stamp =
     typeof when === "string"

@@ -53,7 +53,9 @@ export function sampleRuns({ n = 18000, grid = 72, steps = 3000 }: SampleOptions
     { key: "R", values: R, nx: grid, ny: grid, extent, description: "Synthetic values (sample data)." },
     { key: "sqrtDetG", values: vol, nx: grid, ny: grid, extent },
   ];
-  const RA = field((x, y) => 4 * Math.sin(1.7 * x) * Math.cos(1.3 * y) * Math.exp(-0.08 * (x * x + y * y)) + (Math.hypot(x - 1, y + 1) < 0.3 ? 40 : 0));
+  const RA = field(
+    (x, y) => 4 * Math.sin(1.7 * x) * Math.cos(1.3 * y) * Math.exp(-0.08 * (x * x + y * y)) + (Math.hypot(x - 1, y + 1) < 0.3 ? 40 : 0),
+  );
   RA[5] = NaN; // a degenerate point (det g = 0)
   const RB = field((x, y) => 0.15 * Math.sin(1.1 * x + 0.4) * Math.cos(0.9 * y));
   const volA = field((x, y) => Math.exp(1.6 * x - 0.4 * y * y + 0.5));

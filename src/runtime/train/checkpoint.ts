@@ -24,7 +24,8 @@ export function encodeF32(a: Float32Array): EncodedArray {
 
 export function decodeF32(e: EncodedArray, where: string): Float32Array {
   const bytes = Buffer.from(e.base64, "base64");
-  if (e.dtype !== "float32" || bytes.byteLength !== 4 * e.length) throw new UserError(where, `corrupt array (expected ${e.length} float32 values)`);
+  if (e.dtype !== "float32" || bytes.byteLength !== 4 * e.length)
+    throw new UserError(where, `corrupt array (expected ${e.length} float32 values)`);
   const out = new Float32Array(e.length);
   new Uint8Array(out.buffer).set(bytes);
   return out;
@@ -97,6 +98,7 @@ export function loadCheckpoint(path: string): Checkpoint {
     throw new UserError(path, `unreadable checkpoint: ${(e as Error).message}`);
   }
   const ck = c as Partial<Checkpoint>;
-  if (ck.format !== CHECKPOINT_FORMAT || ck.version !== CHECKPOINT_VERSION) throw new UserError(path, `not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} file`);
+  if (ck.format !== CHECKPOINT_FORMAT || ck.version !== CHECKPOINT_VERSION)
+    throw new UserError(path, `not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} file`);
   return ck as Checkpoint;
 }

@@ -162,7 +162,8 @@ export class WebGpuAutoencoder {
     const t = decoder.set.training!;
     await ae.enc.tiled.prepare();
     await ae.dec.tiled.prepare();
-    for (const k of [ae.encoderOut, ae.encoderSeed, ae.reconSeed, set.trainParts, ae.reduceKernel, t.gradFinalize, t.adam]) await runner.prepare(k);
+    for (const k of [ae.encoderOut, ae.encoderSeed, ae.reconSeed, set.trainParts, ae.reduceKernel, t.gradFinalize, t.adam])
+      await runner.prepare(k);
     return ae;
   }
 

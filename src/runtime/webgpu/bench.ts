@@ -101,7 +101,10 @@ export function yardstickDecoders(activation: NamedActivation = "tanh"): Model[]
       type: "mlp",
       inputDim: 2,
       torusEmbedding: false,
-      layers: [...hidden.map((units) => ({ units, activation: { kind: "named" as const, name: activation } })), { units: D, activation: { kind: "named", name: "linear" } }],
+      layers: [
+        ...hidden.map((units) => ({ units, activation: { kind: "named" as const, name: activation } })),
+        { units: D, activation: { kind: "named", name: "linear" } },
+      ],
     },
     decoderWeights: { kind: "seed", seed: 0 },
     encoder: null,
@@ -142,7 +145,8 @@ export async function measureCeiling(runner: KernelRunner, software: boolean): P
   const groups = software ? 64 : 16384;
   const out = createStorageBuffer(runner.device, groups * FMA_WORKGROUP * 4, { label: "fma.out" });
   try {
-    const once = (iterations: number) => runner.run((pass) => runner.dispatch(pass, kernel, { out }, { iterations, m: 0.999, c: 0.001 }, [groups]));
+    const once = (iterations: number) =>
+      runner.run((pass) => runner.dispatch(pass, kernel, { out }, { iterations, m: 0.999, c: 0.001 }, [groups]));
     let iterations = 256;
     for (;;) {
       const t0 = performance.now();
@@ -193,7 +197,13 @@ function callFlops(c: Captured, perPoint: Map<string, number>): number {
 const flopMap = (plans: TiledPlan[], route: Route): Map<string, number> => new Map(plans.flatMap((p) => [...tiledFlops(p, route)]));
 
 /** Each captured dispatch replayed alone (median of `steps`), summed per kernel. */
-async function profile(runner: KernelRunner, calls: Captured[], perPoint: Map<string, number>, steps: number, base: Omit<WebGpuKernelRow, "kernel" | "dispatches" | "ms" | "flops" | "gflops">): Promise<WebGpuKernelRow[]> {
+async function profile(
+  runner: KernelRunner,
+  calls: Captured[],
+  perPoint: Map<string, number>,
+  steps: number,
+  base: Omit<WebGpuKernelRow, "kernel" | "dispatches" | "ms" | "flops" | "gflops">,
+): Promise<WebGpuKernelRow[]> {
   const rows = new Map<string, WebGpuKernelRow>();
   for (const c of calls) {
     const ms = await timeIt(steps, () => runner.run((pass) => runner.dispatch(pass, c.kernel, c.buffers, c.values, c.groups)));
@@ -211,7 +221,14 @@ export async function benchWebGpu(opts: WebGpuBenchOptions): Promise<WebGpuBench
   const log = opts.log ?? (() => {});
   const ctx = opts.ctx ?? (await acquireGpu());
   const runner = new KernelRunner(ctx);
-  const res: WebGpuBenchResult = { adapter: ctx.describe(), software: ctx.software, ceilingGflops: 0, rows: [], autoencoder: [], kernels: [] };
+  const res: WebGpuBenchResult = {
+    adapter: ctx.describe(),
+    software: ctx.software,
+    ceilingGflops: 0,
+    rows: [],
+    autoencoder: [],
+    kernels: [],
+  };
   log(`WebGPU adapter: ${ctx.describe()}${ctx.software ? " — a CPU implementation: these are not GPU numbers" : ""}`);
   try {
     res.ceilingGflops = await measureCeiling(runner, ctx.software);
@@ -219,7 +236,8 @@ export async function benchWebGpu(opts: WebGpuBenchOptions): Promise<WebGpuBench
     for (const model of opts.models)
       for (const route of opts.routes) {
         await benchDecoder(ctx, runner, model, route, opts, res, log);
-        if (model.encoder && model.decoder.type === "mlp" && !opts.curvatureOnly) await benchAutoencoder(ctx, runner, model, route, opts, res, log);
+        if (model.encoder && model.decoder.type === "mlp" && !opts.curvatureOnly)
+          await benchAutoencoder(ctx, runner, model, route, opts, res, log);
       }
   } finally {
     runner.destroy();
@@ -228,7 +246,15 @@ export async function benchWebGpu(opts: WebGpuBenchOptions): Promise<WebGpuBench
   return res;
 }
 
-async function benchDecoder(ctx: GpuContext, runner: KernelRunner, model: Model, route: Route, opts: WebGpuBenchOptions, res: WebGpuBenchResult, log: (line: string) => void): Promise<void> {
+async function benchDecoder(
+  ctx: GpuContext,
+  runner: KernelRunner,
+  model: Model,
+  route: Route,
+  opts: WebGpuBenchOptions,
+  res: WebGpuBenchResult,
+  log: (line: string) => void,
+): Promise<void> {
   const t0 = performance.now();
   const dec = await WebGpuDecoder.create(ctx, model, { route, runner });
   const train = !opts.curvatureOnly && dec.set.training !== null;
@@ -264,7 +290,9 @@ async function benchDecoder(ctx: GpuContext, runner: KernelRunner, model: Model,
       res.rows.push(row);
       log(formatRow(row));
       if (train && batch === Math.max(...opts.batches))
-        res.kernels.push(...(await profile(runner, stepCalls, perPoint, opts.steps, { model: model.name, route, batch, step: "decoder step" })));
+        res.kernels.push(
+          ...(await profile(runner, stepCalls, perPoint, opts.steps, { model: model.name, route, batch, step: "decoder step" })),
+        );
     }
   } finally {
     dec.destroy();
@@ -272,10 +300,19 @@ async function benchDecoder(ctx: GpuContext, runner: KernelRunner, model: Model,
 }
 
 /** The TorusAE-style training step: encoder, reconstruction and λ_curv·R² at the encoded batch, then Adam (lr 0). */
-async function benchAutoencoder(ctx: GpuContext, runner: KernelRunner, model: Model, route: Route, opts: WebGpuBenchOptions, res: WebGpuBenchResult, log: (line: string) => void): Promise<void> {
+async function benchAutoencoder(
+  ctx: GpuContext,
+  runner: KernelRunner,
+  model: Model,
+  route: Route,
+  opts: WebGpuBenchOptions,
+  res: WebGpuBenchResult,
+  log: (line: string) => void,
+): Promise<void> {
   const ae = await WebGpuAutoencoder.create(ctx, model, { recon: 1, curv: 0.1, route, detEpsilon: 1e-6 }, { runner });
   try {
-    if (model.encoder && model.decoder.type === "mlp") ae.setParams(initialParams(model.encoder, model.encoderWeights), initialParams(model.decoder, model.decoderWeights));
+    if (model.encoder && model.decoder.type === "mlp")
+      ae.setParams(initialParams(model.encoder, model.encoderWeights), initialParams(model.decoder, model.decoderWeights));
     const perPoint = flopMap([...ae.tiledPlans, ae.decoder.tiled!.mlp.kernels.plan], route);
     for (const batch of opts.batches) {
       const rng = new Rng(batch + 7);
@@ -288,10 +325,24 @@ async function benchAutoencoder(ctx: GpuContext, runner: KernelRunner, model: Mo
       const flops = calls.reduce((s, c) => s + callFlops(c, perPoint), 0);
       const stepMs = await timeIt(opts.steps, step);
       const gflops = flops / (stepMs * 1e6);
-      const row = { model: model.name, route, batch, stepMs, stepNsPerPoint: (stepMs * 1e6) / batch, flopsPerStep: flops, stepGflops: gflops, ofCeiling: gflops / res.ceilingGflops };
+      const row = {
+        model: model.name,
+        route,
+        batch,
+        stepMs,
+        stepNsPerPoint: (stepMs * 1e6) / batch,
+        flopsPerStep: flops,
+        stepGflops: gflops,
+        ofCeiling: gflops / res.ceilingGflops,
+      };
       res.autoencoder.push(row);
-      log(`${model.name} autoencoder step, route ${route.toUpperCase()}, batch ${batch}: ${stepMs.toFixed(1)} ms, ${gflops.toFixed(2)} GFLOP/s = ${(100 * row.ofCeiling).toFixed(0)}% of the FMA ceiling`);
-      if (batch === Math.max(...opts.batches)) res.kernels.push(...(await profile(runner, calls, perPoint, opts.steps, { model: model.name, route, batch, step: "autoencoder step" })));
+      log(
+        `${model.name} autoencoder step, route ${route.toUpperCase()}, batch ${batch}: ${stepMs.toFixed(1)} ms, ${gflops.toFixed(2)} GFLOP/s = ${(100 * row.ofCeiling).toFixed(0)}% of the FMA ceiling`,
+      );
+      if (batch === Math.max(...opts.batches))
+        res.kernels.push(
+          ...(await profile(runner, calls, perPoint, opts.steps, { model: model.name, route, batch, step: "autoencoder step" })),
+        );
     }
   } finally {
     ae.destroy();
@@ -328,16 +379,33 @@ export function formatWebGpuBench(res: WebGpuBenchResult): string {
     "GFLOP/s".padStart(8),
   ].join("  ");
   const note = res.software ? " (software: a CPU implementation of Vulkan, not a GPU)" : "";
-  const lines = [`adapter: ${res.adapter}${note}`, `FMA ceiling (micro-kernel, this run): ${res.ceilingGflops.toFixed(1)} GFLOP/s`, head, ...res.rows.map(formatRow)];
+  const lines = [
+    `adapter: ${res.adapter}${note}`,
+    `FMA ceiling (micro-kernel, this run): ${res.ceilingGflops.toFixed(1)} GFLOP/s`,
+    head,
+    ...res.rows.map(formatRow),
+  ];
   if (res.autoencoder.length) {
-    lines.push("", "autoencoder training step (encoder + reconstruction + λ_curv·R², Adam)", `${"model".padEnd(16)}  route   batch   step/batch   step/point  GFLOP/s  of ceiling`);
+    lines.push(
+      "",
+      "autoencoder training step (encoder + reconstruction + λ_curv·R², Adam)",
+      `${"model".padEnd(16)}  route   batch   step/batch   step/point  GFLOP/s  of ceiling`,
+    );
     for (const r of res.autoencoder)
-      lines.push(`${r.model.padEnd(16)}  ${r.route.toUpperCase().padEnd(5)}  ${String(r.batch).padStart(6)}  ${`${fmt(r.stepMs, 2)} ms`.padStart(11)}  ${`${fmt(r.stepNsPerPoint)} ns`.padStart(11)}  ${fmt(r.stepGflops, 2).padStart(7)}  ${`${(100 * r.ofCeiling).toFixed(0)}%`.padStart(10)}`);
+      lines.push(
+        `${r.model.padEnd(16)}  ${r.route.toUpperCase().padEnd(5)}  ${String(r.batch).padStart(6)}  ${`${fmt(r.stepMs, 2)} ms`.padStart(11)}  ${`${fmt(r.stepNsPerPoint)} ns`.padStart(11)}  ${fmt(r.stepGflops, 2).padStart(7)}  ${`${(100 * r.ofCeiling).toFixed(0)}%`.padStart(10)}`,
+      );
   }
   if (res.kernels.length) {
-    lines.push("", "per kernel, at the largest batch (each dispatch replayed alone)", `${"model".padEnd(16)}  route  ${"step".padEnd(16)}  ${"kernel".padEnd(22)}  calls        ms  GFLOP/s  of ceiling`);
+    lines.push(
+      "",
+      "per kernel, at the largest batch (each dispatch replayed alone)",
+      `${"model".padEnd(16)}  route  ${"step".padEnd(16)}  ${"kernel".padEnd(22)}  calls        ms  GFLOP/s  of ceiling`,
+    );
     for (const k of res.kernels)
-      lines.push(`${k.model.padEnd(16)}  ${k.route.toUpperCase().padEnd(5)}  ${k.step.padEnd(16)}  ${k.kernel.padEnd(22)}  ${String(k.dispatches).padStart(5)}  ${k.ms.toFixed(2).padStart(8)}  ${fmt(k.gflops, 2).padStart(7)}  ${k.flops ? `${((100 * k.gflops) / res.ceilingGflops).toFixed(0)}%` : "—"}`.trimEnd());
+      lines.push(
+        `${k.model.padEnd(16)}  ${k.route.toUpperCase().padEnd(5)}  ${k.step.padEnd(16)}  ${k.kernel.padEnd(22)}  ${String(k.dispatches).padStart(5)}  ${k.ms.toFixed(2).padStart(8)}  ${fmt(k.gflops, 2).padStart(7)}  ${k.flops ? `${((100 * k.gflops) / res.ceilingGflops).toFixed(0)}%` : "—"}`.trimEnd(),
+      );
   }
   return lines.join("\n");
 }

@@ -91,7 +91,8 @@ interface Grown {
 }
 
 /** Output tile edge of a weight-reduction variant. */
-export const reductionTile = (reduce: ReduceMode): number => (reduce === "tiled" ? REDUCE_TILE : reduce === "points" ? POINTS_TILE : DIRECT_TILE);
+export const reductionTile = (reduce: ReduceMode): number =>
+  reduce === "tiled" ? REDUCE_TILE : reduce === "points" ? POINTS_TILE : DIRECT_TILE;
 
 /**
  * Weight-reduction kernels: "tiled" (split-K, shared-memory tiles: GPUs), "points" (split-K, lanes
@@ -109,7 +110,12 @@ export function reductionGrid(reduce: ReduceMode, l: { units: number; fanIn: num
 }
 
 /** Split-K plan of one layer's weight reduction over `cols` jet columns of m points. */
-export function reductionSplits(reduce: ReduceMode, l: { units: number; fanIn: number }, cols: number, m: number): { splits: number; kChunk: number } {
+export function reductionSplits(
+  reduce: ReduceMode,
+  l: { units: number; fanIn: number },
+  cols: number,
+  m: number,
+): { splits: number; kChunk: number } {
   if (reduce === "direct") return { splits: 1, kChunk: m };
   const tile = reductionTile(reduce);
   const tiles = Math.ceil(l.units / tile) * Math.ceil((l.fanIn + 1) / tile);
@@ -158,10 +164,15 @@ export class WebGpuDecoder {
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const t = set.training;
     const plan = tiled?.mlp.kernels.plan;
-    const perPointBytes = plan ? 4 * Math.max(plan.tape.tapeRows, plan.adjRows) : t ? 4 * Math.max(t.plan.tape.tapeRows, t.plan.tape.adjRows) : 4 * set.perPoint;
+    const perPointBytes = plan
+      ? 4 * Math.max(plan.tape.tapeRows, plan.adjRows)
+      : t
+        ? 4 * Math.max(t.plan.tape.tapeRows, t.plan.tape.adjRows)
+        : 4 * set.perPoint;
     let chunk = Math.min(opts.maxChunk ?? 65536, Math.floor(limit / perPointBytes), MAX_POINTS_PER_DISPATCH);
     if (chunk >= POINT_WORKGROUP) chunk -= chunk % POINT_WORKGROUP;
-    if (chunk < 1) throw new RangeError(`model ${set.model}: one point's tape (${perPointBytes} bytes) exceeds the device's buffer limit (${limit})`);
+    if (chunk < 1)
+      throw new RangeError(`model ${set.model}: one point's tape (${perPointBytes} bytes) exceeds the device's buffer limit (${limit})`);
     this.chunk = chunk;
     this.theta = createStorageBuffer(device, Math.max(set.paramCount, 1) * 4, { label: "theta" });
     this.scalars = createStorageBuffer(device, 16, { label: "scalars" });
@@ -174,7 +185,11 @@ export class WebGpuDecoder {
     let tiled: TiledDecoder | null = null;
     if (model.decoder.type === "mlp") {
       const plan = curvaturePlan(model, route, opts.tiles ?? deviceTileConfig(runner.device));
-      tiled = { mlp: new TiledMlp(tiledKernels(plan, true), runner), assemble: assembleKernel(plan, route, false), assembleTrain: assembleKernel(plan, route, true) };
+      tiled = {
+        mlp: new TiledMlp(tiledKernels(plan, true), runner),
+        assemble: assembleKernel(plan, route, false),
+        assembleTrain: assembleKernel(plan, route, true),
+      };
     }
     const dec = new WebGpuDecoder(set, runner, opts, tiled);
     if (tiled) {
@@ -251,7 +266,11 @@ export class WebGpuDecoder {
     const d = this.set.latentDim;
     if (points.length < n * d) throw new RangeError(`expected ${n} × ${d} latent coordinates, got ${points.length}`);
     const z = this.buffer("z", n * d * 4);
-    this.device.queue.writeBuffer(z, 0, Float32Array.from({ length: n * d }, (_, i) => points[i]!));
+    this.device.queue.writeBuffer(
+      z,
+      0,
+      Float32Array.from({ length: n * d }, (_, i) => points[i]!),
+    );
     return z;
   }
 
@@ -266,7 +285,13 @@ export class WebGpuDecoder {
 
   private encodeMeanLoss(pass: GPUComputePassEncoder, out: GPUBuffer, n: number): void {
     const lossField = this.set.fields.find((x) => x.name === "loss")!;
-    this.runner.dispatch(pass, this.set.reduceSum, { src: out, dst: this.scalars }, { count: n, offset: lossField.offset * n, dst: 0, scale: 1 / n }, [1]);
+    this.runner.dispatch(
+      pass,
+      this.set.reduceSum,
+      { src: out, dst: this.scalars },
+      { count: n, offset: lossField.offset * n, dst: 0, scale: 1 / n },
+      [1],
+    );
   }
 
   /** g, det g, √det g, R and R²√det g at n points (n × d, row-major), and the mean loss. */
@@ -296,7 +321,9 @@ export class WebGpuDecoder {
     } else
       for (let base = 0; base < n; base += MAX_POINTS_PER_DISPATCH) {
         const m = Math.min(MAX_POINTS_PER_DISPATCH, n - base);
-        this.runner.dispatch(pass, this.set.curvature, { theta: this.theta, z, out }, { n: m, base, total: n, lbar: 1 / n }, [Math.ceil(m / POINT_WORKGROUP)]);
+        this.runner.dispatch(pass, this.set.curvature, { theta: this.theta, z, out }, { n: m, base, total: n, lbar: 1 / n }, [
+          Math.ceil(m / POINT_WORKGROUP),
+        ]);
       }
     this.encodeMeanLoss(pass, out, n);
   }
@@ -321,7 +348,14 @@ export class WebGpuDecoder {
   }
 
   /** Records forward, assembly, adjoints and weight reduction for n points, chunk by chunk. */
-  encodeGradient(pass: GPUComputePassEncoder, z: GPUBuffer, out: GPUBuffer, zbar: GPUBuffer, n: number, opts: GradientEncodeOptions = {}): void {
+  encodeGradient(
+    pass: GPUComputePassEncoder,
+    z: GPUBuffer,
+    out: GPUBuffer,
+    zbar: GPUBuffer,
+    n: number,
+    opts: GradientEncodeOptions = {},
+  ): void {
     const t = this.requireTraining();
     const tiled = this.requireTiled();
     const { tape, adj, grad, partial } = this.trainingBuffers(n);
@@ -337,7 +371,16 @@ export class WebGpuDecoder {
   }
 
   /** [W̄_l | b̄_l] of every layer from the tapes of m points into grad (added to it with `accumulate`). */
-  private encodeReductions(pass: GPUComputePassEncoder, layers: LayerGradPlan[], tape: GPUBuffer, adj: GPUBuffer, partial: GPUBuffer, grad: GPUBuffer, m: number, accumulate: boolean): void {
+  private encodeReductions(
+    pass: GPUComputePassEncoder,
+    layers: LayerGradPlan[],
+    tape: GPUBuffer,
+    adj: GPUBuffer,
+    partial: GPUBuffer,
+    grad: GPUBuffer,
+    m: number,
+    accumulate: boolean,
+  ): void {
     const t = this.requireTraining();
     for (const l of layers) {
       const { splits, kChunk } = this.splits(l, m);
@@ -380,11 +423,20 @@ export class WebGpuDecoder {
     const grad = this.grad;
     if (!grad) throw new Error("Adam needs a gradient: call gradient() or trainStep() first");
     const P = this.set.paramCount;
-    this.moments ??= [createStorageBuffer(this.device, P * 4, { label: "adam.m" }), createStorageBuffer(this.device, P * 4, { label: "adam.v" })];
+    this.moments ??= [
+      createStorageBuffer(this.device, P * 4, { label: "adam.m" }),
+      createStorageBuffer(this.device, P * 4, { label: "adam.v" }),
+    ];
     this.adamStepCount++;
     const groups = Math.ceil(P / ADAM_WORKGROUP);
     const x = Math.min(groups, 65535);
-    this.runner.dispatch(pass, t.adam, { theta: this.theta, grad, m: this.moments[0], v: this.moments[1] }, adamUniform(hyper, P, this.adamStepCount), [x, Math.ceil(groups / x)]);
+    this.runner.dispatch(
+      pass,
+      t.adam,
+      { theta: this.theta, grad, m: this.moments[0], v: this.moments[1] },
+      adamUniform(hyper, P, this.adamStepCount),
+      [x, Math.ceil(groups / x)],
+    );
   }
 
   /** Adam on the gradient left by the last {@link gradient} or {@link trainStep}. */

@@ -34,11 +34,19 @@ export class TiledMlp {
   }
 
   /** Input jet and every forward product: the tape holds X_l, A_l and psi afterwards. */
-  encodeForward(pass: GPUComputePassEncoder, b: { theta: GPUBuffer; src: GPUBuffer; tape: GPUBuffer }, pointValues: UniformValues, n: number): void {
+  encodeForward(
+    pass: GPUComputePassEncoder,
+    b: { theta: GPUBuffer; src: GPUBuffer; tape: GPUBuffer },
+    pointValues: UniformValues,
+    n: number,
+  ): void {
     const { plan, input, forward } = this.kernels;
     this.runner.dispatch(pass, input, { src: b.src, tape: b.tape }, pointValues, this.pointGroups(n));
     plan.layers.forEach((l, li) => {
-      this.runner.dispatch(pass, forward[li]!, { theta: b.theta, tape: b.tape }, { n }, [Math.ceil(n / plan.lanes), Math.ceil(l.units / plan.unitTile)]);
+      this.runner.dispatch(pass, forward[li]!, { theta: b.theta, tape: b.tape }, { n }, [
+        Math.ceil(n / plan.lanes),
+        Math.ceil(l.units / plan.unitTile),
+      ]);
     });
   }
 
@@ -57,7 +65,10 @@ export class TiledMlp {
       const k = adjoint[li];
       if (!k) continue;
       const l = plan.layers[li]!;
-      this.runner.dispatch(pass, k, { theta: b.theta, tape: b.tape, adj: b.adj }, { n }, [Math.ceil(n / plan.lanes), Math.ceil(l.fanIn / plan.unitTile)]);
+      this.runner.dispatch(pass, k, { theta: b.theta, tape: b.tape, adj: b.adj }, { n }, [
+        Math.ceil(n / plan.lanes),
+        Math.ceil(l.fanIn / plan.unitTile),
+      ]);
     }
     if (inputAdjoint) {
       if (!b.src || !b.zbar) throw new Error(`${plan.prefix}: the input adjoint needs src and zbar`);
