@@ -1,7 +1,8 @@
 /**
  * The fast test tier (`npm run test:fast`, under 2 minutes on 2 cores): the compiler's numerics
- * against closed forms, finite differences and the routes; the model schema; the CLI and the
- * package; the bad-input sweep. Left to the full suite (`npm test`): trainings, WebGPU/lavapipe,
+ * against closed forms, finite differences and the routes; the model schema and JSON Schemas; the
+ * CLI, the packed package, run-folder locks and checkpoint guards; the bad-input sweep. Left to the
+ * full suite (`npm test`): the signal tests, trainings, WebGPU/lavapipe,
  * the report in Chromium, the PyTorch peer, the ONNX engine.
  */
 import { defineConfig } from "vitest/config";
@@ -22,6 +23,8 @@ export default defineConfig({
       "test/cli.test.ts",
       "test/bad-input-sweep.test.ts",
       "test/schemas.test.ts",
+      "test/run-lock.test.ts",
+      "test/package.test.ts",
     ],
   },
 });

@@ -6,7 +6,7 @@
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { emitOnnx } from "../src/emit/onnx.js";
-import { initialParams, paramLayout } from "../src/model/params.js";
+import { initialParams } from "../src/model/params.js";
 import { interpretPlan } from "../src/plan/interpret.js";
 import { HYPER_INPUTS, stepPlan, type StepSpec } from "../src/plan/step.js";
 import { parseActivation, potentialInitialParams, potentialModel } from "../src/runtime/train/potential.js";

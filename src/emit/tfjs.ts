@@ -116,7 +116,7 @@ function decoderFunctions(p: DecoderProgram): Fn[] {
     const printed = printTensorBlock(stageBlock, (input) => input, "z0.shape");
     const byColumn: string[][] = Array.from({ length: C }, () => new Array<string>(width).fill(""));
     stageBlock.outputs.forEach((o, i) => {
-      const [u, c] = o.name.slice(1).split("_").map(Number) as [number, number];
+      const { unit: u, column: c } = o.index!;
       byColumn[c]![u] = printed.outputs[i]!;
     });
     const unpack = Array.from({ length: p.latentDim }, (_, i) => `const z${i} = zs[${i}]!;`);

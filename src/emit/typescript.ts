@@ -54,7 +54,7 @@ function decoderFunctions(p: DecoderProgram): OptionalKind<FunctionDeclarationSt
         const printed = printBlock(stage.block, typescriptDialect, zInput);
         const name = `torusEmbeddingOrder${p.order}`;
         const writes = stage.block.outputs.map((o, i) => {
-          const [u, c] = o.name.slice(1).split("_").map(Number) as [number, number];
+          const { unit: u, column: c } = o.index!;
           return `X[${c * stage.width + u}] = ${printed.outputs[i]};`;
         });
         fns.push({
@@ -90,7 +90,7 @@ function decoderFunctions(p: DecoderProgram): OptionalKind<FunctionDeclarationSt
       case "analytic": {
         const printed = printBlock(stage.block, typescriptDialect, zInput);
         stage.block.outputs.forEach((o, i) => {
-          const [k, c] = o.name.slice(1).split("_").map(Number) as [number, number];
+          const { unit: k, column: c } = o.index!;
           printed.statements.push(`X[${c * stage.width + k}] = ${printed.outputs[i]};`);
         });
         body.push(...printed.statements);

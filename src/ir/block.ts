@@ -10,6 +10,8 @@ import type { Formula } from "../rules/formula.js";
 export interface Output {
   name: string;
   node: NodeId;
+  /** Per-unit outputs of a per-point stage (torus embedding, analytic decoder): which unit and jet column. */
+  index?: { unit: number; column: number };
 }
 
 export interface ScalarBlock {

@@ -112,10 +112,16 @@ function backward(
     }
     case "gemm": {
       const { transA, transB } = op;
-      if (!transA && !transB) [full(a, p.gemm(bar, b, false, true)), full(b, p.gemm(a, bar, true, false))];
-      else if (!transA && transB) [full(a, p.gemm(bar, b)), full(b, p.gemm(bar, a, true, false))];
-      else if (transA && !transB) [full(a, p.gemm(b, bar, false, true)), full(b, p.gemm(a, bar))];
-      else [full(a, p.gemm(b, bar, true, true)), full(b, p.gemm(bar, a, true, true))];
+      // C = op(A)·op(B): dA and dB with the transposes folded into gemm's flags.
+      const [da, db] = !transA
+        ? !transB
+          ? [p.gemm(bar, b, false, true), p.gemm(a, bar, true, false)]
+          : [p.gemm(bar, b), p.gemm(bar, a, true, false)]
+        : !transB
+          ? [p.gemm(b, bar, false, true), p.gemm(a, bar)]
+          : [p.gemm(b, bar, true, true), p.gemm(bar, a, true, true)];
+      full(a, da);
+      full(b, db);
       return;
     }
     case "matmul":

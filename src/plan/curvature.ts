@@ -41,3 +41,37 @@ export function curvaturePlan(model: Model, route: Route): LoweredGraph {
       (paramCount > 0 ? `, from the flat decoder parameters params [${paramCount}] (per layer W row-major, then b).` : "."),
   };
 }
+
+/**
+ * What evaluation needs at latent points, as the trainer defines it (losses.ts): R with
+ * metricShift = (1 − mask) + ε on g_ii (ε = inverseMetricEpsilon), √det g (1 where masked), the
+ * mask det g > detEpsilon, and g itself.
+ */
+export function geometryPlan(model: Model, route: Route): LoweredGraph {
+  const kernels = modelKernels(model, [route]);
+  const curvKernel = kernels.find((k) => k.name === curvatureKernelName(route))!;
+  const p = new TensorPlan();
+  const n = sym("n");
+  const paramCount = curvKernel.program.paramCount;
+  const params = paramCount > 0 ? p.input("params", [paramCount]) : null;
+  const z = p.input("z", [n, model.latentDim]);
+  const detEpsilon = p.input("detEpsilon", []);
+  const inverseMetricEpsilon = p.input("inverseMetricEpsilon", []);
+  const jet = lowerDecoderJets(p, curvKernel.program, params, z);
+  const metric = lowerAssembly(p, kernels.find((k) => k.name === "metric")!, jet, null);
+  const det = p.reshape(metric["detg"]!, [n, 1]);
+  const mask = p.step(p.sub(det, detEpsilon));
+  const shift = p.add(p.sub(p.num(1), mask), inverseMetricEpsilon);
+  const R = lowerAssembly(p, curvKernel, jet, shift)["R"]!;
+  const sqrtdetg = p.unary("sqrt", p.add(p.mul(det, mask), p.sub(p.num(1), mask)));
+  return {
+    plan: p,
+    outputs: [
+      { name: "R", node: R },
+      { name: "sqrtdetg", node: p.reshape(sqrtdetg, [n]) },
+      { name: "mask", node: p.reshape(mask, [n]) },
+      { name: "g", node: metric["g"]! },
+    ],
+    description: `Evaluation geometry of "${model.name}" (route ${route.toUpperCase()}): R with (g + εI) at masked points, √det g, the mask det g > detEpsilon, and g.`,
+  };
+}

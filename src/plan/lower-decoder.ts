@@ -73,7 +73,7 @@ function perPointColumns(p: TensorPlan, block: ScalarBlock, z: TensorId, n: Dim,
   const outs = replayBlock(p, block, (name) => zs[Number(name.slice(1))]!);
   const byColumn: TensorId[][] = Array.from({ length: C }, () => new Array<TensorId>(width));
   block.outputs.forEach((o, i) => {
-    const [u, c] = o.name.slice(1).split("_").map(Number) as [number, number];
+    const { unit: u, column: c } = o.index!;
     byColumn[c]![u] = p.expandLike(outs[i]!, zs[0]!);
   });
   return stack(p, byColumn.map((units) => p.concat(units, 1)), n, width);

@@ -22,6 +22,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (e) {
     // ENOSPC, EIO, …: no half-written temporary file is left beside the target.
     rmSync(tmp, { force: true });
+    // write() and fsync() errors carry no path: name the file the user asked for.
+    if (e instanceof Error && (e as NodeJS.ErrnoException).path === undefined) (e as NodeJS.ErrnoException).path = path;
     throw e;
   }
 }

@@ -7,7 +7,8 @@
  *  2. The `lines` horizontal geodesics γ_i from left_i to right_i, and the central vertical one.
  *  3. Base point p: where the central horizontal and vertical geodesics cross (closest vertices).
  *  4. Logarithmic map: v = log_p(q) for both ends of every γ_i, the initial velocity of the
- *     geodesic from p to q on [0, 1] (|v|_g = its length).
+ *     geodesic from p to q on [0, 1], first from the boundary-value geodesic, then refined by
+ *     shooting (Newton on exp_p(v) = q) so that exp_p sends it back onto q.
  *  5. The straight segment from log_p(left_i) to log_p(right_i) in T_pM, sampled at `points`
  *     points, mapped back by exp_p (geodesic shooting, RK4 on z̈ = −Γ(z)(ż, ż)).
  *  6. Those images joined by geodesics; their summed length L_log,i.
@@ -33,6 +34,8 @@ export interface GeodesicGridOptions {
   maxIter?: number;
   /** RK4 steps of each exponential-map shot (default 16). */
   shootSteps?: number;
+  /** Newton iterations of the shooting that makes exp_p(log_p q) = q (default 4). */
+  logIter?: number;
   /** Finite-difference step for ∂g (default 1e-3) when no `jets` are given. */
   fdStep?: number;
   /** g and ∂g at points (e.g. exact, from the decoder's jets); default: finite differences of metricAt. */
@@ -46,6 +49,8 @@ export interface GeodesicGridResult {
   mean: number;
   /** Lines left out (NaN ratio): their exp_p images missed the line's ends (see geodesicGridRatio). */
   failedLines: number;
+  /** Per line: the larger chart distance between exp_p(log_p(end)) and that end. */
+  endpointMiss: Float64Array;
   ratios: Float64Array;
   geodesicLengths: Float64Array;
   logLineLengths: Float64Array;
@@ -133,6 +138,61 @@ function logFromPaths(paths: Float64Array, lengths: Float64Array, count: number,
   return v;
 }
 
+/**
+ * Refine log_p(q_j) by shooting: Newton on exp_p(v) = q_j, with ∂exp_p/∂v from two extra shots per
+ * target (forward differences in v), so that the exponential map used for the lines sends each log
+ * back onto its point. Starts from the boundary-value estimate v0; all targets in one batch.
+ */
+async function shootingLogs(jets: MetricJetFn, p: Float64Array, q: Float64Array, v0: Float64Array, count: number, steps: number, iters: number): Promise<Float64Array> {
+  const v = v0.slice();
+  // The best velocity seen per target (smallest miss): a diverging Newton step is never kept.
+  const best = v0.slice();
+  const bestMiss = new Float64Array(count).fill(Infinity);
+  for (let it = 0; it <= iters; it++) {
+    const u0 = new Float64Array(3 * count * D2);
+    const e = new Float64Array(count);
+    for (let j = 0; j < count; j++) {
+      e[j] = 1e-3 * Math.max(Math.hypot(v[2 * j]!, v[2 * j + 1]!), 1e-3);
+      for (let s = 0; s < 3; s++) {
+        u0[(3 * j + s) * D2] = v[2 * j]! + (s === 1 ? e[j]! : 0);
+        u0[(3 * j + s) * D2 + 1] = v[2 * j + 1]! + (s === 2 ? e[j]! : 0);
+      }
+    }
+    const z0 = new Float64Array(3 * count * D2).map((_, i) => p[i % D2]!);
+    const end = await exponentialMap(jets, z0, u0, 3 * count, steps);
+    for (let j = 0; j < count; j++) {
+      const o = 3 * j * D2;
+      const r0 = q[2 * j]! - end[o]!;
+      const r1 = q[2 * j + 1]! - end[o + 1]!;
+      const missJ = Math.hypot(r0, r1);
+      if (missJ < bestMiss[j]!) {
+        bestMiss[j] = missJ;
+        best[2 * j] = v[2 * j]!;
+        best[2 * j + 1] = v[2 * j + 1]!;
+      }
+      if (it === iters) continue;
+      // Columns of ∂exp/∂v: (end(v + e·x̂) − end(v)) / e and (end(v + e·ŷ) − end(v)) / e.
+      const a = (end[o + 2]! - end[o]!) / e[j]!;
+      const c = (end[o + 3]! - end[o + 1]!) / e[j]!;
+      const b = (end[o + 4]! - end[o]!) / e[j]!;
+      const d = (end[o + 5]! - end[o + 1]!) / e[j]!;
+      const det = a * d - b * c;
+      if (!Number.isFinite(det) || det === 0 || !Number.isFinite(r0 + r1)) continue;
+      let dv0 = (d * r0 - b * r1) / det;
+      let dv1 = (-c * r0 + a * r1) / det;
+      // Damped: a step at most half as long as v itself (the shots are far from linear in v).
+      const cap = 0.5 * Math.max(Math.hypot(best[2 * j]!, best[2 * j + 1]!), 1e-3) / Math.max(Math.hypot(dv0, dv1), 1e-300);
+      if (cap < 1) {
+        dv0 *= cap;
+        dv1 *= cap;
+      }
+      v[2 * j] = best[2 * j]! + dv0;
+      v[2 * j + 1] = best[2 * j + 1]! + dv1;
+    }
+  }
+  return best;
+}
+
 /** Closest pair of vertices of two polylines: their midpoint. */
 function crossing(a: Float64Array, b: Float64Array): Float64Array {
   let best = Infinity;
@@ -181,7 +241,9 @@ export async function geodesicGridRatio(
   // 4. log_p of both ends of every horizontal geodesic.
   const toEnds = await solve(Array.from({ length: 2 * L }, () => [p[0]!, p[1]!]).flat(), [...left.flat(), ...right.flat()]);
   const gp = (await jets(p, 1)).g;
-  const logs = logFromPaths(toEnds.paths, toEnds.geodesicLengths, 2 * L, N, gp);
+  const steps = options.shootSteps ?? 16;
+  const ends = Float64Array.from([...left.flat(), ...right.flat()]);
+  const logs = await shootingLogs(jets, p, ends, logFromPaths(toEnds.paths, toEnds.geodesicLengths, 2 * L, N, gp), 2 * L, steps, options.logIter ?? 4);
   // 5. exp_p of `points` points on each straight segment log_p(left_i) → log_p(right_i).
   const u0 = new Float64Array(L * M * D2);
   for (let i = 0; i < L; i++)
@@ -191,7 +253,7 @@ export async function geodesicGridRatio(
         u0[(i * M + k) * D2 + a] = va + (k / (M - 1)) * (logs[2 * (L + i) + a]! - va);
       }
   const z0 = new Float64Array(L * M * D2).map((_, j) => p[j % D2]!);
-  const images = await exponentialMap(jets, z0, u0, L * M, options.shootSteps ?? 16);
+  const images = await exponentialMap(jets, z0, u0, L * M, steps);
   // 6. Consecutive images joined by (short) geodesics.
   const from: number[] = [];
   const to: number[] = [];
@@ -213,10 +275,9 @@ export async function geodesicGridRatio(
   const tolerance = 0.05 * Math.hypot(x1 - x0, y1 - y0);
   const miss = (i: number, k: number, q: readonly number[]): number =>
     Math.hypot(images[(i * M + k) * D2]! - q[0]!, images[(i * M + k) * D2 + 1]! - q[1]!);
-  const ratios = geodesicLengths.map((g, i) =>
-    Math.max(miss(i, 0, left[i]!), miss(i, M - 1, right[i]!)) <= tolerance ? g / logLineLengths[i]! : NaN,
-  );
+  const endpointMiss = Float64Array.from({ length: L }, (_, i) => Math.max(miss(i, 0, left[i]!), miss(i, M - 1, right[i]!)));
+  const ratios = geodesicLengths.map((g, i) => (endpointMiss[i]! <= tolerance ? g / logLineLengths[i]! : NaN));
   const kept = ratios.filter((r) => Number.isFinite(r));
   const mean = kept.length ? kept.reduce((s, r) => s + r, 0) / kept.length : NaN;
-  return { mean, ratios, failedLines: L - kept.length, geodesicLengths, logLineLengths, basePoint: p, lines: L, points: M };
+  return { mean, ratios, failedLines: L - kept.length, endpointMiss, geodesicLengths, logLineLengths, basePoint: p, lines: L, points: M };
 }

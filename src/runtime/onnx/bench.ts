@@ -4,7 +4,6 @@
  * beside the rate of the plan's largest matrix product run alone in ONNX Runtime in the same run
  * (the ceiling the step can approach).
  */
-import * as tf from "@tensorflow/tfjs";
 import { emitOnnx } from "../../emit/onnx.js";
 import type { Route } from "../../ir/kernels.js";
 import { planFlops } from "../../plan/flops.js";

@@ -8,6 +8,7 @@
  * Sized for a 2-core CPU: curvature on at most `maxPoints` test points, the O(n²) neighbourhood
  * metrics on at most `knnPoints` of them, a 48 × 48 grid for d = 2.
  */
+import { onnxGeometry } from "../onnx/geometry.js";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../util/random.js";
 import { UserError } from "../../util/errors.js";
@@ -76,8 +77,10 @@ interface PointGeometry {
   g: Float64Array;
 }
 
-/** R, √det g, the mask and g at latent points z (n × d), in chunks. */
-function geometryAt(session: Session, z: Float64Array, n: number): PointGeometry {
+/** R, √det g, the mask and g at latent points z (n × d): by ONNX Runtime where it loads, else tfjs in chunks. */
+async function geometryAt(session: Session, z: Float64Array, n: number): Promise<PointGeometry> {
+  const fast = await onnxGeometry(session, z, n);
+  if (fast) return fast;
   const d = session.latentDim;
   const out: PointGeometry = {
     R: new Float64Array(n),
@@ -203,7 +206,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
 
   phase("reconstruction");
   // Curvature at the encoded test points.
-  const geo = geometryAt(session, z, n);
+  const geo = await geometryAt(session, z, n);
   const testStats = curvatureStats(geo);
   const goodG = new Float64Array((n - testStats.degenerate) * d * d);
   for (let i = 0, j = 0; i < n; i++) if (geo.ok[i]) goodG.set(geo.g.subarray(i * d * d, (i + 1) * d * d), d * d * j++);
@@ -244,7 +247,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     }
     const gz = gridPoints(box, res);
     const gn = res ** d;
-    const ggeo = geometryAt(session, gz, gn);
+    const ggeo = await geometryAt(session, gz, gn);
     const stats = curvatureStats(ggeo);
     const cell = box.reduce((v, [lo, hi]) => v * ((hi - lo) / res), 1);
     let integral = 0;

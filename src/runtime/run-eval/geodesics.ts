@@ -44,6 +44,8 @@ export function metricJets(session: Session): MetricJetFn {
     const [a, b] = i <= j ? [i, j] : [j, i];
     return 1 + d + a * d - (a * (a - 1)) / 2 + (b - a);
   };
+  // The run's module has the jet orders of its route (2 for B; 0, 1, 3 for A): the smallest ≥ 2 holds the columns used.
+  const order = Math.min(...session.decoder.jetOrders.filter((o) => o >= 2));
   return (pts, count) => {
     const g = new Float64Array(count * d * d);
     const dg = new Float64Array(count * d * d * d);
@@ -52,7 +54,7 @@ export function metricJets(session: Session): MetricJetFn {
       const cols = tf.tidy(() => {
         const decW = session.decoder.weights(tf, session.variable("decoder"));
         const zt = tf.tensor2d(Float32Array.from(pts.subarray(s * d, (s + m) * d)), [m, d]);
-        return session.decoder.decoderJets(tf, decW, zt, 2).map((t) => t.dataSync() as Float32Array);
+        return session.decoder.decoderJets(tf, decW, zt, order).map((t) => t.dataSync() as Float32Array);
       });
       const dot = (c1: number, c2: number, p: number): number => {
         const x = cols[c1]!;

@@ -1,0 +1,58 @@
+/**
+ * Evaluation's per-point geometry (R, √det g, the degenerate mask, g) through ONNX Runtime: the
+ * compiled geometry graph (plan/curvature.ts `geometryPlan`) of the session's decoder, one per
+ * session. Evaluation of a research-sized model (TorusAE) is dominated by these points; tfjs is the
+ * fallback where ONNX Runtime cannot load.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { emitOnnx } from "../../emit/onnx.js";
+import { geometryPlan } from "../../plan/curvature.js";
+import type { Session } from "../train/session.js";
+import { createSession, loadOrt, threadCount, type OrtSession } from "./ort.js";
+
+export interface PointGeometry {
+  R: Float64Array;
+  sqrtDetG: Float64Array;
+  /** 1 where det g > ε. */
+  ok: Uint8Array;
+  /** n × d × d. */
+  g: Float64Array;
+}
+
+const sessions = new WeakMap<Session, Promise<OrtSession | null>>();
+
+async function geometrySession(session: Session): Promise<OrtSession | null> {
+  try {
+    const g = geometryPlan(session.model, session.curvature.route);
+    return await createSession(emitOnnx(g.plan, { name: "geometry", docString: g.description, outputs: g.outputs }), threadCount(), "the evaluation geometry graph");
+  } catch {
+    return null;
+  }
+}
+
+/** R, √det g, the mask and g at z (n × d) by ONNX Runtime, or null where it is unavailable. */
+export async function onnxGeometry(session: Session, z: Float64Array, n: number): Promise<PointGeometry | null> {
+  let pending = sessions.get(session);
+  if (!pending) sessions.set(session, (pending = geometrySession(session)));
+  const ort_ = await pending;
+  if (!ort_) return null;
+  const ort = await loadOrt();
+  const d = session.latentDim;
+  const params = Float32Array.from(tf.tidy(() => session.variable("decoder").dataSync() as Float32Array));
+  const out: PointGeometry = { R: new Float64Array(n), sqrtDetG: new Float64Array(n), ok: new Uint8Array(n), g: new Float64Array(n * d * d) };
+  const chunk = 4096;
+  for (let s = 0; s < n; s += chunk) {
+    const m = Math.min(chunk, n - s);
+    const r = await ort_.run({
+      params: new ort.Tensor("float32", params, [params.length]),
+      z: new ort.Tensor("float32", Float32Array.from(z.subarray(s * d, (s + m) * d)), [m, d]),
+      detEpsilon: new ort.Tensor("float32", Float32Array.of(session.curvature.detEpsilon), []),
+      inverseMetricEpsilon: new ort.Tensor("float32", Float32Array.of(session.curvature.inverseMetricEpsilon ?? 0), []),
+    });
+    out.R.set(r["R"]!.data as Float32Array, s);
+    out.sqrtDetG.set(r["sqrtdetg"]!.data as Float32Array, s);
+    (r["mask"]!.data as Float32Array).forEach((v, i) => (out.ok[s + i] = v > 0 ? 1 : 0));
+    out.g.set(r["g"]!.data as Float32Array, s * d * d);
+  }
+  return out;
+}
