@@ -83,8 +83,8 @@ export function registerBench(program: Command): void {
     )
     .option(
       "--peer-methods <list>",
-      "peer methods (func_fwd = the reference research's nested jacfwd; jet3, gauss2 = stronger autodiff)",
-      "func_fwd,jet3,gauss2",
+      "peer methods: jacfwd3 (the reference research's three nested jacfwd, route A) and gauss (route B, the Gauss equation)",
+      "jacfwd3,gauss",
     )
     .option("--no-tfjs", "webgpu mode: skip the tfjs path")
     .option("--tfjs-backend <name>", "webgpu mode: tfjs backend of the tfjs rows (cpu, wasm)", "wasm")
@@ -101,6 +101,8 @@ export function registerBench(program: Command): void {
         let peerBatches: number[];
         let peerDevice: "cpu" | "cuda" = "cpu";
         let peerActivation = "tanh";
+        let peerModel: string | undefined;
+        let peerThreads: number | undefined;
         if (opts.backend === "webgpu") {
           const [{ benchWebGpu, formatWebGpuBench, yardstickDecoders }] = await Promise.all([import("../runtime/webgpu/bench.js")]);
           const batches = list(opts.batches).map((b) => positiveInt(b, "--batches"));
@@ -168,7 +170,9 @@ export function registerBench(program: Command): void {
           if (model.decoder.type !== "mlp") throw new UserError("--model", "bench times an MLP decoder; this model's decoder is analytic");
           const acts = model.decoder.layers.slice(0, -1).map((l) => (l.activation.kind === "named" ? l.activation.name : "formula"));
           peerActivation = acts[0] ?? "tanh";
-          peerWidths = model.decoder.torusEmbedding ? [] : [[model.latentDim, ...model.decoder.layers.map((l) => l.units)]];
+          peerWidths = [[model.latentDim, ...model.decoder.layers.map((l) => l.units)]];
+          peerModel = resolve(opts.model);
+          peerThreads = threads;
           peerBatches = [batch];
         } else throw new UserError("--backend", `unknown bench backend '${opts.backend}' (use cpu or webgpu)`);
 
@@ -179,17 +183,25 @@ export function registerBench(program: Command): void {
               throw new UserError("--peer-device", `use cpu or cuda, got '${opts.peerDevice}'`);
             peerDevice = opts.peerDevice;
           }
-          log(`PyTorch peer on ${peerDevice}: ${peerWidths.map((w) => w.join("-")).join(", ")} at batch ${peerBatches.join(", ")} …`);
+          const at = peerThreads === undefined ? "" : ` on ${peerThreads} thread(s)`;
+          log(`PyTorch peer on ${peerDevice}${at}: ${peerWidths.map((w) => w.join("-")).join(", ")} at batch ${peerBatches.join(", ")} …`);
           const peer = runTorchPeer({
             ...(typeof opts.peer === "string" ? { script: opts.peer } : {}),
             device: peerDevice,
             widths: peerWidths,
+            ...(peerModel !== undefined ? { model: peerModel, kinds: ["R", "step", "ae-step"] as const } : {}),
+            ...(peerThreads !== undefined ? { threads: peerThreads } : {}),
             batches: peerBatches,
             activation: peerActivation,
             methods: list(opts.peerMethods),
+            progress: !opts.json,
           });
           result["peer"] = peer;
           if (!opts.json) out("\n" + formatTorchPeer(peer));
+          if (!opts.json && Array.isArray(result["onnx"])) {
+            const { formatOnnxVsPeer } = await import("../runtime/onnx/bench.js");
+            out("\n" + formatOnnxVsPeer(result["onnx"] as import("../runtime/onnx/bench.js").OnnxBenchRow[], peer));
+          }
         }
         if (opts.json) out(JSON.stringify(result, null, 2));
       }),

@@ -143,7 +143,15 @@ function logFromPaths(paths: Float64Array, lengths: Float64Array, count: number,
  * target (forward differences in v), so that the exponential map used for the lines sends each log
  * back onto its point. Starts from the boundary-value estimate v0; all targets in one batch.
  */
-async function shootingLogs(jets: MetricJetFn, p: Float64Array, q: Float64Array, v0: Float64Array, count: number, steps: number, iters: number): Promise<Float64Array> {
+async function shootingLogs(
+  jets: MetricJetFn,
+  p: Float64Array,
+  q: Float64Array,
+  v0: Float64Array,
+  count: number,
+  steps: number,
+  iters: number,
+): Promise<Float64Array> {
   const v = v0.slice();
   // The best velocity seen per target (smallest miss): a diverging Newton step is never kept.
   const best = v0.slice();
@@ -181,7 +189,7 @@ async function shootingLogs(jets: MetricJetFn, p: Float64Array, q: Float64Array,
       let dv0 = (d * r0 - b * r1) / det;
       let dv1 = (-c * r0 + a * r1) / det;
       // Damped: a step at most half as long as v itself (the shots are far from linear in v).
-      const cap = 0.5 * Math.max(Math.hypot(best[2 * j]!, best[2 * j + 1]!), 1e-3) / Math.max(Math.hypot(dv0, dv1), 1e-300);
+      const cap = (0.5 * Math.max(Math.hypot(best[2 * j]!, best[2 * j + 1]!), 1e-3)) / Math.max(Math.hypot(dv0, dv1), 1e-300);
       if (cap < 1) {
         dv0 *= cap;
         dv1 *= cap;
@@ -243,7 +251,15 @@ export async function geodesicGridRatio(
   const gp = (await jets(p, 1)).g;
   const steps = options.shootSteps ?? 16;
   const ends = Float64Array.from([...left.flat(), ...right.flat()]);
-  const logs = await shootingLogs(jets, p, ends, logFromPaths(toEnds.paths, toEnds.geodesicLengths, 2 * L, N, gp), 2 * L, steps, options.logIter ?? 4);
+  const logs = await shootingLogs(
+    jets,
+    p,
+    ends,
+    logFromPaths(toEnds.paths, toEnds.geodesicLengths, 2 * L, N, gp),
+    2 * L,
+    steps,
+    options.logIter ?? 4,
+  );
   // 5. exp_p of `points` points on each straight segment log_p(left_i) → log_p(right_i).
   const u0 = new Float64Array(L * M * D2);
   for (let i = 0; i < L; i++)

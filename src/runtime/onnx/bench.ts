@@ -146,3 +146,25 @@ export function formatOnnxBench(rows: readonly OnnxBenchRow[]): string {
   );
   return [header, ...lines].join("\n");
 }
+
+/**
+ * The onnx step against the PyTorch peer measured in the same run at the same thread count: per
+ * point, the full autoencoder step (encoder, reconstruction, ∫R², backward, Adam) on both sides, and
+ * PyTorch's curvature-only step (no encoder, no optimiser) for reference.
+ */
+export function formatOnnxVsPeer(rows: readonly OnnxBenchRow[], peer: import("../peers/torch.js").TorchPeerResult): string {
+  if (!peer.available) return `no PyTorch comparison: ${peer.note}`;
+  const lines = ["ricci-gen onnx step vs PyTorch (same machine, same run, per point):"];
+  for (const r of rows) {
+    for (const p of peer.rows.filter((x) => x.batch === r.batch && (x.threads === null || x.threads === r.threads))) {
+      const ae = p.aeStepMs === null ? null : (p.aeStepMs * 1000) / p.batch;
+      const step = p.stepMs === null ? null : (p.stepMs * 1000) / p.batch;
+      const ratio = (x: number | null) => (x === null ? "n/a" : `${(x / r.usPerPoint).toFixed(1)}×`);
+      lines.push(
+        `  route ${r.route.toUpperCase()} ${r.usPerPoint.toFixed(0)} µs vs ${p.method} (${p.family}): ` +
+          `full AE step ${ae === null ? "n/a" : `${ae.toFixed(0)} µs`} → ${ratio(ae)} faster; curvature-only step ${step === null ? "n/a" : `${step.toFixed(0)} µs`} → ${ratio(step)}`,
+      );
+    }
+  }
+  return lines.join("\n");
+}

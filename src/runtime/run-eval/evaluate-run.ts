@@ -45,7 +45,7 @@ export interface EvalOptions extends GeodesicEvalOptions {
   geodesicTol?: number;
   /** Geodesic optimisation iterations at most (default 100, 60 when D > 100). */
   geodesicIter?: number;
-  /** Lines of the research's geodesic grid (default 11, 5 when D > 100; 0 skips). */
+  /** Lines of the research's geodesic grid (default 11; 0 skips; skipped by default when D > 100). */
   geodesicGridLines?: number;
   /** Points per logarithmic-chart line of the grid (default 20 as the research, 8 when D > 100). */
   geodesicGridPoints?: number;

@@ -6,9 +6,9 @@
  * Cost: every solver iteration evaluates the jets at pairs·segments midpoints, and each exp-map
  * RK4 step at 4·lines·points points; `metricPoints` in eval.json counts them. A wide decoder
  * (D > 100, e.g. the TorusAE's 784 outputs: ≈ 5–15 ms of CPU per point with tfjs wasm) gets
- * smaller defaults: 8 random pairs with 8 segments and ≤ 40 iterations; a 5-line grid with 8 points
- * per line, 8 segments, ≤ 30 iterations and 10 RK4 steps. Converged pairs stop early (see
- * `geodesicLengthRatio`), so most solves take a few iterations.
+ * smaller defaults: 8 random pairs with 8 segments and ≤ 40 iterations (≈ 1,800 points), and no grid
+ * unless asked for (then 8 points per line, 8 segments, ≤ 30 iterations, 10 RK4 steps, 2 shooting
+ * iterations: ≈ 9,000 points for 5 lines). Converged pairs stop early (see `geodesicLengthRatio`).
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../util/random.js";
@@ -131,13 +131,25 @@ export async function geodesicScores(
   }
   done("geodesic");
   let geodesicGrid: RunEvaluation["geodesicGrid"] = null;
-  const lines = opts.geodesicGridLines ?? (wide ? 5 : 11);
+  // Off by default for wide decoders: ≈ 9,000 jet points for 5 lines, minutes of CPU (--geodesic-grid-lines 5).
+  const lines = opts.geodesicGridLines ?? (wide ? 0 : 11);
+  if (lines === 0 && wide && opts.geodesicGridLines === undefined)
+    notes.push("no geodesic grid ratio by default for D > 100 (minutes of CPU): `ricci-gen eval --geodesic-grid-lines 5` computes it");
   if (lines > 0 && d === 2 && box) {
     const linePoints = opts.geodesicGridPoints ?? (wide ? 8 : 20);
     const segments = wide ? 8 : 16;
     const maxIter = opts.geodesicGridIter ?? (wide ? 30 : 100);
     const shootSteps = wide ? 10 : 16;
-    const r = await geodesicGridRatio(metricAt, box, { lines, points: linePoints, segments, maxIter, tol, jets, shootSteps });
+    const r = await geodesicGridRatio(metricAt, box, {
+      lines,
+      points: linePoints,
+      segments,
+      maxIter,
+      tol,
+      jets,
+      shootSteps,
+      logIter: wide ? 2 : 4,
+    });
     geodesicGrid = {
       lines,
       points: linePoints,
