@@ -93,6 +93,7 @@ export async function benchOnnx(opts: OnnxBenchOptions, log: (line: string) => v
     const { session } = await buildSession(config, loadTrainingModel(config));
     const optimisers = { model: new Adam({ lr: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }), potential: new Adam({ lr: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }) };
     const engine = await OnnxEngine.create(session, config, optimisers, opts.threads);
+    await engine.begin();
     const n = opts.batch;
     const rng = new Rng(opts.seed);
     const batch = Float32Array.from({ length: n * session.model.outputDim }, () => rng.normal());

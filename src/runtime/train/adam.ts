@@ -78,3 +78,26 @@ export class Adam {
     this.slots.clear();
   }
 }
+
+/**
+ * The same update on plain float32 arrays, in place, for engines that keep the parameters off tfjs
+ * between checkpoints (the onnx engine). Every operation is one IEEE float32 operation in the order
+ * Adam.apply performs them (Math.fround after each exact double operation is the correctly rounded
+ * float32 result), so the two give the same bits. `t` is the step count after this update; `sign`
+ * multiplies g first (−1: gradient reversal).
+ */
+export function adamUpdateF32(o: AdamOptions, t: number, theta: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, sign: 1 | -1 = 1): void {
+  const f = Math.fround;
+  const [b1, b2, eps, lr] = [f(o.beta1), f(o.beta2), f(o.epsilon), f(o.lr)];
+  const [omb1, omb2] = [f(1 - o.beta1), f(1 - o.beta2)];
+  const [c1, c2] = [f(1 - o.beta1 ** t), f(1 - o.beta2 ** t)];
+  for (let i = 0; i < theta.length; i++) {
+    const gi = sign * g[i]!;
+    const mi = f(f(m[i]! * b1) + f(gi * omb1));
+    const vi = f(f(v[i]! * b2) + f(f(gi * gi) * omb2));
+    const step = f(f(mi / c1) / f(f(Math.sqrt(f(vi / c2))) + eps));
+    theta[i] = f(theta[i]! - f(step * lr));
+    m[i] = mi;
+    v[i] = vi;
+  }
+}

@@ -1,16 +1,18 @@
 /**
  * The `onnx` step engine: one compiled training-step graph (src/plan/step.ts, printed by
  * emit/onnx.ts) run by ONNX Runtime on the CPU. The graph returns the loss parts and the full flat
- * gradient; the update is the trainer's own Adam on the session's variables, as on the tfjs path, so
- * checkpoints and resume are the same on every engine.
+ * gradient. The engine keeps the parameters as float32 arrays between syncs and applies the
+ * trainer's Adam to them (adam.ts adamUpdateF32: the same float32 operations as Adam.apply), then
+ * writes parameters and moments back into the session at checkpoints and evaluations, so checkpoints
+ * and resume are the same on every engine.
  */
-import * as tf from "@tensorflow/tfjs";
 import { emitOnnx } from "../../../emit/onnx.js";
 import { stepPlan, HYPER_INPUTS, type HyperInput, type StepGraph, type StepSpec } from "../../../plan/step.js";
 import { createSession, loadOrt, type Ort, type OrtSession, type OrtTensor } from "../../onnx/ort.js";
 import type { TrainConfig } from "../config.js";
 import { PART_NAMES, type Parts, type Session } from "../session.js";
-import { applyUpdate, type StepEngine, type StepInput, type StepResult, type Optimisers } from "./engine.js";
+import { adamUpdateF32 } from "../adam.js";
+import type { StepEngine, StepInput, StepResult, Optimisers } from "./engine.js";
 
 /** What the training step of a config computes, for the plan. */
 export function stepSpec(config: TrainConfig, session: Session): StepSpec {
@@ -56,8 +58,20 @@ function hyperValues(config: TrainConfig, n: number, measureWeight: number): Rec
   };
 }
 
+/** Float32 state of one optimiser: its step count and per-variable moments. */
+interface HostAdam {
+  t: number;
+  slots: Map<string, { m: Float32Array; v: Float32Array }>;
+}
+
 export class OnnxEngine implements StepEngine {
   name: string;
+  /** The parameters between syncs: the graph reads them and the float32 Adam updates them in place. */
+  private readonly params = new Map<string, Float32Array>();
+  private readonly adam: { model: HostAdam; potential: HostAdam } = {
+    model: { t: 0, slots: new Map() },
+    potential: { t: 0, slots: new Map() },
+  };
 
   private constructor(
     private readonly ort: Ort,
@@ -83,6 +97,15 @@ export class OnnxEngine implements StepEngine {
     return new OnnxEngine(ort, ortSession, session, config, optimisers, lowered.paramInputs, threads, graph, lowered);
   }
 
+  /** Take the session's parameters and the optimisers' state (fresh or resumed). */
+  async begin(): Promise<void> {
+    for (const [name, values] of Object.entries(this.session.snapshot())) this.params.set(name, values);
+    for (const role of ["model", "potential"] as const) {
+      const state = this.optimisers[role].state();
+      this.adam[role] = { t: state.t, slots: new Map(Object.entries(state.slots).map(([k, s]) => [k, { m: Float32Array.from(s.m), v: Float32Array.from(s.v) }])) };
+    }
+  }
+
   async step(input: StepInput): Promise<StepResult> {
     const { ort, session } = this;
     const d = session.latentDim;
@@ -91,7 +114,7 @@ export class OnnxEngine implements StepEngine {
     const weight = input.measure ? input.measure.weight : 1 / input.n;
     const feeds: Record<string, OrtTensor> = { x: f32(input.batch, [input.n, D]) };
     for (const [k, v] of Object.entries(hyperValues(this.config, input.n, weight))) feeds[k] = f32(Float32Array.of(v), []);
-    for (const name of this.paramInputs) feeds[name] = f32(session.variable(name).dataSync() as Float32Array, [session.variable(name).size]);
+    for (const name of this.paramInputs) feeds[name] = f32(this.params.get(name)!, [this.params.get(name)!.length]);
     if (input.measure) feeds["points"] = f32(input.measure.points, [input.measure.n, d]);
     if (input.regularizer) {
       feeds["mixAlpha"] = f32(input.regularizer.alpha, [input.n, 1]);
@@ -110,14 +133,39 @@ export class OnnxEngine implements StepEngine {
       grads.set(name, g);
     }
     const gradNorm = Math.sqrt(sq);
-    if (Number.isFinite(parts.loss) && Number.isFinite(gradNorm))
-      tf.tidy(() => applyUpdate(session, this.config, this.optimisers, new Map([...grads].map(([k, g]) => [k, tf.tensor1d(g)]))));
+    if (Number.isFinite(parts.loss) && Number.isFinite(gradNorm)) this.update(grads);
     return { parts, gradNorm };
   }
 
-  async begin(): Promise<void> {}
+  /** Adam as the tfjs engines apply it (engine.ts applyUpdate): the potential and τ with the gradient reversed when sign = −1. */
+  private update(grads: ReadonlyMap<string, Float32Array>): void {
+    const roles = [
+      { role: "model" as const, names: this.session.modelVars, sign: 1 as const },
+      { role: "potential" as const, names: this.session.potentialVars, sign: this.config.loss.sign },
+    ];
+    for (const { role, names, sign } of roles) {
+      const present = names.filter((k) => grads.has(k));
+      if (present.length === 0 && role === "potential") continue;
+      const state = this.adam[role];
+      state.t++;
+      for (const name of present) {
+        const theta = this.params.get(name)!;
+        let slot = state.slots.get(name);
+        if (!slot) state.slots.set(name, (slot = { m: new Float32Array(theta.length), v: new Float32Array(theta.length) }));
+        adamUpdateF32(this.optimisers[role].options, state.t, theta, grads.get(name)!, slot.m, slot.v, sign);
+      }
+    }
+  }
 
-  async sync(): Promise<void> {}
+  /** Write the parameters and optimiser state back into the session and the optimisers (checkpoints, evaluation). */
+  async sync(): Promise<void> {
+    this.session.restore(Object.fromEntries(this.params));
+    const shapes = new Map([...this.session.vars].map(([k, v]) => [k, v.shape]));
+    for (const role of ["model", "potential"] as const) {
+      const { t, slots } = this.adam[role];
+      this.optimisers[role].restore({ t, slots: Object.fromEntries(slots) }, shapes);
+    }
+  }
 
   destroy(): void {
     void this.ortSession.release();
