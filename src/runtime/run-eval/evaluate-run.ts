@@ -10,7 +10,6 @@
  */
 import { onnxGeometry } from "../onnx/geometry.js";
 import * as tf from "@tensorflow/tfjs";
-import { Rng } from "../../util/random.js";
 import { UserError } from "../../util/errors.js";
 import { conditionNumbers, isometryDistortion, mse, neighbourhoodPreservation, r2, r2Pooled, summarize, tearing } from "../eval/index.js";
 import type { TrainConfig } from "../train/config.js";

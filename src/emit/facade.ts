@@ -1,0 +1,26 @@
+/**
+ * The compiler as the runtime sees it. Everything below src/emit (the IR, the tensor plan, the
+ * derivative rules) and every emitter reaches the runtime, the report and the CLI through this one
+ * module, so the boundary is a list of typed names: what kernels exist and their fields, the emitted
+ * texts and graphs, the lowered plans and their launch layouts. test/layers.test.ts enforces it.
+ */
+
+// Kernels: what `compile` emits for a model, their fields, the one route → kernel mapping.
+export { compileModel, GENERATOR, type CompileResult, type KernelSummary, type Manifest } from "./compile.js";
+export { curvatureKernelName, modelKernels, routeJetOrder, type Field, type Kernel, type Route } from "../ir/kernels.js";
+export { decoderProgram, type DecoderProgram } from "../ir/program.js";
+
+// Derivative rules of activations (the trainer's encoder forward, the tfjs oracle's references).
+export { activationDerivatives } from "../rules/activations.js";
+export type { Formula } from "../rules/formula.js";
+
+// TensorFlow.js target.
+export { emitTfjs } from "./tfjs.js";
+
+// ONNX target and the tensor plans it prints.
+export { emitOnnx, ONNX_OPSET } from "./onnx.js";
+export { decoderOnnx } from "./onnx-decoder.js";
+export { curvaturePlan, geometryPlan } from "../plan/curvature.js";
+export { HYPER_INPUTS, stepPlan, type HyperInput, type StepGraph, type StepSpec } from "../plan/step.js";
+export { planFlops, type FlopCount } from "../plan/flops.js";
+export { TensorPlan } from "../plan/tensor.js";
