@@ -1,6 +1,6 @@
 /** Writes schemas/*.schema.json from the zod schemas (src/model/json-schema.ts): `npm run schemas`. */
 import { join } from "node:path";
-import { schemaFiles } from "../src/model/json-schema.js";
+import { schemaFiles } from "../src/cli/json-schema.js";
 import { writeFileAtomic } from "../src/util/atomic.js";
 
 const dir = join(import.meta.dirname, "..", "schemas");

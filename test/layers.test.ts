@@ -49,3 +49,18 @@ it("mathjs is imported only by the rules, the model's formula check and the inde
   expect(users.length).toBeGreaterThan(0);
   expect(users.filter((u) => !allowed(u))).toEqual([]);
 });
+
+it("the runtime and the report reach the compiler (ir, plan, rules, emit) only through src/emit/facade.ts", () => {
+  const compiler = new Set(["ir", "plan", "rules", "emit"]);
+  const violations: string[] = [];
+  for (const file of files(SRC)) {
+    const layer = layerOf(file);
+    if (layer !== "runtime" && layer !== "report") continue;
+    for (const spec of imports(file)) {
+      if (!spec.startsWith(".")) continue;
+      const target = resolve(dirname(file), spec);
+      if (compiler.has(layerOf(target)) && relative(SRC, target) !== "emit/facade.js") violations.push(`${relative(SRC, file)} imports ${spec}`);
+    }
+  }
+  expect(violations).toEqual([]);
+});

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { schemaFiles } from "../src/model/json-schema.js";
+import { schemaFiles } from "../src/cli/json-schema.js";
 import { parseModel } from "../src/model/schema.js";
 import { parseTrainConfig } from "../src/runtime/train/config.js";
 

@@ -20,7 +20,6 @@ import { initialParams } from "../src/model/params.js";
 import type { Activation, Mlp, Model } from "../src/model/types.js";
 import { loadKernelModule, type KernelModule } from "../src/runtime/kernel-module.js";
 import { parseTrainConfig } from "../src/runtime/train/config.js";
-import type { MetricRecord } from "../src/runtime/train/metrics.js";
 import { selectTrainingBackend } from "../src/runtime/train/gpu-trainer.js";
 import { decodeF32, loadCheckpoint } from "../src/runtime/train/checkpoint.js";
 import { train, TrainingFailure } from "../src/runtime/train/trainer.js";

@@ -24,3 +24,26 @@ export { curvaturePlan, geometryPlan } from "../plan/curvature.js";
 export { HYPER_INPUTS, stepPlan, type HyperInput, type StepGraph, type StepSpec } from "../plan/step.js";
 export { planFlops, type FlopCount } from "../plan/flops.js";
 export { TensorPlan } from "../plan/tensor.js";
+
+// Float64 TypeScript target (the reference kernels `curvature`, `check` and the tests load).
+export { emitTypeScript } from "./typescript.js";
+
+// WGSL target: kernels, their buffer layouts and launch plans (tiles, workgroups, reductions).
+export { emitWgsl } from "./wgsl-files.js";
+export { POINT_WORKGROUP, type WgslKernel } from "./wgsl.js";
+export { ADAM_DEFAULTS, ADAM_WORKGROUP, adamUniform, type AdamHyper } from "./wgsl-adam.js";
+export { POINTS_TILE, REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan, type WgslKernelSet } from "./wgsl-adjoint.js";
+export { DIRECT_TILE, gradReduceDirectKernel, PARTS_FIELDS, wgslAutoencoderSet, type ValuePlan, type WgslAutoencoderSet } from "./wgsl-autoencoder.js";
+export { FMA_WORKGROUP, fmaCeilingKernel, fmaFlops } from "./wgsl-bench.js";
+export { align4, packUniform, type UniformLayout, type UniformValues } from "./wgsl-layout.js";
+export { curvaturePlan as tileCurvaturePlan, tileConfig, tiledPlan, type TileConfig, type TiledPlan } from "./wgsl-tile-plan.js";
+export {
+  assembleKernel,
+  encoderOutKernel,
+  encoderSeedKernel,
+  reconSeedKernel,
+  reductionFlops,
+  tiledFlops,
+  tiledKernels,
+  type TiledKernels,
+} from "./wgsl-tiled.js";

@@ -247,7 +247,7 @@ export function backwardKernel(model: Model, route: Route): WgslKernel {
     const seedExpr = (name: string): string => {
       if (name.startsWith("xb")) {
         const o = input.block.outputs[Number(name.slice(2))]!;
-        const [u, c] = o.name.slice(1).split("_").map(Number) as [number, number];
+        const { unit: u, column: c } = o.index!;
         return `${cur}[${u32(c * input.width + u)}]`;
       }
       return `zin${name.slice(1)}`;

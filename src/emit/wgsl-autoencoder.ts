@@ -124,7 +124,7 @@ function forwardLines(p: DecoderProgram, tape: TapeLayout, load: (i: number) => 
         for (let i = 0; i < p.latentDim; i++) inner.push(`let zin${i} = ${load(i)};`);
         inner.push(...printed.statements);
         stage.block.outputs.forEach((o, i) => {
-          const u = Number(o.name.slice(1).split("_")[0]);
+          const u = o.index!.unit;
           inner.push(`${cur}[${u32(u)}] = ${printed.outputs[i]};`);
         });
         lines.push("// input through the torus embedding (cos, sin)", "{", ...indent(inner), "}");
@@ -208,7 +208,7 @@ function backwardLines(
       wgslDialect,
       (name) =>
         name.startsWith("xb")
-          ? `${cur}[${u32(Number(input.block.outputs[Number(name.slice(2))]!.name.slice(1).split("_")[0]))}]`
+          ? `${cur}[${u32(input.block.outputs[Number(name.slice(2))]!.index!.unit)}]`
           : `zin${name.slice(1)}`,
       "e_",
     );

@@ -283,7 +283,7 @@ export function inputKernel(plan: TiledPlan): WgslKernel {
       ...printed.statements,
     );
     stage.block.outputs.forEach((o, k) => {
-      const [u, c] = o.name.slice(1).split("_").map(Number) as [number, number];
+      const { unit: u, column: c } = o.index!;
       body.push(`${at("tape", x0 + c * W + u)} = ${printed.outputs[k]};`);
     });
   } else throw new Error(`${plan.prefix}: no input jet for a ${stage.kind} stage`);
@@ -318,7 +318,7 @@ export function inputAdjointKernel(plan: TiledPlan): WgslKernel {
     const zblock: ScalarBlock = { b: input.block.b, inputs: [], outputs: bars.map((node, i) => ({ name: `zbar${i}`, node })) };
     const seedExpr = (name: string): string => {
       if (!name.startsWith("xb")) return `zin${name.slice(1)}`;
-      const [u, c] = input.block.outputs[Number(name.slice(2))]!.name.slice(1).split("_").map(Number) as [number, number];
+      const { unit: u, column: c } = input.block.outputs[Number(name.slice(2))]!.index!;
       return xbar(c, u);
     };
     const printed = printBlock(zblock, wgslDialect, seedExpr, "e");

@@ -32,6 +32,7 @@
  * are point-fastest (`tape[(row)·n + point]`, rows = region offset + column·width + unit) so that
  * neighbouring invocations touch neighbouring addresses.
  */
+import { routeJetOrder } from "../ir/kernels.js";
 import { uniformLayout, wgslStruct, type UniformLayout } from "./wgsl-layout.js";
 import { opCounts, type Output, type ScalarBlock } from "../ir/block.js";
 import { extrinsicScalar, intrinsic, metric, type Gram } from "../ir/curvature.js";
@@ -236,7 +237,8 @@ export function curvatureAssembly(p: DecoderProgram, route: Route): Assembly {
   return { block: { b, inputs, outputs }, gramPairs, loss };
 }
 
-export const routeOrder = (route: Route): number => (route === "a" ? 3 : 2);
+/** The jet order a route needs (ir/kernels.ts routeJetOrder). */
+export const routeOrder = (route: Route): number => routeJetOrder(route);
 
 // ---- code pieces -----------------------------------------------------------------------------
 
@@ -348,7 +350,7 @@ export function decoderToGram(p: DecoderProgram, tape: TapeLayout | null, pairs:
         const printed = printBlock(stage.block, wgslDialect, (name) => `zin${name.slice(1)}`, `s${si}_`);
         lines.push("{", ...indent(printed.statements));
         stage.block.outputs.forEach((o, i) => {
-          const [u, c] = o.name.slice(1).split("_").map(Number) as [number, number];
+          const { unit: u, column: c } = o.index!;
           lines.push(`  ${cur}[${u32(c * stage.width + u)}] = ${printed.outputs[i]};`);
         });
         lines.push("}");

@@ -180,7 +180,7 @@ export async function exportRun(runDir: string, o: ExportOptions): Promise<Expor
     const files = fileContents(format, arrays, { format: "ricci-gen-export", run: config.name, step: String(checkpoint.step) });
     if (format === "onnx") {
       // The compiler (mathjs, the IR) loads only for this format.
-      const { decoderOnnx } = await import("../../emit/onnx-decoder.js");
+      const { decoderOnnx } = await import("../../emit/facade.js");
       files.set("decoder.onnx", decoderOnnx(model, params("decoder"), { withMetric: true }));
     }
     const out = new Map<string, string | Uint8Array>(files);

@@ -4,10 +4,7 @@
  * beside the rate of the plan's largest matrix product run alone in ONNX Runtime in the same run
  * (the ceiling the step can approach).
  */
-import { emitOnnx } from "../../emit/onnx.js";
-import type { Route } from "../../ir/kernels.js";
-import { planFlops } from "../../plan/flops.js";
-import { TensorPlan } from "../../plan/tensor.js";
+import { emitOnnx, type Route, planFlops, TensorPlan } from "../../emit/facade.js";
 import { Rng } from "../../util/random.js";
 import { Adam } from "../train/adam.js";
 import { useBackend } from "../train/backend.js";

@@ -5,8 +5,7 @@
  * fallback where ONNX Runtime cannot load.
  */
 import * as tf from "@tensorflow/tfjs";
-import { emitOnnx } from "../../emit/onnx.js";
-import { geometryPlan } from "../../plan/curvature.js";
+import { emitOnnx, geometryPlan } from "../../emit/facade.js";
 import type { Session } from "../train/session.js";
 import { createSession, loadOrt, threadCount, type OrtSession } from "./ort.js";
 

@@ -6,7 +6,7 @@
  * the same FLOP count per point as the WGSL rows, for comparability.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Route } from "../../ir/kernels.js";
+import type { Route } from "../../emit/facade.js";
 import type { Model } from "../../model/types.js";
 import { initialParams } from "../../model/params.js";
 import { Rng } from "../../util/random.js";

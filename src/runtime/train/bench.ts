@@ -11,7 +11,7 @@
  * computing R at all).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Route } from "../../ir/kernels.js";
+import { routeJetOrder, type Route } from "../../emit/facade.js";
 import { Rng } from "../../util/random.js";
 import { installHigherOrderGradients } from "../oracle/tfjs-activations.js";
 import { Adam } from "./adam.js";
@@ -116,7 +116,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
           const { z } = session.encode(x);
           const recon = tf.mean(tf.square(tf.sub(psi(z), x)));
           const zc = stopGradient(z);
-          const { J, H, T3 } = nestedDerivatives(psi, zc, D, d, route === "a" ? 3 : 2);
+          const { J, H, T3 } = nestedDerivatives(psi, zc, D, d, routeJetOrder(route));
           const { R, sqrtdetg } = naiveScalarCurvature(J, H, T3, D, d);
           return tf.add(recon, tf.mul(opts.lambda, tf.mean(tf.mul(tf.square(R), sqrtdetg)))) as tf.Scalar;
         }, session.trainable());

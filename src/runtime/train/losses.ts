@@ -52,7 +52,7 @@
  *        + λ_vol·volume + λ_conf·conformality (session.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Route } from "../../ir/kernels.js";
+import { type Route, curvatureKernelName, routeJetOrder } from "../../emit/facade.js";
 import type { ContractiveReduce, Functional } from "./config.js";
 import type { TfjsKernelModule, Weights } from "./tfjs-kernels.js";
 
@@ -98,7 +98,7 @@ export interface CurvatureResult {
   normError?: T;
 }
 
-export const curvatureKernelName = (route: Route): string => (route === "a" ? "scalarCurvatureA" : "scalarCurvatureB");
+export { curvatureKernelName };
 
 /**
  * L_curv at the points z [n, d] (no gradient flows into z), each of weight w. Call inside a tidy
@@ -114,7 +114,7 @@ export function curvatureFunctional(
 ): CurvatureResult {
   const n = z.shape[0]!;
   const d = s.latentDim;
-  const P = s.decoder.decoderJets(tf, decoder, z, s.route === "a" ? 3 : 2);
+  const P = s.decoder.decoderJets(tf, decoder, z, routeJetOrder(s.route));
   const det = s.decoder.fromJets["metric"]!(tf, P)["detg"]!;
   const mask = tf.step(tf.sub(det, s.detEpsilon));
   const degenerateShift = tf.sub(1, mask);

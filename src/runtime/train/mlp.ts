@@ -8,8 +8,7 @@
 import type * as tfjs from "@tensorflow/tfjs";
 import { paramLayout, type LayerSlice } from "../../model/params.js";
 import type { Activation, Mlp } from "../../model/types.js";
-import { activationDerivatives } from "../../rules/activations.js";
-import type { Formula } from "../../rules/formula.js";
+import { activationDerivatives, type Formula } from "../../emit/facade.js";
 
 type TF = typeof tfjs;
 type T = tfjs.Tensor;

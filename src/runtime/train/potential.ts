@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { initialParams, paramLayout } from "../../model/params.js";
 import { NAMED_ACTIVATIONS, type Activation, type MlpDecoder, type Model, type NamedActivation } from "../../model/types.js";
-import { activationDerivatives } from "../../rules/activations.js";
+import { activationDerivatives } from "../../emit/facade.js";
 import { UserError } from "../../util/errors.js";
 
 export function parseActivation(s: string, where: string): Activation {

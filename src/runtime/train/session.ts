@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Route } from "../../ir/kernels.js";
+import type { Route } from "../../emit/facade.js";
 import { loadModel } from "../../model/load.js";
 import { initialParams } from "../../model/params.js";
 import type { Model } from "../../model/types.js";

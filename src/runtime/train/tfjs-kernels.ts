@@ -6,10 +6,7 @@
  */
 import type * as tfjs from "@tensorflow/tfjs";
 import ts from "typescript";
-import { GENERATOR } from "../../emit/compile.js";
-import { emitTfjs } from "../../emit/tfjs.js";
-import { modelKernels, type Kernel, type Route } from "../../ir/kernels.js";
-import { decoderProgram } from "../../ir/program.js";
+import { curvatureKernelName, decoderProgram, emitTfjs, GENERATOR, modelKernels, type Kernel, type Route } from "../../emit/facade.js";
 import type { Model } from "../../model/types.js";
 
 type T = tfjs.Tensor;
@@ -63,7 +60,7 @@ export async function loadTfjsKernelModule(source: string): Promise<TfjsKernelMo
 
 /** The kernels the trainer needs from a decoder: Ψ, g/det g, g⁻¹ and R by the chosen route. */
 export function trainingKernels(model: Model, route: Route): Kernel[] {
-  const wanted = new Set(["psi", "metric", "inverseMetric", route === "a" ? "scalarCurvatureA" : "scalarCurvatureB"]);
+  const wanted = new Set(["psi", "metric", "inverseMetric", curvatureKernelName(route)]);
   return modelKernels(model, [route]).filter((k) => wanted.has(k.name));
 }
 

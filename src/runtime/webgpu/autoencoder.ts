@@ -12,13 +12,8 @@
  * adjoint products → encoder weight reduction → trainParts. Adam is a second submission, made only
  * once the loss is known to be finite.
  */
-import type { Route } from "../../ir/kernels.js";
+import { type Route, wgslAutoencoderSet, PARTS_FIELDS, type ValuePlan, type WgslAutoencoderSet, adamUniform, ADAM_WORKGROUP, POINT_WORKGROUP, type WgslKernel, tiledPlan, type TiledPlan, encoderOutKernel, encoderSeedKernel, reconSeedKernel, tiledKernels } from "../../emit/facade.js";
 import type { Model } from "../../model/types.js";
-import { wgslAutoencoderSet, PARTS_FIELDS, type ValuePlan, type WgslAutoencoderSet } from "../../emit/wgsl-autoencoder.js";
-import { adamUniform, ADAM_WORKGROUP } from "../../emit/wgsl-adam.js";
-import { POINT_WORKGROUP, type WgslKernel } from "../../emit/wgsl.js";
-import { tiledPlan, type TiledPlan } from "../../emit/wgsl-tile-plan.js";
-import { encoderOutKernel, encoderSeedKernel, reconSeedKernel, tiledKernels } from "../../emit/wgsl-tiled.js";
 import { deviceTileConfig, TiledMlp } from "./tiled.js";
 import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
 import { reductionGrid, reductionSplits, WebGpuDecoder, type ReduceMode, type WebGpuDecoderOptions } from "./decoder.js";

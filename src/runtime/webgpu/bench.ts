@@ -10,7 +10,7 @@
  * the upload of the points and excluding compilation and reading results back. The adapter is named
  * in the output, and a software adapter (lavapipe) is flagged.
  */
-import type { Route } from "../../ir/kernels.js";
+import { type Route, fmaCeilingKernel, fmaFlops, FMA_WORKGROUP, reductionFlops, tiledFlops, type TiledPlan, type UniformValues, type WgslKernel } from "../../emit/facade.js";
 import type { Model, NamedActivation } from "../../model/types.js";
 import { initialParams } from "../../model/params.js";
 import { Rng } from "../../util/random.js";
@@ -18,11 +18,6 @@ import { acquireGpu, type GpuContext } from "./device.js";
 import { WebGpuDecoder } from "./decoder.js";
 import { KernelRunner } from "./kernels.js";
 import { WebGpuAutoencoder } from "./autoencoder.js";
-import { fmaCeilingKernel, fmaFlops, FMA_WORKGROUP } from "../../emit/wgsl-bench.js";
-import { reductionFlops, tiledFlops } from "../../emit/wgsl-tiled.js";
-import type { TiledPlan } from "../../emit/wgsl-tile-plan.js";
-import type { UniformValues } from "../../emit/wgsl-layout.js";
-import type { WgslKernel } from "../../emit/wgsl.js";
 import { createStorageBuffer } from "./buffers.js";
 
 export interface WebGpuBenchRow {

@@ -3,7 +3,7 @@
  * tests. The layout rules (alignment, uniform struct layout and packing) are in
  * src/emit/wgsl-layout.ts, shared with the emitters.
  */
-import { align4, packUniform, type UniformLayout, type UniformValues } from "../../emit/wgsl-layout.js";
+import { align4, packUniform, type UniformLayout, type UniformValues } from "../../emit/facade.js";
 
 /** Bit pattern of the quiet NaN written by {@link poison}. */
 export const NAN_BITS = 0x7fc00000;

@@ -17,15 +17,8 @@ export interface TiledDecoder {
  * (maxStorageBufferBindingSize) are processed in chunks; the weight gradient of each chunk is added
  * to the previous ones on the device.
  */
-import type { Route } from "../../ir/kernels.js";
+import { type Route, POINTS_TILE, REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan, type WgslKernelSet, ADAM_DEFAULTS, ADAM_WORKGROUP, adamUniform, type AdamHyper, POINT_WORKGROUP, DIRECT_TILE, gradReduceDirectKernel, tileCurvaturePlan as curvaturePlan, type TileConfig, assembleKernel, tiledKernels, type WgslKernel } from "../../emit/facade.js";
 import type { Model } from "../../model/types.js";
-import { POINTS_TILE, REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan, type WgslKernelSet } from "../../emit/wgsl-adjoint.js";
-import { ADAM_DEFAULTS, ADAM_WORKGROUP, adamUniform, type AdamHyper } from "../../emit/wgsl-adam.js";
-import { POINT_WORKGROUP } from "../../emit/wgsl.js";
-import { DIRECT_TILE, gradReduceDirectKernel } from "../../emit/wgsl-autoencoder.js";
-import { curvaturePlan, type TileConfig } from "../../emit/wgsl-tile-plan.js";
-import { assembleKernel, tiledKernels } from "../../emit/wgsl-tiled.js";
-import type { WgslKernel } from "../../emit/wgsl.js";
 import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
 import type { GpuContext } from "./device.js";
 import { KernelRunner } from "./kernels.js";

@@ -6,8 +6,7 @@
  *
  * Works with any `GPUDevice` (Dawn in Node, `navigator.gpu` in a browser): nothing here imports Node.
  */
-import type { WgslKernel } from "../../emit/wgsl.js";
-import { packUniform, type UniformValues } from "../../emit/wgsl-layout.js";
+import { type WgslKernel, packUniform, type UniformValues } from "../../emit/facade.js";
 import type { GpuContext } from "./device.js";
 
 /** FNV-1a (64-bit) of the kernel text, as 16 hex digits: the pipeline cache's key. */

@@ -4,10 +4,7 @@
  * per-point kernels around them (curvature assembly, reconstruction error, encoder output) and
  * the weight reductions are dispatched by their owners (decoder.ts, autoencoder.ts).
  */
-import { tileConfig, type TileConfig } from "../../emit/wgsl-tile-plan.js";
-import type { TiledKernels } from "../../emit/wgsl-tiled.js";
-import type { UniformValues } from "../../emit/wgsl-layout.js";
-import type { WgslKernel } from "../../emit/wgsl.js";
+import { tileConfig, type TileConfig, type TiledKernels, type UniformValues, type WgslKernel } from "../../emit/facade.js";
 import type { KernelRunner } from "./kernels.js";
 
 /** The tile configuration for a device's limits. */

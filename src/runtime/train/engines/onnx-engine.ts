@@ -6,8 +6,7 @@
  * writes parameters and moments back into the session at checkpoints and evaluations, so checkpoints
  * and resume are the same on every engine.
  */
-import { emitOnnx } from "../../../emit/onnx.js";
-import { stepPlan, HYPER_INPUTS, type HyperInput, type StepGraph, type StepSpec } from "../../../plan/step.js";
+import { emitOnnx, stepPlan, HYPER_INPUTS, type HyperInput, type StepGraph, type StepSpec } from "../../../emit/facade.js";
 import { createSession, loadOrt, type Ort, type OrtSession, type OrtTensor } from "../../onnx/ort.js";
 import type { TrainConfig } from "../config.js";
 import { PART_NAMES, type Parts, type Session } from "../session.js";

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { datasetSpecSchema } from "../runtime/data/index.js";
 import { trainConfigSchema } from "../runtime/train/config.js";
-import { rawModelSchema } from "./schema.js";
+import { rawModelSchema } from "../model/schema.js";
 
 export const SCHEMA_BASE_URL = "https://unpkg.com/ricci-gen/schemas/";
 export const SCHEMA_FILES = { model: "model.schema.json", trainConfig: "train-config.schema.json" } as const;
