@@ -15,7 +15,10 @@ const ROOT = join(import.meta.dirname, "..");
 const tmp = mkdtempSync(join(tmpdir(), "ricci-bench-"));
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), join(ROOT, "src/cli/main.ts"), ...args], { encoding: "utf8", cwd: ROOT });
+  const r = spawnSync(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), join(ROOT, "src/cli/main.ts"), ...args], {
+    encoding: "utf8",
+    cwd: ROOT,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -24,7 +27,21 @@ const hasTorch = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status ==
 
 describe("ricci-gen bench", () => {
   it("times generated kernels and nested autograd in one run (JSON rows)", () => {
-    const r = cli("bench", "--batch", "8", "--steps", "1", "--naive-steps", "1", "--backends", "cpu", "--routes", "b", "--no-peer", "--json");
+    const r = cli(
+      "bench",
+      "--batch",
+      "8",
+      "--steps",
+      "1",
+      "--naive-steps",
+      "1",
+      "--backends",
+      "cpu",
+      "--routes",
+      "b",
+      "--no-peer",
+      "--json",
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const rows = (JSON.parse(r.stdout) as { tfjs: { method: string; msPerStep: number; batch: number }[] }).tfjs;
@@ -44,7 +61,10 @@ describe("ricci-gen bench", () => {
     }
     const r = cli("bench", "--backend", "webgpu", "--batches", "64", "--routes", "b", "--steps", "1", "--no-peer", "--json");
     expect(r.code).toBe(0);
-    const res = JSON.parse(r.stdout) as { webgpu: { rows: { model: string; rMs: number; stepMs: number | null }[] }; tfjs: { model: string; rMs: number; stepMs: number | null }[] };
+    const res = JSON.parse(r.stdout) as {
+      webgpu: { rows: { model: string; rMs: number; stepMs: number | null }[] };
+      tfjs: { model: string; rMs: number; stepMs: number | null }[];
+    };
     expect(res.webgpu.rows.map((x) => x.model)).toEqual(["2-64-64-64-3", "2-128-128-128-784"]);
     expect(res.tfjs.map((x) => x.model)).toEqual(["2-64-64-64-3", "2-128-128-128-784"]);
     for (const row of [...res.webgpu.rows, ...res.tfjs]) {
@@ -62,7 +82,14 @@ describe("ricci-gen bench", () => {
 
 describe("PyTorch peer runner", () => {
   it("says why when the script given does not exist", () => {
-    const res = runTorchPeer({ script: join(tmp, "nope.py"), device: "cpu", widths: [[2, 4, 3]], batches: [2], activation: "tanh", methods: ["gauss2"] });
+    const res = runTorchPeer({
+      script: join(tmp, "nope.py"),
+      device: "cpu",
+      widths: [[2, 4, 3]],
+      batches: [2],
+      activation: "tanh",
+      methods: ["gauss2"],
+    });
     expect(res.available).toBe(false);
     expect(formatTorchPeer(res)).toMatch(/PyTorch peer: not run — PyTorch peer script .*nope\.py does not exist/);
   });
@@ -75,13 +102,17 @@ describe("PyTorch peer runner", () => {
     expect(res.note).toMatch(hasTorch ? /peer broke on purpose/ : /no python3 with torch/);
   }, 120_000);
 
-  it.runIf(hasTorch)("runs the peer and parses its rows", () => {
-    const res = runTorchPeer({ device: "cpu", widths: [[2, 8, 3]], batches: [4], activation: "tanh", methods: ["gauss2"], threads: 1 });
-    if (!res.available && /script not found/.test(res.note)) return; // the peer lives in ../shared, outside a bare clone
-    expect(res.available).toBe(true);
-    expect(res.rows).toHaveLength(1);
-    expect(res.rows[0]!.method).toBe("gauss2");
-    expect(res.rows[0]!.rMs).toBeGreaterThan(0);
-    expect(formatTorchPeer(res)).toMatch(/2-8-3\s+gauss2/);
-  }, 120_000);
+  it.runIf(hasTorch)(
+    "runs the peer and parses its rows",
+    () => {
+      const res = runTorchPeer({ device: "cpu", widths: [[2, 8, 3]], batches: [4], activation: "tanh", methods: ["gauss2"], threads: 1 });
+      if (!res.available && /script not found/.test(res.note)) return; // the peer lives in ../shared, outside a bare clone
+      expect(res.available).toBe(true);
+      expect(res.rows).toHaveLength(1);
+      expect(res.rows[0]!.method).toBe("gauss2");
+      expect(res.rows[0]!.rMs).toBeGreaterThan(0);
+      expect(formatTorchPeer(res)).toMatch(/2-8-3\s+gauss2/);
+    },
+    120_000,
+  );
 });

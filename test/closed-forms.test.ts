@@ -39,9 +39,7 @@ describe("closed forms", () => {
   it("torus of revolution: R = 2 cos u / (b (a + b cos u))", async () => {
     const a = 3;
     const b = 1.25;
-    const m = await compiled(
-      analyticModel(["u", "v"], ["(a + b*cos(u))*cos(v)", "(a + b*cos(u))*sin(v)", "b*sin(u)"], { a, b }),
-    );
+    const m = await compiled(analyticModel(["u", "v"], ["(a + b*cos(u))*cos(v)", "(a + b*cos(u))*sin(v)", "b*sin(u)"], { a, b }));
     const z = points(2, 30, 6, -Math.PI, Math.PI);
     for (const k of ROUTES) {
       const { R } = m.kernels[k]!(NO_PARAMS, z, 30);
@@ -55,11 +53,7 @@ describe("closed forms", () => {
   it("d = 3: the 3-sphere of radius r in R⁴ has R = 6/r², and its Ricci tensor is (2/r²) g", async () => {
     const r = 1.5;
     const m = await compiled(
-      analyticModel(
-        ["a", "b", "c"],
-        ["r*cos(a)*cos(b)*cos(c)", "r*cos(a)*cos(b)*sin(c)", "r*cos(a)*sin(b)", "r*sin(a)"],
-        { r },
-      ),
+      analyticModel(["a", "b", "c"], ["r*cos(a)*cos(b)*cos(c)", "r*cos(a)*cos(b)*sin(c)", "r*cos(a)*sin(b)", "r*sin(a)"], { r }),
     );
     const z = points(3, 12, 7, -1, 1);
     for (const k of ROUTES) for (const x of m.kernels[k]!(NO_PARAMS, z, 12)["R"]!) expect(x).toBeCloseTo(6 / r ** 2, 9);

@@ -80,7 +80,15 @@ describe("TypeScript emission", () => {
   it("a failed write leaves the previous output intact", () => {
     const dir = join(mkdtempSync(join(tmpdir(), "ricci-atomic-")), "out");
     writeFolderAtomic(dir, new Map([["a.txt", "old"]]));
-    expect(() => writeFolderAtomic(dir, new Map([["a.txt", "new"], ["bad\0name", "x"]]))).toThrow();
+    expect(() =>
+      writeFolderAtomic(
+        dir,
+        new Map([
+          ["a.txt", "new"],
+          ["bad\0name", "x"],
+        ]),
+      ),
+    ).toThrow();
     expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("old");
     expect(readdirSync(join(dir, ".."))).toEqual(["out"]);
   });

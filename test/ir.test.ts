@@ -83,7 +83,15 @@ describe("reverse mode", () => {
     const y = b.input("y");
     const f = b.div(b.unary("tanh", b.mul(x, b.unary("exp", y))), b.add(b.powi(x, 2), b.unary("sqrt", b.add(b.powi(y, 2), b.num(1)))));
     const [gx, gy] = adjoints(b, new Map([[f, b.num(1)]]), [x, y]);
-    const block = { b, inputs: ["x", "y"], outputs: [{ name: "f", node: f }, { name: "gx", node: gx! }, { name: "gy", node: gy! }] };
+    const block = {
+      b,
+      inputs: ["x", "y"],
+      outputs: [
+        { name: "f", node: f },
+        { name: "gx", node: gx! },
+        { name: "gy", node: gy! },
+      ],
+    };
     const at = { x: 0.4, y: -0.2 };
     const h = 1e-6;
     const fd = (dx: number, dy: number) =>

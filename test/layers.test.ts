@@ -22,7 +22,9 @@ const layerOf = (file: string): string => relative(SRC, file).split("/")[0]!;
 
 function imports(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => (m[1] ?? m[2])!);
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map(
+    (m) => (m[1] ?? m[2])!,
+  );
 }
 
 it("every layer imports only the layers before it", () => {
@@ -59,7 +61,8 @@ it("the runtime and the report reach the compiler (ir, plan, rules, emit) only t
     for (const spec of imports(file)) {
       if (!spec.startsWith(".")) continue;
       const target = resolve(dirname(file), spec);
-      if (compiler.has(layerOf(target)) && relative(SRC, target) !== "emit/facade.js") violations.push(`${relative(SRC, file)} imports ${spec}`);
+      if (compiler.has(layerOf(target)) && relative(SRC, target) !== "emit/facade.js")
+        violations.push(`${relative(SRC, file)} imports ${spec}`);
     }
   }
   expect(violations).toEqual([]);

@@ -23,8 +23,19 @@ function base(): Record<string, any> {
     name: "small",
     latentDim: 2,
     outputDim: 3,
-    decoder: { type: "mlp", layers: [{ units: 4, activation: "tanh" }, { units: 3, activation: "linear" }] },
-    encoder: { layers: [{ units: 4, activation: "tanh" }, { units: 2, activation: "linear" }] },
+    decoder: {
+      type: "mlp",
+      layers: [
+        { units: 4, activation: "tanh" },
+        { units: 3, activation: "linear" },
+      ],
+    },
+    encoder: {
+      layers: [
+        { units: 4, activation: "tanh" },
+        { units: 2, activation: "linear" },
+      ],
+    },
   };
 }
 
@@ -120,10 +131,12 @@ describe("normalisation", () => {
   });
 
   it("reads formula activations as strings and objects", () => {
-    const m = parse(withChange((m) => {
-      m.decoder.layers[0].activation = "x^3/3 + x";
-      m.encoder.layers[0].activation = { formula: "log(1+exp(x))" };
-    }));
+    const m = parse(
+      withChange((m) => {
+        m.decoder.layers[0].activation = "x^3/3 + x";
+        m.encoder.layers[0].activation = { formula: "log(1+exp(x))" };
+      }),
+    );
     expect(m.decoder.type === "mlp" && m.decoder.layers[0]!.activation).toEqual({ kind: "formula", formula: "x^3/3 + x" });
     expect(m.encoder?.layers[0]!.activation).toEqual({ kind: "formula", formula: "log(1+exp(x))" });
   });
@@ -145,7 +158,10 @@ describe("normalisation", () => {
     const enc = Array.from({ length: encSize }, (_, i) => 1 - i);
 
     const seeded = parse(withChange((m) => (m.weights = { seed: 7 })));
-    expect([seeded.decoderWeights, seeded.encoderWeights]).toEqual([{ kind: "seed", seed: 7 }, { kind: "seed", seed: 8 }]);
+    expect([seeded.decoderWeights, seeded.encoderWeights]).toEqual([
+      { kind: "seed", seed: 7 },
+      { kind: "seed", seed: 8 },
+    ]);
 
     const values = parse(withChange((m) => (m.weights = { values: dec })));
     expect(values.decoderWeights).toEqual({ kind: "values", values: Float64Array.from(dec) });
@@ -198,7 +214,10 @@ describe("errors", () => {
   });
 
   it("errors from model files give the line of the offending value", () => {
-    const path = write("relu.model.json", withChange((m) => (m.decoder.layers[0].activation = "relu")));
+    const path = write(
+      "relu.model.json",
+      withChange((m) => (m.decoder.layers[0].activation = "relu")),
+    );
     expectError(() => loadModel(path), "decoder.layers[0].activation", "softplus", "(line 10, column 23)");
   });
 
@@ -216,7 +235,11 @@ describe("errors", () => {
       "tanh, sin, cos, softplus, sigmoid, silu, gelu, linear",
       "formula in x",
     );
-    expectError(() => parse(withChange((m) => (m.decoder.layers[0].activation = "Tanh"))), "decoder.layers[0].activation", `did you mean "tanh"`);
+    expectError(
+      () => parse(withChange((m) => (m.decoder.layers[0].activation = "Tanh"))),
+      "decoder.layers[0].activation",
+      `did you mean "tanh"`,
+    );
   });
 
   it("non-smooth activations are rejected with a smooth replacement", () => {
@@ -246,26 +269,53 @@ describe("errors", () => {
   });
 
   it("activation formulas must parse and use only x", () => {
-    expectError(() => parse(withChange((m) => (m.decoder.layers[0].activation = "log(1+"))), "decoder.layers[0].activation", "cannot parse", "mathjs syntax");
-    expectError(() => parse(withChange((m) => (m.decoder.layers[0].activation = "x*y + 1"))), "decoder.layers[0].activation", `unknown symbol "y"`, "only x");
-    expectError(() => parse(withChange((m) => (m.decoder.layers[0].activation = "erf(x) + x"))), "decoder.layers[0].activation", `unknown function "erf"`, "sin, cos");
-    expectError(() => parse(withChange((m) => (m.decoder.layers[0].activation = "x == 1"))), "decoder.layers[0].activation", `operator "=="`, "+ - * / ^");
-    expectError(() => parse(withChange((m) => (m.decoder.layers[0].activation = "[x, 1]"))), "decoder.layers[0].activation", "not a plain formula");
-    expectError(() => parse(withChange((m) => (m.decoder.layers[0].activation = "pow(x)"))), "decoder.layers[0].activation", "takes 2 arguments");
+    expectError(
+      () => parse(withChange((m) => (m.decoder.layers[0].activation = "log(1+"))),
+      "decoder.layers[0].activation",
+      "cannot parse",
+      "mathjs syntax",
+    );
+    expectError(
+      () => parse(withChange((m) => (m.decoder.layers[0].activation = "x*y + 1"))),
+      "decoder.layers[0].activation",
+      `unknown symbol "y"`,
+      "only x",
+    );
+    expectError(
+      () => parse(withChange((m) => (m.decoder.layers[0].activation = "erf(x) + x"))),
+      "decoder.layers[0].activation",
+      `unknown function "erf"`,
+      "sin, cos",
+    );
+    expectError(
+      () => parse(withChange((m) => (m.decoder.layers[0].activation = "x == 1"))),
+      "decoder.layers[0].activation",
+      `operator "=="`,
+      "+ - * / ^",
+    );
+    expectError(
+      () => parse(withChange((m) => (m.decoder.layers[0].activation = "[x, 1]"))),
+      "decoder.layers[0].activation",
+      "not a plain formula",
+    );
+    expectError(
+      () => parse(withChange((m) => (m.decoder.layers[0].activation = "pow(x)"))),
+      "decoder.layers[0].activation",
+      "takes 2 arguments",
+    );
   });
 
   it("analytic formulas must parse and use only the declared variables and constants", () => {
-    const bad = (formula: string) => ({ ...analytic, decoder: { ...analytic.decoder, formulas: ["r*cos(u)*cos(v)", formula, "r*sin(u)"] } });
+    const bad = (formula: string) => ({
+      ...analytic,
+      decoder: { ...analytic.decoder, formulas: ["r*cos(u)*cos(v)", formula, "r*sin(u)"] },
+    });
     expect(parse(bad("r*cos(u)*sin(v) + pi*e")).decoder.type).toBe("analytic");
     expectError(() => parse(bad("r*cos(u)*sin(w)")), "decoder.formulas[1]", `unknown symbol "w"`, "variables (u, v)", "constants (r)");
     expectError(() => parse(bad("r*cos(u)*(sin(v)")), "decoder.formulas[1]", "cannot parse");
     expectError(() => parse(bad("abs(u)")), "decoder.formulas[1]", "not smooth", "sqrt(x^2");
     expectError(() => parse(bad("gamma(u)")), "decoder.formulas[1]", `unknown function "gamma"`, "exp, log, sqrt, pow");
-    expectError(
-      () => parse({ ...analytic, decoder: { ...analytic.decoder, constants: { pi: 3 } } }),
-      "decoder.constants.pi",
-      "reserved",
-    );
+    expectError(() => parse({ ...analytic, decoder: { ...analytic.decoder, constants: { pi: 3 } } }), "decoder.constants.pi", "reserved");
     expectError(
       () => parse({ ...analytic, decoder: { ...analytic.decoder, variables: ["u", "u"] } }),
       "decoder.variables[1]",
@@ -274,18 +324,19 @@ describe("errors", () => {
   });
 
   it("dimension mismatches", () => {
-    expectError(() => parse(withChange((m) => (m.decoder.layers[1].units = 4))), "decoder.layers[1].units", "has 4 units but must have 3", "set units to 3");
+    expectError(
+      () => parse(withChange((m) => (m.decoder.layers[1].units = 4))),
+      "decoder.layers[1].units",
+      "has 4 units but must have 3",
+      "set units to 3",
+    );
     expectError(() => parse(withChange((m) => (m.encoder.layers[1].units = 3))), "encoder.layers[1].units", "must have 2 (latentDim d)");
     expectError(
       () => parse({ ...analytic, decoder: { ...analytic.decoder, formulas: ["u", "v"] } }),
       "decoder.formulas",
       "2 formulas given but outputDim is 3",
     );
-    expectError(
-      () => parse({ ...analytic, latentDim: 3 }),
-      "decoder.variables",
-      "2 variables declared but latentDim is 3",
-    );
+    expectError(() => parse({ ...analytic, latentDim: 3 }), "decoder.variables", "2 variables declared but latentDim is 3");
     expectError(
       () => parse(withChange((m) => (m.weights = { values: [1, 2, 3] }))),
       "weights.values",
@@ -294,9 +345,20 @@ describe("errors", () => {
       "ParamLayout order",
     );
     write("short.json", { encoder: [1, 2] });
-    expectError(() => parse(withChange((m) => (m.weights = { file: "short.json" }))), "weights.file", "expected 26 numbers for the encoder", "short.json");
     expectError(
-      () => parse(withChange((m) => { m.decoder.torusEmbedding = true; m.weights = { decoder: { values: new Array(27).fill(0) } }; })),
+      () => parse(withChange((m) => (m.weights = { file: "short.json" }))),
+      "weights.file",
+      "expected 26 numbers for the encoder",
+      "short.json",
+    );
+    expectError(
+      () =>
+        parse(
+          withChange((m) => {
+            m.decoder.torusEmbedding = true;
+            m.weights = { decoder: { values: new Array(27).fill(0) } };
+          }),
+        ),
       "weights.decoder.values",
       "expected 35 numbers",
       "torus embedding: 4 inputs",

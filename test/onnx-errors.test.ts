@@ -10,7 +10,9 @@ afterEach(() => {
 describe("onnx backend errors", () => {
   it("a graph ONNX Runtime cannot load names the graph and the backends to use instead", async () => {
     const { createSession } = await import("../src/runtime/onnx/ort.js");
-    const err = await createSession(new Uint8Array([1, 2, 3, 4]), 1, "the training step of demo (runs/demo/step.onnx)").catch((e: unknown) => e);
+    const err = await createSession(new Uint8Array([1, 2, 3, 4]), 1, "the training step of demo (runs/demo/step.onnx)").catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toMatch(/could not load the training step of demo \(runs\/demo\/step\.onnx\)/);
     expect((err as UserError).message).toMatch(/--backend wasm or cpu/);

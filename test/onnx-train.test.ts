@@ -22,20 +22,56 @@ function modelFile(name: string, body: Record<string, unknown>): string {
 
 const flat = modelFile("flat", {
   outputDim: 3,
-  decoder: { type: "mlp", layers: [{ units: 12, activation: "tanh" }, { units: 12, activation: "softplus" }, { units: 3, activation: "linear" }] },
-  encoder: { layers: [{ units: 12, activation: "tanh" }, { units: 2, activation: "linear" }] },
+  decoder: {
+    type: "mlp",
+    layers: [
+      { units: 12, activation: "tanh" },
+      { units: 12, activation: "softplus" },
+      { units: 3, activation: "linear" },
+    ],
+  },
+  encoder: {
+    layers: [
+      { units: 12, activation: "tanh" },
+      { units: 2, activation: "linear" },
+    ],
+  },
 });
 const torus = modelFile("torus", {
   outputDim: 3,
-  decoder: { type: "mlp", torusEmbedding: true, layers: [{ units: 10, activation: "sin" }, { units: 3, activation: "linear" }] },
-  encoder: { layers: [{ units: 10, activation: "sin" }, { units: 2, activation: "linear" }] },
+  decoder: {
+    type: "mlp",
+    torusEmbedding: true,
+    layers: [
+      { units: 10, activation: "sin" },
+      { units: 3, activation: "linear" },
+    ],
+  },
+  encoder: {
+    layers: [
+      { units: 10, activation: "sin" },
+      { units: 2, activation: "linear" },
+    ],
+  },
 });
 
 let runCount = 0;
 async function run(model: string, over: Record<string, unknown>, backend: string, steps = 50): Promise<MetricRecord[]> {
   const name = `r${runCount++}`;
   const config = parseTrainConfig(
-    { name, model, dataset: { kind: "swiss-roll", n: 200, seed: 1 }, epochs: 100, maxSteps: steps, batch: 32, seed: 5, runsDir: join(dir, "runs"), backend, evalEvery: 0, ...over },
+    {
+      name,
+      model,
+      dataset: { kind: "swiss-roll", n: 200, seed: 1 },
+      epochs: 100,
+      maxSteps: steps,
+      batch: 32,
+      seed: 5,
+      runsDir: join(dir, "runs"),
+      backend,
+      evalEvery: 0,
+      ...over,
+    },
     { baseDir: dir },
   );
   const { runDir } = await train(config, { progress: false, evaluate: false, threads: 1 });
@@ -61,7 +97,14 @@ const CASES: [string, string, Record<string, unknown>, string[]][] = [
   [
     "contractive (max), decoder-contractive, ε-inverse",
     flat,
-    { loss: { curv: 0.1, inverseMetricEpsilon: 0.1, contractive: { weight: 0.5, delta: 0.5 }, decoderContractive: { weight: 0.5, delta: 0.5, reduce: "mean" } } },
+    {
+      loss: {
+        curv: 0.1,
+        inverseMetricEpsilon: 0.1,
+        contractive: { weight: 0.5, delta: 0.5 },
+        decoderContractive: { weight: 0.5, delta: 0.5, reduce: "mean" },
+      },
+    },
     ["loss", "contractive", "decoderContractive", "curv"],
   ],
   [
@@ -88,7 +131,19 @@ describe("onnx engine runs", () => {
     const name = `r${runCount++}`;
     const cfg = (maxSteps: number) =>
       parseTrainConfig(
-        { name, model: torus, dataset: { kind: "swiss-roll", n: 200, seed: 1 }, epochs: 100, maxSteps, batch: 32, seed: 5, runsDir: join(dir, "runs"), backend: "onnx", evalEvery: 0, ...over },
+        {
+          name,
+          model: torus,
+          dataset: { kind: "swiss-roll", n: 200, seed: 1 },
+          epochs: 100,
+          maxSteps,
+          batch: 32,
+          seed: 5,
+          runsDir: join(dir, "runs"),
+          backend: "onnx",
+          evalEvery: 0,
+          ...over,
+        },
         { baseDir: dir },
       );
     await train(cfg(7), { progress: false, evaluate: false, threads: 1 });
@@ -100,8 +155,22 @@ describe("onnx engine runs", () => {
   it("trains a model of the research's TorusAE shape: finite, and the curvature falls", async () => {
     const torusAe = modelFile("torus-ae-shape", {
       outputDim: 40,
-      decoder: { type: "mlp", torusEmbedding: true, layers: [{ units: 32, activation: "sin" }, { units: 64, activation: "sin" }, { units: 40, activation: "linear" }] },
-      encoder: { layers: [{ units: 64, activation: "sin" }, { units: 32, activation: "sin" }, { units: 2, activation: "linear" }] },
+      decoder: {
+        type: "mlp",
+        torusEmbedding: true,
+        layers: [
+          { units: 32, activation: "sin" },
+          { units: 64, activation: "sin" },
+          { units: 40, activation: "linear" },
+        ],
+      },
+      encoder: {
+        layers: [
+          { units: 64, activation: "sin" },
+          { units: 32, activation: "sin" },
+          { units: 2, activation: "linear" },
+        ],
+      },
     });
     const name = `r${runCount++}`;
     const config = parseTrainConfig(

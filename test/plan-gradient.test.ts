@@ -18,9 +18,24 @@ function aeModel(torus: boolean): Model {
     name: "fd",
     latentDim: 2,
     outputDim: 3,
-    decoder: { type: "mlp", inputDim: 2, torusEmbedding: torus, layers: [{ units: 5, activation: { kind: "named", name: "tanh" } }, { units: 3, activation: { kind: "named", name: "linear" } }] },
+    decoder: {
+      type: "mlp",
+      inputDim: 2,
+      torusEmbedding: torus,
+      layers: [
+        { units: 5, activation: { kind: "named", name: "tanh" } },
+        { units: 3, activation: { kind: "named", name: "linear" } },
+      ],
+    },
     decoderWeights: { kind: "seed", seed: 4 },
-    encoder: { inputDim: 3, torusEmbedding: false, layers: [{ units: 4, activation: { kind: "named", name: "sin" } }, { units: 2, activation: { kind: "named", name: "linear" } }] },
+    encoder: {
+      inputDim: 3,
+      torusEmbedding: false,
+      layers: [
+        { units: 4, activation: { kind: "named", name: "sin" } },
+        { units: 2, activation: { kind: "named", name: "linear" } },
+      ],
+    },
     encoderWeights: { kind: "seed", seed: 5 },
     sourceHash: "fd",
   };
@@ -61,9 +76,21 @@ function feeds(spec: StepSpec): Record<string, Float64Array> {
   };
   if (spec.potential) f["potential"] = potentialInitialParams(spec.potential).map((v) => v + 0.1 * rng.normal());
   const hyper: Record<string, number> = {
-    lambdaRecon: 1, lambdaCurvSigned: 0.3, lambdaUniformity: 0.7, lambdaContractive: 0.5, contractiveDelta: 0.2,
-    lambdaDecoderContractive: 0.4, decoderContractiveDelta: 0.1, lambdaIsometry: 0.6, lambdaVolume: 0.8, lambdaConformality: 0.9,
-    detEpsilon: 1e-9, inverseMetricEpsilon: 0.05, measureWeight: 1 / n, invBatch: 1 / n, logTauFixed: 0.1,
+    lambdaRecon: 1,
+    lambdaCurvSigned: 0.3,
+    lambdaUniformity: 0.7,
+    lambdaContractive: 0.5,
+    contractiveDelta: 0.2,
+    lambdaDecoderContractive: 0.4,
+    decoderContractiveDelta: 0.1,
+    lambdaIsometry: 0.6,
+    lambdaVolume: 0.8,
+    lambdaConformality: 0.9,
+    detEpsilon: 1e-9,
+    inverseMetricEpsilon: 0.05,
+    measureWeight: 1 / n,
+    invBatch: 1 / n,
+    logTauFixed: 0.1,
   };
   for (const h of HYPER_INPUTS) f[h] = Float64Array.of(hyper[h]!);
   return f;
@@ -90,8 +117,14 @@ describe("step plan gradient vs central finite differences (float64)", () => {
       const lossNode = g.outputs[0]!.node;
       const held = new Map();
       interpretPlan(g.plan, [lossNode], input, { n, m }, held);
-      const loss = (inp: Record<string, Float64Array>): number => interpretPlan(g.plan, [lossNode], inp, { n, m }, held)[0]!.data[lossIndex]!;
-      const grads = interpretPlan(g.plan, g.outputs.slice(1).map((o) => o.node), input, { n, m });
+      const loss = (inp: Record<string, Float64Array>): number =>
+        interpretPlan(g.plan, [lossNode], inp, { n, m }, held)[0]!.data[lossIndex]!;
+      const grads = interpretPlan(
+        g.plan,
+        g.outputs.slice(1).map((o) => o.node),
+        input,
+        { n, m },
+      );
       const rng = new Rng(2);
       g.paramInputs.forEach((name, k) => {
         const grad = grads[k]!.data;
@@ -114,13 +147,36 @@ describe("printed ONNX graph (float32) vs the float64 interpreter", () => {
     it(title, async () => {
       const g = stepPlan(spec);
       const input = feeds(spec);
-      const ref = interpretPlan(g.plan, g.outputs.map((o) => o.node), input, { n, m });
-      const session = await ort.InferenceSession.create(emitOnnx(g.plan, { name: "step", docString: "", outputs: g.outputs }), { intraOpNumThreads: 1 });
+      const ref = interpretPlan(
+        g.plan,
+        g.outputs.map((o) => o.node),
+        input,
+        { n, m },
+      );
+      const session = await ort.InferenceSession.create(emitOnnx(g.plan, { name: "step", docString: "", outputs: g.outputs }), {
+        intraOpNumThreads: 1,
+      });
       const f: Record<string, ort.Tensor> = {};
       for (const name of session.inputNames) {
         const v = input[name]!;
-        const shape = name === "x" ? [n, 3] : name === "points" ? [m, 2] : name === "mixAlpha" ? [n, 1] : HYPER_INPUTS.includes(name as never) ? [] : [v.length];
-        f[name] = name === "mixPartner" ? new ort.Tensor("int64", BigInt64Array.from(v, (x) => BigInt(x)), [n]) : new ort.Tensor("float32", Float32Array.from(v), shape);
+        const shape =
+          name === "x"
+            ? [n, 3]
+            : name === "points"
+              ? [m, 2]
+              : name === "mixAlpha"
+                ? [n, 1]
+                : HYPER_INPUTS.includes(name as never)
+                  ? []
+                  : [v.length];
+        f[name] =
+          name === "mixPartner"
+            ? new ort.Tensor(
+                "int64",
+                BigInt64Array.from(v, (x) => BigInt(x)),
+                [n],
+              )
+            : new ort.Tensor("float32", Float32Array.from(v), shape);
       }
       const out = await session.run(f);
       g.outputs.forEach((o, k) => {

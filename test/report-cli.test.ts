@@ -125,7 +125,8 @@ describe("run pictures (runs/<name>/plots/)", () => {
     if (pngs.length === 0) expect(pics.warnings.join(" ")).toMatch(/font/i);
     else {
       expect(pngs).toHaveLength(6);
-      for (const f of pngs) expect([...readFileSync(join(pics.dir, f)).subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      for (const f of pngs)
+        expect([...readFileSync(join(pics.dir, f)).subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     }
     writeFileSync(join(pics.dir, "stale.svg"), "<svg/>");
     await writeRunPictures(join(tmp, "runs/curv"));

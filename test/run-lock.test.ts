@@ -89,7 +89,10 @@ describe("atomic writes and checkpoints", () => {
     } catch (e) {
       err = e;
     }
-    expect(describeFailure(err)).toEqual({ line: expect.stringMatching(/no space left on the device: free some space or write elsewhere \(ENOSPC, write\)$/), code: 2 });
+    expect(describeFailure(err)).toEqual({
+      line: expect.stringMatching(/no space left on the device: free some space or write elsewhere \(ENOSPC, write\)$/),
+      code: 2,
+    });
   });
 
   it("saveCheckpoint refuses NaN and ±Infinity in parameters and Adam moments", () => {

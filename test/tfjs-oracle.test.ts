@@ -2,7 +2,12 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initialParams } from "../src/model/params.js";
 import type { Activation, AnalyticDecoder, MlpDecoder, Model } from "../src/model/types.js";
-import { compileFormula, installHigherOrderGradients, restoreDefaultGradients, tfActivation } from "../src/runtime/oracle/tfjs-activations.js";
+import {
+  compileFormula,
+  installHigherOrderGradients,
+  restoreDefaultGradients,
+  tfActivation,
+} from "../src/runtime/oracle/tfjs-activations.js";
 import { oracleCurvature, oracleDerivatives, oracleForward } from "../src/runtime/oracle/tfjs-autograd.js";
 import { UserError } from "../src/util/errors.js";
 
@@ -50,7 +55,7 @@ function grid(n: number, ranges: [number, number][]): Float64Array {
   const out = new Float64Array(n * ranges.length);
   for (let p = 0; p < n; p++)
     ranges.forEach(([lo, hi], i) => {
-      const frac = (((p + 0.5) * (0.6180339887 + 0.1 * i)) % 1 + 1) % 1;
+      const frac = ((((p + 0.5) * (0.6180339887 + 0.1 * i)) % 1) + 1) % 1;
       out[p * ranges.length + i] = lo + (hi - lo) * frac;
     });
   return out;
@@ -68,7 +73,15 @@ describe("scalar curvature of analytic surfaces", () => {
     const r = 1.7;
     const model = analytic(["t", "p"], ["r*sin(t)*cos(p)", "r*sin(t)*sin(p)", "r*cos(t)"], { r });
     const n = 16;
-    const { R, g } = oracleCurvature(model, new Float64Array(), grid(n, [[0.5, 2.6], [-3, 3]]), n);
+    const { R, g } = oracleCurvature(
+      model,
+      new Float64Array(),
+      grid(n, [
+        [0.5, 2.6],
+        [-3, 3],
+      ]),
+      n,
+    );
     for (let p = 0; p < n; p++) {
       expect(Math.abs(at(R, p) - 2 / r ** 2)).toBeLessThan(1e-3 * (2 / r ** 2));
       expect(at(g, p * 4)).toBeCloseTo(r * r, 4);
@@ -80,7 +93,15 @@ describe("scalar curvature of analytic surfaces", () => {
     const polar = analytic(["r", "t"], ["r*cos(t)", "r*sin(t)", "0"]);
     const n = 8;
     for (const model of [linear, polar]) {
-      const { R } = oracleCurvature(model, new Float64Array(), grid(n, [[0.5, 2], [-3, 3]]), n);
+      const { R } = oracleCurvature(
+        model,
+        new Float64Array(),
+        grid(n, [
+          [0.5, 2],
+          [-3, 3],
+        ]),
+        n,
+      );
       for (let p = 0; p < n; p++) expect(Math.abs(at(R, p))).toBeLessThan(1e-4);
     }
   });
@@ -90,7 +111,10 @@ describe("scalar curvature of analytic surfaces", () => {
     const b = 1;
     const model = analytic(["u", "v"], ["(a + b*cos(u))*cos(v)", "(a + b*cos(u))*sin(v)", "b*sin(u)"], { a, b });
     const n = 24;
-    const points = grid(n, [[-Math.PI, Math.PI], [-Math.PI, Math.PI]]);
+    const points = grid(n, [
+      [-Math.PI, Math.PI],
+      [-Math.PI, Math.PI],
+    ]);
     const { R } = oracleCurvature(model, new Float64Array(), points, n);
     for (let p = 0; p < n; p++) {
       const u = at(points, 2 * p);
@@ -100,13 +124,18 @@ describe("scalar curvature of analytic surfaces", () => {
 
   it("3-sphere of radius r in R^4 (d = 3): R = 6/r²", () => {
     const r = 1.3;
-    const model = analytic(
-      ["c", "t", "p"],
-      ["r*cos(c)", "r*sin(c)*cos(t)", "r*sin(c)*sin(t)*cos(p)", "r*sin(c)*sin(t)*sin(p)"],
-      { r },
-    );
+    const model = analytic(["c", "t", "p"], ["r*cos(c)", "r*sin(c)*cos(t)", "r*sin(c)*sin(t)*cos(p)", "r*sin(c)*sin(t)*sin(p)"], { r });
     const n = 12;
-    const { R } = oracleCurvature(model, new Float64Array(), grid(n, [[0.6, 2.5], [0.6, 2.5], [-3, 3]]), n);
+    const { R } = oracleCurvature(
+      model,
+      new Float64Array(),
+      grid(n, [
+        [0.6, 2.5],
+        [0.6, 2.5],
+        [-3, 3],
+      ]),
+      n,
+    );
     for (let p = 0; p < n; p++) expect(Math.abs(at(R, p) - 6 / r ** 2)).toBeLessThan(1e-3 * (6 / r ** 2));
   });
 });
@@ -116,7 +145,10 @@ describe("MLP decoders", () => {
     const { model, params } = mlp([2, 16, 16, 5], { kind: "named", name: "tanh" }, true);
     const n = 6;
     const D = model.outputDim;
-    const points = grid(n, [[-3, 3], [-3, 3]]);
+    const points = grid(n, [
+      [-3, 3],
+      [-3, 3],
+    ]);
     const { J } = oracleDerivatives(model, params, points, n);
     const h = 1e-2;
     for (let i = 0; i < 2; i++) {
@@ -145,7 +177,10 @@ describe("MLP decoders", () => {
       const { model, params } = mlp([2, 8, 8, 3], activation, false, 5);
       const n = 3;
       const D = 3;
-      const points = grid(n, [[-1, 1], [-1, 1]]);
+      const points = grid(n, [
+        [-1, 1],
+        [-1, 1],
+      ]);
       const base = oracleDerivatives(model, params, points, n);
       const h = 1e-2;
       for (let k = 0; k < 2; k++) {
@@ -171,7 +206,10 @@ describe("MLP decoders", () => {
     const { model, params } = mlp([2, 12, 12, 3], { kind: "named", name: "sin" }, false, 3);
     const n = 10;
     const D = 3;
-    const points = grid(n, [[-1, 1], [-1, 1]]);
+    const points = grid(n, [
+      [-1, 1],
+      [-1, 1],
+    ]);
     const { J, H, R, g } = oracleCurvature(model, params, points, n);
     for (let p = 0; p < n; p++) {
       // R = 2K, K = (⟨n11,n22⟩ − |n12|²)/det g, n_ij = normal part of H_ij.
@@ -200,7 +238,15 @@ describe("MLP decoders", () => {
     const { model, params } = mlp([2, 64, 64, 784], { kind: "named", name: "tanh" }, true);
     const n = 32;
     const t0 = performance.now();
-    const { R, J } = oracleCurvature(model, params, grid(n, [[-3, 3], [-3, 3]]), n);
+    const { R, J } = oracleCurvature(
+      model,
+      params,
+      grid(n, [
+        [-3, 3],
+        [-3, 3],
+      ]),
+      n,
+    );
     const seconds = (performance.now() - t0) / 1000;
     console.log(`oracle 2-(64-64 tanh)-784, 32 points: ${seconds.toFixed(2)} s`);
     expect(seconds).toBeLessThan(30);
@@ -211,8 +257,7 @@ describe("MLP decoders", () => {
 
 describe("higher-order gradients", () => {
   const xs = [-1.3, -0.2, 0.4, 1.1, 2.5];
-  const nth = (f: (x: tf.Tensor) => tf.Tensor, k: number): ((x: tf.Tensor) => tf.Tensor) =>
-    k === 0 ? f : tf.grad(nth(f, k - 1));
+  const nth = (f: (x: tf.Tensor) => tf.Tensor, k: number): ((x: tf.Tensor) => tf.Tensor) => (k === 0 ? f : tf.grad(nth(f, k - 1)));
   const fourth = (f: (x: tf.Tensor) => tf.Tensor): number[] => tf.tidy(() => Array.from(nth(f, 4)(tf.tensor1d(xs)).dataSync()));
   const sig = (x: number): number => 1 / (1 + Math.exp(-x));
   const closed = {
@@ -272,9 +317,25 @@ describe("higher-order gradients", () => {
 
   it("does not leak tensors", () => {
     const model = analytic(["t", "p"], ["sin(t)*cos(p)", "sin(t)*sin(p)", "cos(t)"]);
-    oracleCurvature(model, new Float64Array(), grid(2, [[0.5, 2], [0, 1]]), 2);
+    oracleCurvature(
+      model,
+      new Float64Array(),
+      grid(2, [
+        [0.5, 2],
+        [0, 1],
+      ]),
+      2,
+    );
     const before = tf.memory().numTensors;
-    oracleCurvature(model, new Float64Array(), grid(4, [[0.5, 2], [0, 1]]), 4);
+    oracleCurvature(
+      model,
+      new Float64Array(),
+      grid(4, [
+        [0.5, 2],
+        [0, 1],
+      ]),
+      4,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -63,7 +63,12 @@ async function compareKernels(model: Model, params: Float64Array, pts: Float64Ar
 
 describe("tfjs kernels match the float64 kernels (float32: ≤ 2e-3 relative, 3e-2 for route A curvature)", () => {
   it("sphere and torus of revolution (analytic)", async () => {
-    await compareKernels(analyticModel(["u", "v"], ["2*cos(u)*cos(v)", "2*cos(u)*sin(v)", "2*sin(u)"]), new Float64Array(0), points(2, 9, 1, -1.2, 1.2), 9);
+    await compareKernels(
+      analyticModel(["u", "v"], ["2*cos(u)*cos(v)", "2*cos(u)*sin(v)", "2*sin(u)"]),
+      new Float64Array(0),
+      points(2, 9, 1, -1.2, 1.2),
+      9,
+    );
     await compareKernels(
       analyticModel(["u", "v"], ["(3 + cos(u))*cos(v)", "(3 + cos(u))*sin(v)", "sin(u)"]),
       new Float64Array(0),
@@ -188,10 +193,17 @@ describe("∂L_curv/∂θ: tfjs kernels vs central differences of the float64 re
           }
           return r.value as tf.Scalar;
         }, vars);
-        const L64 = (th: Float64Array, ph: Float64Array, lt: number): number => referenceLoss(ref, route, functional, th, ph, lt, pts, n, w, 2);
+        const L64 = (th: Float64Array, ph: Float64Array, lt: number): number =>
+          referenceLoss(ref, route, functional, th, ph, lt, pts, n, w, 2);
         expect(Math.abs(value.dataSync()[0]! - L64(theta, phi, logTau))).toBeLessThan(1e-3 * Math.abs(L64(theta, phi, logTau)) + 1e-6);
 
-        const check = (name: string, base: Float64Array | number, g: Float32Array, indices: number[], loss: (x: Float64Array | number) => number): void => {
+        const check = (
+          name: string,
+          base: Float64Array | number,
+          g: Float32Array,
+          indices: number[],
+          loss: (x: Float64Array | number) => number,
+        ): void => {
           const fd: number[] = [];
           const got: number[] = [];
           for (const k of indices) {
@@ -214,7 +226,9 @@ describe("∂L_curv/∂θ: tfjs kernels vs central differences of the float64 re
           const scale = Math.max(...fd.map(Math.abs));
           expect(scale, `${name}: some gradient`).toBeGreaterThan(0);
           fd.forEach((f, i) => {
-            expect(Math.abs(got[i]! - f), `${name}[${indices[i]}]: tfjs ${got[i]} vs FD ${f}`).toBeLessThan(1e-2 * Math.abs(f) + 2e-3 * scale);
+            expect(Math.abs(got[i]! - f), `${name}[${indices[i]}]: tfjs ${got[i]} vs FD ${f}`).toBeLessThan(
+              1e-2 * Math.abs(f) + 2e-3 * scale,
+            );
           });
         };
         const rng = new Rng(5);
@@ -224,7 +238,8 @@ describe("∂L_curv/∂θ: tfjs kernels vs central differences of the float64 re
           const phiIdx = Array.from({ length: 10 }, () => rng.int(phi.length));
           check("φ", phi, grads[vPhi.name]!.dataSync() as Float32Array, phiIdx, (x) => L64(theta, x as Float64Array, logTau));
         }
-        if (functional === "W") check("log τ", logTau, grads[vLogTau.name]!.dataSync() as Float32Array, [0], (x) => L64(theta, phi, x as number));
+        if (functional === "W")
+          check("log τ", logTau, grads[vLogTau.name]!.dataSync() as Float32Array, [0], (x) => L64(theta, phi, x as number));
         for (const t of [vTheta, vPhi, vLogTau, z, value, ...Object.values(grads)]) t.dispose();
       });
     }

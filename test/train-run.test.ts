@@ -30,8 +30,20 @@ function modelFile(name: string, activation = "tanh"): string {
       name,
       latentDim: 2,
       outputDim: 3,
-      decoder: { type: "mlp", layers: [{ units: 16, activation }, { units: 16, activation }, { units: 3, activation: "linear" }] },
-      encoder: { layers: [{ units: 16, activation: "tanh" }, { units: 2, activation: "linear" }] },
+      decoder: {
+        type: "mlp",
+        layers: [
+          { units: 16, activation },
+          { units: 16, activation },
+          { units: 3, activation: "linear" },
+        ],
+      },
+      encoder: {
+        layers: [
+          { units: 16, activation: "tanh" },
+          { units: 2, activation: "linear" },
+        ],
+      },
       weights: { seed: 3 },
     }),
   );
@@ -80,7 +92,11 @@ describe("reproducibility (cpu backend)", () => {
     const c2 = await train(config({ ...full, name: "a", epochs: 2 }, "runsC"), { ...quiet, resume: true });
     const sc = steps(c2.runDir);
     expect(sc.map((r) => r["step"])).toEqual(sa.map((r) => r["step"]));
-    for (const key of ["loss", "recon", "curv", "uniformity", "contractive", "gradNorm"]) expect(sc.map((r) => r[key]), key).toEqual(sa.map((r) => r[key]));
+    for (const key of ["loss", "recon", "curv", "uniformity", "contractive", "gradNorm"])
+      expect(
+        sc.map((r) => r[key]),
+        key,
+      ).toEqual(sa.map((r) => r[key]));
     const pa = loadCheckpoint(join(a.runDir, "checkpoint.json"));
     const pc = loadCheckpoint(join(c2.runDir, "checkpoint.json"));
     expect(pc.step).toBe(16);
@@ -103,7 +119,14 @@ describe("F and W", () => {
   ] as const) {
     it(`${functional} with the ${measure.kind} measure stays finite; ∫(4πτ)^{−n/2·[W]} e^{−f} dμ = 1 to 1e-3`, async () => {
       const { summary, runDir } = await train(
-        config({ name: `${functional}-${measure.kind}`, loss: { curv: 0.1, functional }, measure, tau, optimizer: { lr: 0.005 }, epochs: 3 }),
+        config({
+          name: `${functional}-${measure.kind}`,
+          loss: { curv: 0.1, functional },
+          measure,
+          tau,
+          optimizer: { lr: 0.005 },
+          epochs: 3,
+        }),
         quiet,
       );
       const s = steps(runDir);
@@ -129,7 +152,9 @@ describe("degenerate metrics", () => {
     const dec = await loadTfjsKernelModule(emitTrainingKernels(model, "b"));
     const { potentialModel } = await import("../src/runtime/train/potential.js");
     const { emitPotentialKernels } = await import("../src/runtime/train/tfjs-kernels.js");
-    const pot = await loadTfjsKernelModule(emitPotentialKernels(potentialModel({ latentDim: 2, torus: false, hidden: [4], activation: named("tanh"), seed: 1 })));
+    const pot = await loadTfjsKernelModule(
+      emitPotentialKernels(potentialModel({ latentDim: 2, torus: false, hidden: [4], activation: named("tanh"), seed: 1 })),
+    );
     for (const functional of ["R2", "F"] as const) {
       // All-zero decoder weights: J = 0, det g = 0 everywhere, R would be 0/0.
       const theta = tf.variable(tf.zeros([dec.model.paramCount]));
@@ -173,7 +198,9 @@ describe("faults", () => {
   it("NaN/Inf in the data: a clear error naming the first bad row", async () => {
     const csv = join(dir, "bad.csv");
     writeFileSync(csv, "x,y,z\n1,2,3\n4,5,6\n7,NaN,9\n1,1,1\n");
-    await expect(train(config({ name: "bad-data", dataset: { kind: "csv", path: csv } }), quiet)).rejects.toThrow(/bad\.csv:4: column 1 \("y"\): NaN/);
+    await expect(train(config({ name: "bad-data", dataset: { kind: "csv", path: csv } }), quiet)).rejects.toThrow(
+      /bad\.csv:4: column 1 \("y"\): NaN/,
+    );
     // .npy values are not checked by the reader: the trainer's finiteness check names the row.
     const values = new Float64Array([1, 2, 3, 4, 5, 6, 7, Infinity, 9, 1, 1, 1]);
     let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 3), }";
@@ -245,7 +272,10 @@ describe("CLI exit codes", () => {
   };
   it("a bad config exits with 2 and names the field; a NaN loss exits with 3", async () => {
     const path = join(dir, "bad.train.json");
-    writeFileSync(path, JSON.stringify({ name: "x", model: small, dataset: { kind: "swiss-roll" }, epochs: 1, measure: { kind: "sphere" } }, null, 2));
+    writeFileSync(
+      path,
+      JSON.stringify({ name: "x", model: small, dataset: { kind: "swiss-roll" }, epochs: 1, measure: { kind: "sphere" } }, null, 2),
+    );
     const r = await run([path, "--no-progress"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/measure\.kind/);
@@ -254,7 +284,15 @@ describe("CLI exit codes", () => {
     const nanPath = join(dir, "nan.train.json");
     writeFileSync(
       nanPath,
-      JSON.stringify({ name: "nan-cli", model: modelFile("exploding2", "exp(x)"), dataset: { kind: "swiss-roll", n: 200 }, epochs: 2, batch: 32, optimizer: { lr: 1e6 }, runsDir: join(dir, "runs") }),
+      JSON.stringify({
+        name: "nan-cli",
+        model: modelFile("exploding2", "exp(x)"),
+        dataset: { kind: "swiss-roll", n: 200 },
+        epochs: 2,
+        batch: 32,
+        optimizer: { lr: 1e6 },
+        runsDir: join(dir, "runs"),
+      }),
     );
     const r3 = await run([nanPath, "--no-progress"]);
     expect(r3.code).toBe(3);

@@ -130,7 +130,11 @@ describe.skipIf(!gpu.ok && !inCI)("WGSL curvature kernels vs float64 TypeScript"
   }
 
   function expectAccurate(label: string, c: Awaited<ReturnType<typeof compare>>, minKeep = 8): void {
-    console.info(label, c.keep.length, JSON.stringify(Object.fromEntries(Object.entries(c.errors).map(([k, v]) => [k, v.toExponential(1)]))));
+    console.info(
+      label,
+      c.keep.length,
+      JSON.stringify(Object.fromEntries(Object.entries(c.errors).map(([k, v]) => [k, v.toExponential(1)]))),
+    );
     expect(c.keep.length, `${label}: well-conditioned points`).toBeGreaterThanOrEqual(minKeep);
     for (const [field, e] of Object.entries(c.errors)) expect(e, `${label}: ${field} relative error`).toBeLessThanOrEqual(TOL);
   }

@@ -34,7 +34,8 @@ function relError(x: ArrayLike<number>, ref: ArrayLike<number>, floor = 0.01): n
   let scale = 0;
   for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]!));
   let worst = 0;
-  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(x[i]! - ref[i]!) / Math.max(Math.abs(ref[i]!), floor * scale, 1e-30));
+  for (let i = 0; i < ref.length; i++)
+    worst = Math.max(worst, Math.abs(x[i]! - ref[i]!) / Math.max(Math.abs(ref[i]!), floor * scale, 1e-30));
   return worst;
 }
 
@@ -162,7 +163,15 @@ describe.skipIf(!gpu.ok && !inCI)("WGSL adjoint kernels vs float64 finite differ
     const fd = fdGradient(c, route);
     const errors: Record<string, number> = { loss: Math.abs(r.meanLoss - loss) / loss, grad: relError(r.grad, fd) };
     if (opts.latent) errors["zbar"] = relError(r.zbar, fdLatent(c, route));
-    console.info(label, `route ${route}`, c.n, "points", c.theta.length, "params", JSON.stringify(Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v.toExponential(1)]))));
+    console.info(
+      label,
+      `route ${route}`,
+      c.n,
+      "points",
+      c.theta.length,
+      "params",
+      JSON.stringify(Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v.toExponential(1)]))),
+    );
     for (const [k, e] of Object.entries(errors)) expect(e, `${label} (route ${route}): ${k} relative error`).toBeLessThanOrEqual(TOL);
   }
 
@@ -181,7 +190,13 @@ describe.skipIf(!gpu.ok && !inCI)("WGSL adjoint kernels vs float64 finite differ
   });
 
   it("torus-embedding sin MLP: ∂L/∂θ and ∂L/∂z (through the embedding)", async () => {
-    const c = await setup((seed) => mlpModel({ d: 2, D: 4, hidden: [8], activation: named("sin"), torus: true, seed }), 31, 24, -Math.PI, Math.PI);
+    const c = await setup(
+      (seed) => mlpModel({ d: 2, D: 4, hidden: [8], activation: named("sin"), torus: true, seed }),
+      31,
+      24,
+      -Math.PI,
+      Math.PI,
+    );
     await checkGradient("torus", c, "b", { latent: true });
   });
 

@@ -70,7 +70,9 @@ export function compileModel(model: Model, routes: Route[] = ["a", "b"]): Compil
       fields: (k.output.kind === "jets" ? [k.output.field] : k.output.fields).map((f) => ({ name: f.name, shape: f.shape })),
       ops: kernelOpCounts(k),
     })),
-    files: Object.fromEntries([...files, ...binaryFiles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, content]) => [name, sha256(content)])),
+    files: Object.fromEntries(
+      [...files, ...binaryFiles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, content]) => [name, sha256(content)]),
+    ),
   };
   files.set("manifest.json", JSON.stringify(manifest, null, 2) + "\n");
   return { kernels, manifest, files, binaryFiles };

@@ -33,7 +33,14 @@ export { emitWgsl } from "./wgsl-files.js";
 export { POINT_WORKGROUP, type WgslKernel } from "./wgsl.js";
 export { ADAM_DEFAULTS, ADAM_WORKGROUP, adamUniform, type AdamHyper } from "./wgsl-adam.js";
 export { POINTS_TILE, REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan, type WgslKernelSet } from "./wgsl-adjoint.js";
-export { DIRECT_TILE, gradReduceDirectKernel, PARTS_FIELDS, wgslAutoencoderSet, type ValuePlan, type WgslAutoencoderSet } from "./wgsl-autoencoder.js";
+export {
+  DIRECT_TILE,
+  gradReduceDirectKernel,
+  PARTS_FIELDS,
+  wgslAutoencoderSet,
+  type ValuePlan,
+  type WgslAutoencoderSet,
+} from "./wgsl-autoencoder.js";
 export { FMA_WORKGROUP, fmaCeilingKernel, fmaFlops } from "./wgsl-bench.js";
 export { align4, packUniform, type UniformLayout, type UniformValues } from "./wgsl-layout.js";
 export { curvaturePlan as tileCurvaturePlan, tileConfig, tiledPlan, type TileConfig, type TiledPlan } from "./wgsl-tile-plan.js";

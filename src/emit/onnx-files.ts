@@ -31,7 +31,12 @@ function signature(plan: TensorPlan, outputs: { name: string; node: number }[], 
     used.add(op.name);
     return [{ name: op.name, shape: shapeText(plan.shape(id)), dtype: op.dtype }];
   });
-  return { description, bytes: bytes.length, inputs, outputs: outputs.map((o) => ({ name: o.name, shape: shapeText(plan.shape(o.node)) })) };
+  return {
+    description,
+    bytes: bytes.length,
+    inputs,
+    outputs: outputs.map((o) => ({ name: o.name, shape: shapeText(plan.shape(o.node)) })),
+  };
 }
 
 export function emitOnnxFiles(model: Model, routes: readonly Route[]): Map<string, string | Uint8Array> {

@@ -117,7 +117,12 @@ class Printer {
       case "const":
         return;
       case "constTensor":
-        this.initializers.push({ name: out, dims: node.shape as number[], dataType: DataType.FLOAT, rawData: new Uint8Array(op.values.slice().buffer) });
+        this.initializers.push({
+          name: out,
+          dims: node.shape as number[],
+          dataType: DataType.FLOAT,
+          rawData: new Uint8Array(op.values.slice().buffer),
+        });
         return;
       case "unary":
         this.emit(UNARY[op.op], [a], out);
@@ -207,11 +212,13 @@ export function emitOnnx(plan: TensorPlan, spec: OnnxGraphSpec): Uint8Array {
     printer.emit("Identity", [printer.name(o.node)], o.name);
     return valueInfo(o.name, plan.shape(o.node), DataType.FLOAT);
   });
-  const inputs = plan.inputs.filter((id) => liveSet.has(id)).map((id) => {
-    const op = plan.node(id).op;
-    if (op.kind !== "input") throw new Error("not an input");
-    return valueInfo(op.name, plan.shape(id), op.dtype === "int64" ? DataType.INT64 : DataType.FLOAT);
-  });
+  const inputs = plan.inputs
+    .filter((id) => liveSet.has(id))
+    .map((id) => {
+      const op = plan.node(id).op;
+      if (op.kind !== "input") throw new Error("not an input");
+      return valueInfo(op.name, plan.shape(id), op.dtype === "int64" ? DataType.INT64 : DataType.FLOAT);
+    });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: "", version: ONNX_OPSET }],

@@ -122,7 +122,10 @@ function decoderFunctions(p: DecoderProgram): Fn[] {
     const unpack = Array.from({ length: p.latentDim }, (_, i) => `const z${i} = zs[${i}]!;`);
     fns.push({
       name,
-      parameters: [{ name: "tf", type: "TF" }, { name: "z", type: "T" }],
+      parameters: [
+        { name: "tf", type: "TF" },
+        { name: "z", type: "T" },
+      ],
       returnType: T_LIST,
       statements: [
         `const zs = tf.unstack(z, 1);`,
@@ -165,7 +168,10 @@ function decoderFunctions(p: DecoderProgram): Fn[] {
         fns.push({
           name,
           docs: [`${stage.activation} applied to the jet of every unit: ${C} columns [n, ${stage.width}].`],
-          parameters: [{ name: "tf", type: "TF" }, { name: "X", type: "readonly T[]" }],
+          parameters: [
+            { name: "tf", type: "TF" },
+            { name: "X", type: "readonly T[]" },
+          ],
           returnType: T_LIST,
           statements: [...reads, ...printed.statements, `return [${printed.outputs.join(", ")}];`],
         });
@@ -177,7 +183,11 @@ function decoderFunctions(p: DecoderProgram): Fn[] {
   fns.push({
     name: `jetsOrder${p.order}`,
     docs: [`Jets of Ψ up to order ${p.order} at the points z [n, ${p.latentDim}]: ${C} columns [n, ${p.outputDim}], graded order.`],
-    parameters: [{ name: "tf", type: "TF" }, { name: "w", type: "Weights" }, { name: "z", type: "T" }],
+    parameters: [
+      { name: "tf", type: "TF" },
+      { name: "w", type: "Weights" },
+      { name: "z", type: "T" },
+    ],
     returnType: T_LIST,
     statements: [`const n = z.shape[0]!;`, `void n;`, `void w;`, `let X: T[] = [];`, ...body, `return X;`],
   });
@@ -212,7 +222,9 @@ function kernelFunctions(k: Kernel): Fn[] {
     for (const [c1, c2] of out.gramPairs) {
       const name = `G${c1}_${c2}`;
       const entry = `tf.reshape(G[${c1 * C + c2}]!, [n])`;
-      fromJets.push(metricPairs.has(name) ? `const ${name} = metricShift ? tf.add(${entry}, metricShift) : ${entry};` : `const ${name} = ${entry};`);
+      fromJets.push(
+        metricPairs.has(name) ? `const ${name} = metricShift ? tf.add(${entry}, metricShift) : ${entry};` : `const ${name} = ${entry};`,
+      );
     }
     const printed = printTensorBlock(out.block, (name) => name, "[n]");
     fromJets.push(...printed.statements);
@@ -221,7 +233,9 @@ function kernelFunctions(k: Kernel): Fn[] {
       const m = size(f.shape);
       const exprs = printed.outputs.slice(i, i + m);
       i += m;
-      return f.shape.length === 0 ? `${f.name}: ${exprs[0]}` : `${f.name}: tf.reshape(tf.stack([${exprs.join(", ")}], 1), [n, ${f.shape.join(", ")}])`;
+      return f.shape.length === 0
+        ? `${f.name}: ${exprs[0]}`
+        : `${f.name}: tf.reshape(tf.stack([${exprs.join(", ")}], 1), [n, ${f.shape.join(", ")}])`;
     });
     fromJets.push(`return { ${parts.join(", ")} };`);
   }
@@ -284,7 +298,11 @@ export function emitTfjs(kernels: readonly Kernel[], info: TfjsModuleInfo): stri
         sourceHash: info.sourceHash,
       }),
     ],
-    ["layout", JSON.stringify(dense.map((l) => [l.wOffset, l.bOffset, l.fanIn, l.units])), "Dense layers as [wOffset, bOffset, fanIn, units]."],
+    [
+      "layout",
+      JSON.stringify(dense.map((l) => [l.wOffset, l.bOffset, l.fanIn, l.units])),
+      "Dense layers as [wOffset, bOffset, fanIn, units].",
+    ],
     ["jetOrders", JSON.stringify(orders), "The jet orders decoderJets supports."],
     [
       "columns",
@@ -336,9 +354,13 @@ export function emitTfjs(kernels: readonly Kernel[], info: TfjsModuleInfo): stri
       {
         name: "kernelFields",
         initializer:
-          JSON.stringify(Object.fromEntries(kernels.map((k) => [k.name, fieldsOf(k).map((f) => ({ name: f.name, shape: f.shape }))]))) + " as const",
+          JSON.stringify(Object.fromEntries(kernels.map((k) => [k.name, fieldsOf(k).map((f) => ({ name: f.name, shape: f.shape }))]))) +
+          " as const",
       },
-      { name: "kernelOrders", initializer: JSON.stringify(Object.fromEntries(kernels.map((k) => [k.name, k.program.order]))) + " as const" },
+      {
+        name: "kernelOrders",
+        initializer: JSON.stringify(Object.fromEntries(kernels.map((k) => [k.name, k.program.order]))) + " as const",
+      },
     ],
   });
   return file.getFullText();

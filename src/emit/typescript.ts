@@ -59,7 +59,11 @@ function decoderFunctions(p: DecoderProgram): OptionalKind<FunctionDeclarationSt
         });
         fns.push({
           name,
-          parameters: [{ name: "z", type: F64 }, { name: "zo", type: "number" }, { name: "X", type: F64 }],
+          parameters: [
+            { name: "z", type: F64 },
+            { name: "zo", type: "number" },
+            { name: "X", type: F64 },
+          ],
           returnType: "void",
           statements: [...printed.statements, ...writes],
         });
@@ -80,7 +84,10 @@ function decoderFunctions(p: DecoderProgram): OptionalKind<FunctionDeclarationSt
         fns.push({
           name,
           docs: [`${stage.activation} applied to the jet of every unit, in place.`],
-          parameters: [{ name: "X", type: F64 }, { name: "units", type: "number" }],
+          parameters: [
+            { name: "X", type: F64 },
+            { name: "units", type: "number" },
+          ],
           returnType: "void",
           statements: [`for (let u = 0; u < units; u++) {`, ...[...reads, ...printed.statements, ...writes].map((s) => `  ${s}`), `}`],
         });
@@ -146,7 +153,9 @@ function kernelFunction(k: Kernel): OptionalKind<FunctionDeclarationStructure> {
   return {
     name: k.name,
     isExported: true,
-    docs: [`${k.description}.${fields.map((f) => `\n@returns ${f.name} — ${f.description}, [n${f.shape.map((s) => `, ${s}`).join("")}]`).join("")}`],
+    docs: [
+      `${k.description}.${fields.map((f) => `\n@returns ${f.name} — ${f.description}, [n${f.shape.map((s) => `, ${s}`).join("")}]`).join("")}`,
+    ],
     parameters: [
       { name: "params", type: F64 },
       { name: "points", type: F64 },
@@ -189,13 +198,14 @@ export function emitTypeScript(kernels: readonly Kernel[], info: TypeScriptModul
     declarations: [
       {
         name: "model",
-        initializer: JSON.stringify({
-          name: info.name,
-          latentDim: first.program.latentDim,
-          outputDim: first.program.outputDim,
-          paramCount: first.program.paramCount,
-          sourceHash: info.sourceHash,
-        }) + " as const",
+        initializer:
+          JSON.stringify({
+            name: info.name,
+            latentDim: first.program.latentDim,
+            outputDim: first.program.outputDim,
+            paramCount: first.program.paramCount,
+            sourceHash: info.sourceHash,
+          }) + " as const",
       },
     ],
   });
@@ -216,7 +226,10 @@ export function emitTypeScript(kernels: readonly Kernel[], info: TypeScriptModul
         initializer:
           JSON.stringify(
             Object.fromEntries(
-              kernels.map((k) => [k.name, (k.output.kind === "jets" ? [k.output.field] : k.output.fields).map((f) => ({ name: f.name, shape: f.shape }))]),
+              kernels.map((k) => [
+                k.name,
+                (k.output.kind === "jets" ? [k.output.field] : k.output.fields).map((f) => ({ name: f.name, shape: f.shape })),
+              ]),
             ),
           ) + " as const",
       },

@@ -34,7 +34,16 @@ export const ADAM_DEFAULTS: AdamHyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, ep
 
 /** The uniform values of step t (1-based). */
 export function adamUniform(h: AdamHyper, count: number, t: number): Record<string, number> {
-  return { count, lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, bc1: 1 - h.beta1 ** t, bc2: 1 - h.beta2 ** t, weightDecay: h.weightDecay };
+  return {
+    count,
+    lr: h.lr,
+    beta1: h.beta1,
+    beta2: h.beta2,
+    eps: h.eps,
+    bc1: 1 - h.beta1 ** t,
+    bc2: 1 - h.beta2 ** t,
+    weightDecay: h.weightDecay,
+  };
 }
 
 export function adamKernel(): WgslKernel {
@@ -61,7 +70,13 @@ export function adamKernel(): WgslKernel {
   return {
     name: "adam",
     description: "Adam update of the flat parameters, in place",
-    code: kernelSource("adam: θ ← θ − lr·m̂/(√v̂ + ε)", ["PyTorch conventions; bc1 = 1 − β₁ᵗ and bc2 = 1 − β₂ᵗ come from the host."], ADAM_UNIFORM, bindings, body),
+    code: kernelSource(
+      "adam: θ ← θ − lr·m̂/(√v̂ + ε)",
+      ["PyTorch conventions; bc1 = 1 − β₁ᵗ and bc2 = 1 − β₂ᵗ come from the host."],
+      ADAM_UNIFORM,
+      bindings,
+      body,
+    ),
     entryPoint: "main",
     workgroupSize: [ADAM_WORKGROUP, 1, 1],
     bindings,

@@ -71,7 +71,8 @@ export function layersOf(p: DecoderProgram): { dense: Dense; act: Activation }[]
 }
 
 function requireMlp(model: Model): void {
-  if (model.decoder.type !== "mlp") throw new Error(`model "${model.name}": gradients need an MLP decoder (an analytic decoder has no parameters)`);
+  if (model.decoder.type !== "mlp")
+    throw new Error(`model "${model.name}": gradients need an MLP decoder (an analytic decoder has no parameters)`);
 }
 
 /** Seeds output nodes with new inputs `${prefix}{i}` (summing where two outputs share a node). */
@@ -110,7 +111,12 @@ export function denseBackward(src: string, dst: string, s: Dense, C: number): st
   for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) inner.push(`${acc(k, c)} = fma(w${k}, y${c}, ${acc(k, c)});`);
   body.push(`for (var o = 0u; o < ${u32(units)}; o++) {`, ...indent(inner), "}");
   for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) body.push(`${dst}[${u32(c * fanIn)} + i + ${u32(k)}] = ${acc(k, c)};`);
-  return [`// X̄ = Wᵀ Ā for layer ${s.index}: ${units} → ${fanIn}`, `for (var i = 0u; i < ${u32(fanIn)}; i += ${u32(t)}) {`, ...indent(body), "}"];
+  return [
+    `// X̄ = Wᵀ Ā for layer ${s.index}: ${units} → ${fanIn}`,
+    `for (var i = 0u; i < ${u32(fanIn)}; i += ${u32(t)}) {`,
+    ...indent(body),
+    "}",
+  ];
 }
 
 export function backwardBindings(): WgslBinding[] {
@@ -151,8 +157,18 @@ export function backwardKernel(model: Model, route: Route): WgslKernel {
   // that the adjoint stays finite there (the trainer's convention, losses.ts).
   const metricPairs = new Set(Array.from({ length: d }, (_, i) => `G${1 + i}_${1 + i}`));
   const detNode = asm.block.outputs.find((o) => o.name === "detg_0")!.node;
-  const printedDet = printBlock({ b, inputs: asm.block.inputs, outputs: [{ name: "detg", node: detNode }] }, wgslDialect, (name) => name, "m_");
-  const printedG = printBlock(gbarBlock, wgslDialect, (name) => (name === "lbar" ? "lbarp" : metricPairs.has(name) ? `(${name} + shift)` : name), "g_");
+  const printedDet = printBlock(
+    { b, inputs: asm.block.inputs, outputs: [{ name: "detg", node: detNode }] },
+    wgslDialect,
+    (name) => name,
+    "m_",
+  );
+  const printedG = printBlock(
+    gbarBlock,
+    wgslDialect,
+    (name) => (name === "lbar" ? "lbarp" : metricPairs.has(name) ? `(${name} + shift)` : name),
+    "g_",
+  );
 
   const body: string[] = [`var jA: array<f32, ${scratchFloats(p)}>;`, `var jB: array<f32, ${scratchFloats(p)}>;`];
   body.push("// Gram entries from the recorded output jet", ...gramLoop(asm.gramPairs, D, (c) => tapeAt("tape", psi, c, "k")));
@@ -164,7 +180,9 @@ export function backwardKernel(model: Model, route: Route): WgslKernel {
     "let lbarp = select(0.0, cfg.lbar, live);",
   );
   body.push("// Ḡ = ∂(lbar · R²√det g)/∂G (reverse mode through the assembly)", ...printedG.statements);
-  asm.gramPairs.forEach(([c1, c2], i) => body.push(`let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${printedG.outputs[i]}` : printedG.outputs[i]};`));
+  asm.gramPairs.forEach(([c1, c2], i) =>
+    body.push(`let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${printedG.outputs[i]}` : printedG.outputs[i]};`),
+  );
 
   // Output layer, fused: per output unit k, Ψ̄[c][k] = Σ_{pairs ∋ c} Ḡ · Ψ[other][k], its activation's
   // adjoint Ā[c][k] (written to adj), and X̄[c][:] += Ā[c][k] · W[k][:]. Ψ̄ is never held.
@@ -179,7 +197,9 @@ export function backwardKernel(model: Model, route: Route): WgslKernel {
     const ar = region(tape.adj, `abar${dense.index}`);
     const loop: string[] = used.map((c) => `let P${c} = ${tapeAt("tape", psi, c, "k")};`);
     for (let c = 0; c < C; c++) {
-      const terms = asm.gramPairs.flatMap(([c1, c2]) => (c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : []));
+      const terms = asm.gramPairs.flatMap(([c1, c2]) =>
+        c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : [],
+      );
       loop.push(`let yb${c} = ${terms.length ? terms.join(" + ") : "0.0"};`);
     }
     const zero = new Set<number>();
@@ -227,8 +247,15 @@ export function backwardKernel(model: Model, route: Route): WgslKernel {
       const loop: string[] = [];
       for (let c = 0; c < C; c++) loop.push(`let a${c} = ${tapeAt("tape", a, c, "k")};`, `let yb${c} = ${cur}[${u32(c * units)} + k];`);
       loop.push(...printed.statements);
-      printed.outputs.forEach((expr, c) => loop.push(`let abar${c}_ = ${expr};`, `${cur}[${u32(c * units)} + k] = abar${c}_;`, `${tapeAt("adj", ar, c, "k")} = abar${c}_;`));
-      body.push(`// layer ${l}: adjoint of the ${act.activation} jet rule (reverse mode through the IR)`, `for (var k = 0u; k < ${u32(units)}; k++) {`, ...indent(loop), "}");
+      printed.outputs.forEach((expr, c) =>
+        loop.push(`let abar${c}_ = ${expr};`, `${cur}[${u32(c * units)} + k] = abar${c}_;`, `${tapeAt("adj", ar, c, "k")} = abar${c}_;`),
+      );
+      body.push(
+        `// layer ${l}: adjoint of the ${act.activation} jet rule (reverse mode through the IR)`,
+        `for (var k = 0u; k < ${u32(units)}; k++) {`,
+        ...indent(loop),
+        "}",
+      );
     }
     body.push(...denseBackward(cur, other, dense, C));
     [cur, other] = [other, cur];
@@ -348,17 +375,26 @@ export function gradReduceKernel(): WgslKernel {
     "    workgroupBarrier();",
     "  }",
     ...R.flatMap((a) =>
-      R.map((c) => `  if (o0 + lid.y + ${u32(16 * a)} < cfg.units && i0 + lid.x + ${u32(16 * c)} < width) { partial[(wg.z * cfg.units + o0 + lid.y + ${u32(16 * a)}) * width + i0 + lid.x + ${u32(16 * c)}] = acc${a}${c}; }`),
+      R.map(
+        (c) =>
+          `  if (o0 + lid.y + ${u32(16 * a)} < cfg.units && i0 + lid.x + ${u32(16 * c)} < width) { partial[(wg.z * cfg.units + o0 + lid.y + ${u32(16 * a)}) * width + i0 + lid.x + ${u32(16 * c)}] = acc${a}${c}; }`,
+      ),
     ),
     "}",
   ];
   return {
     name: "gradReduce",
     description: "split-K reduction of Ā_l [X_l; 1]ᵀ over columns and points (weight and bias gradients)",
-    code: kernelSource("gradReduce: [W̄ | b̄] partial sums = Σ Ā [X; 1]ᵀ over (columns × points)", [
-      "adj and tape rows are point-fastest: element (row, point) at row·n + point.",
-      "partial is splits × units × (fanIn + 1); gradFinalize sums it.",
-    ], GRAD_REDUCE_UNIFORM, bindings, body),
+    code: kernelSource(
+      "gradReduce: [W̄ | b̄] partial sums = Σ Ā [X; 1]ᵀ over (columns × points)",
+      [
+        "adj and tape rows are point-fastest: element (row, point) at row·n + point.",
+        "partial is splits × units × (fanIn + 1); gradFinalize sums it.",
+      ],
+      GRAD_REDUCE_UNIFORM,
+      bindings,
+      body,
+    ),
     entryPoint: "main",
     workgroupSize: [16, 16, 1],
     bindings,
@@ -427,10 +463,16 @@ export function gradReducePointsKernel(T = POINTS_TILE): WgslKernel {
   return {
     name: "gradReducePoints",
     description: "split-K reduction of Ā_l [X_l; 1]ᵀ, lanes over points (for CPU adapters)",
-    code: kernelSource("gradReducePoints: [W̄ | b̄] partial sums = Σ Ā [X; 1]ᵀ over (columns × points), lanes over points", [
-      "adj and tape rows are point-fastest: element (row, point) at row·n + point.",
-      "partial is splits × units × (fanIn + 1); gradFinalize sums it.",
-    ], GRAD_REDUCE_UNIFORM, bindings, body),
+    code: kernelSource(
+      "gradReducePoints: [W̄ | b̄] partial sums = Σ Ā [X; 1]ᵀ over (columns × points), lanes over points",
+      [
+        "adj and tape rows are point-fastest: element (row, point) at row·n + point.",
+        "partial is splits × units × (fanIn + 1); gradFinalize sums it.",
+      ],
+      GRAD_REDUCE_UNIFORM,
+      bindings,
+      body,
+    ),
     entryPoint: "main",
     workgroupSize: [L, 1, 1],
     bindings,
@@ -438,7 +480,14 @@ export function gradReducePointsKernel(T = POINTS_TILE): WgslKernel {
   };
 }
 
-export const GRAD_FINALIZE_UNIFORM = uniformLayout({ units: "u32", fanIn: "u32", wOffset: "u32", bOffset: "u32", splits: "u32", accumulate: "u32" });
+export const GRAD_FINALIZE_UNIFORM = uniformLayout({
+  units: "u32",
+  fanIn: "u32",
+  wOffset: "u32",
+  bOffset: "u32",
+  splits: "u32",
+  accumulate: "u32",
+});
 
 /** grad[W_l | b_l] (+)= Σ_splits partial. */
 export function gradFinalizeKernel(): WgslKernel {
@@ -522,7 +571,11 @@ export function gradientFlops(model: Model, route: Route): number {
   const pairs = asm.gramPairs.length;
   let flops = curvatureFlops(model, route) + 2 * p.outputDim * pairs; // forward, Gram recomputed
   const b = asm.block.b;
-  const gbar = adjoints(b, new Map([[asm.loss, b.input("lbar")]]), asm.gramPairs.map(([c1, c2]) => b.findInput(`G${c1}_${c2}`)!));
+  const gbar = adjoints(
+    b,
+    new Map([[asm.loss, b.input("lbar")]]),
+    asm.gramPairs.map(([c1, c2]) => b.findInput(`G${c1}_${c2}`)!),
+  );
   flops += opCounts({ b, inputs: [], outputs: gbar.map((node, i) => ({ name: `o${i}`, node })) }).afterCse;
   flops += 2 * 2 * p.outputDim * pairs; // Ψ̄
   for (const { dense, act } of layersOf(p)) {

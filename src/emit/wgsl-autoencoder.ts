@@ -28,7 +28,15 @@ import { adjoints } from "../ir/reverse.js";
 import type { Mlp, Model } from "../model/types.js";
 import { uniformLayout } from "./wgsl-layout.js";
 import { printBlock } from "./printer.js";
-import { activationAdjointBlock, denseBackward, GRAD_REDUCE_UNIFORM, layerGradPlans, layersOf, seedOutputs, type LayerGradPlan } from "./wgsl-adjoint.js";
+import {
+  activationAdjointBlock,
+  denseBackward,
+  GRAD_REDUCE_UNIFORM,
+  layerGradPlans,
+  layersOf,
+  seedOutputs,
+  type LayerGradPlan,
+} from "./wgsl-adjoint.js";
 import {
   curvatureFields,
   denseForward,
@@ -206,10 +214,7 @@ function backwardLines(
     const printed = printBlock(
       zblock,
       wgslDialect,
-      (name) =>
-        name.startsWith("xb")
-          ? `${cur}[${u32(input.block.outputs[Number(name.slice(2))]!.index!.unit)}]`
-          : `zin${name.slice(1)}`,
+      (name) => (name.startsWith("xb") ? `${cur}[${u32(input.block.outputs[Number(name.slice(2))]!.index!.unit)}]` : `zin${name.slice(1)}`),
       "e_",
     );
     lines.push("// input adjoint through the torus embedding (reverse mode through the IR)", ...printed.statements);

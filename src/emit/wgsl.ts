@@ -110,13 +110,31 @@ function header(title: string, lines: readonly string[]): string {
 
 function declareBindings(bindings: readonly WgslBinding[], uniformStruct: string): string[] {
   return bindings.map((b) => {
-    const type = b.kind === "uniform" ? `var<uniform> ${b.name}: ${uniformStruct}` : `var<storage, ${b.kind === "storage" ? "read_write" : "read"}> ${b.name}: array<f32>`;
+    const type =
+      b.kind === "uniform"
+        ? `var<uniform> ${b.name}: ${uniformStruct}`
+        : `var<storage, ${b.kind === "storage" ? "read_write" : "read"}> ${b.name}: array<f32>`;
     return `@group(0) @binding(${b.binding}) ${type};`;
   });
 }
 
-export function kernelSource(title: string, comments: readonly string[], uniform: UniformLayout, bindings: readonly WgslBinding[], body: readonly string[]): string {
-  return [header(title, comments), "", wgslStruct(uniform, "Uniforms") + ";", "", ...declareBindings(bindings, "Uniforms"), "", ...body, ""].join("\n");
+export function kernelSource(
+  title: string,
+  comments: readonly string[],
+  uniform: UniformLayout,
+  bindings: readonly WgslBinding[],
+  body: readonly string[],
+): string {
+  return [
+    header(title, comments),
+    "",
+    wgslStruct(uniform, "Uniforms") + ";",
+    "",
+    ...declareBindings(bindings, "Uniforms"),
+    "",
+    ...body,
+    "",
+  ].join("\n");
 }
 
 // ---- layouts ---------------------------------------------------------------------------------
@@ -306,7 +324,10 @@ function denseTile(src: string, s: Extract<Stage, { kind: "dense" }>, C: number,
 export function tapeWrite(buffer: string, src: string, r: TapeRegion, C: number, point = "p"): string[] {
   return [
     `for (var k = 0u; k < ${u32(r.width)}; k++) {`,
-    ...Array.from({ length: C }, (_, c) => `  ${buffer}[(${u32(r.offset + c * r.width)} + k) * cfg.n + ${point}] = ${src}[${u32(c * r.width)} + k];`),
+    ...Array.from(
+      { length: C },
+      (_, c) => `  ${buffer}[(${u32(r.offset + c * r.width)} + k) * cfg.n + ${point}] = ${src}[${u32(c * r.width)} + k];`,
+    ),
     "}",
   ];
 }
@@ -369,7 +390,8 @@ export function decoderToGram(p: DecoderProgram, tape: TapeLayout | null, pairs:
         break;
       }
       case "dense":
-        if (tape) lines.push(`// tape: input jet of layer ${stage.index}`, ...tapeWrite("tape", cur, region(tape.tape, `x${stage.index}`), C));
+        if (tape)
+          lines.push(`// tape: input jet of layer ${stage.index}`, ...tapeWrite("tape", cur, region(tape.tape, `x${stage.index}`), C));
         if (si === outStage) {
           lines.push(...fusedOutputForward(cur, stage, p.stages[si + 1] as Extract<Stage, { kind: "activation" }>, si + 1, tape, pairs, C));
           return lines;
@@ -389,7 +411,12 @@ export function decoderToGram(p: DecoderProgram, tape: TapeLayout | null, pairs:
         }
         body.push(...printed.statements);
         printed.outputs.forEach((expr, c) => body.push(`${cur}[${u32(c * stage.width)} + k] = ${expr};`));
-        lines.push(`// activation ${stage.activation} of layer ${layer}, jet rule per unit (Faà di Bruno)`, `for (var k = 0u; k < ${u32(stage.width)}; k++) {`, ...indent(body), "}");
+        lines.push(
+          `// activation ${stage.activation} of layer ${layer}, jet rule per unit (Faà di Bruno)`,
+          `for (var k = 0u; k < ${u32(stage.width)}; k++) {`,
+          ...indent(body),
+          "}",
+        );
         break;
       }
     }
@@ -489,12 +516,17 @@ export function curvatureKernel(model: Model, opts: PointKernelOptions): WgslKer
   const tape = opts.tape ? tapeLayout(p) : null;
   const asm = curvatureAssembly(p, opts.route);
   const { fields } = curvatureFields(p.latentDim);
-  const body: string[] = [`var jA: array<f32, ${scratchFloats(p)}>;`, `var jB: array<f32, ${scratchFloats(p)}>;`, ...decoderToGram(p, tape, asm.gramPairs)];
+  const body: string[] = [
+    `var jA: array<f32, ${scratchFloats(p)}>;`,
+    `var jB: array<f32, ${scratchFloats(p)}>;`,
+    ...decoderToGram(p, tape, asm.gramPairs),
+  ];
   const printed = printBlock(asm.block, wgslDialect, (name) => name, "c_");
   body.push(`// curvature assembly (route ${opts.route.toUpperCase()})`, ...printed.statements);
   let i = 0;
   for (const f of fields)
-    for (let j = 0; j < f.size; j++) body.push(`out[${u32(f.offset)} * cfg.total + q * ${u32(f.size)} + ${u32(j)}] = ${printed.outputs[i++]};`);
+    for (let j = 0; j < f.size; j++)
+      body.push(`out[${u32(f.offset)} * cfg.total + q * ${u32(f.size)} + ${u32(j)}] = ${printed.outputs[i++]};`);
   const route = opts.route.toUpperCase();
   const name = `${opts.tape ? "forward" : "curvature"}${route}`;
   const bindings = forwardBindings(opts.tape);
@@ -507,7 +539,13 @@ export function curvatureKernel(model: Model, opts: PointKernelOptions): WgslKer
   return {
     name,
     description: `${opts.tape ? "forward pass with tape" : "curvature"}, route ${route}: g, det g, √det g, R, R²√det g per point`,
-    code: kernelSource(`${name}: ${opts.tape ? "forward jets + tape" : "curvature"} (route ${route})`, comments, POINT_UNIFORM, bindings, pointMain(body)),
+    code: kernelSource(
+      `${name}: ${opts.tape ? "forward jets + tape" : "curvature"} (route ${route})`,
+      comments,
+      POINT_UNIFORM,
+      bindings,
+      pointMain(body),
+    ),
     entryPoint: "main",
     workgroupSize: [POINT_WORKGROUP, 1, 1],
     bindings,

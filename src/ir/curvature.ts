@@ -37,7 +37,14 @@ export function metric(b: Builder, d: number, gram: Gram): MetricParts {
     const det = b.sub(b.mul(a, e), b.mul(c, c));
     const r = b.div(b.num(1), det);
     const off = b.neg(b.mul(c, r));
-    return { g, det, ginv: [[b.mul(e, r), off], [off, b.mul(a, r)]] };
+    return {
+      g,
+      det,
+      ginv: [
+        [b.mul(e, r), off],
+        [off, b.mul(a, r)],
+      ],
+    };
   }
   const L: Matrix = range(d).map(() => range(d).map(() => b.num(0)));
   const D: NodeId[] = [];
@@ -57,7 +64,11 @@ export function metric(b: Builder, d: number, gram: Gram): MetricParts {
   const ginv: Matrix = range(d).map(() => []);
   for (let a = 0; a < d; a++)
     for (let c = a; c < d; c++) {
-      const v = b.sum(range(d).filter((k) => k >= c).map((k) => b.mul(b.mul(M[k]![a]!, M[k]![c]!), Dinv[k]!)));
+      const v = b.sum(
+        range(d)
+          .filter((k) => k >= c)
+          .map((k) => b.mul(b.mul(M[k]![a]!, M[k]![c]!), Dinv[k]!)),
+      );
       ginv[a]![c] = v;
       ginv[c]![a] = v;
     }
@@ -81,8 +92,7 @@ export function intrinsic(b: Builder, d: number, gram: Gram, m: MetricParts = me
   const dg = (i: number, j: number, k: number): NodeId => b.add(gram([k, i], [j]), gram([i], [k, j]));
   const ddg = (i: number, j: number, k: number, l: number): NodeId =>
     b.sum([gram([k, l, i], [j]), gram([k, i], [l, j]), gram([l, i], [k, j]), gram([i], [k, l, j])]);
-  const first = (mm: number, k: number, l: number): NodeId =>
-    b.mul(half, b.sub(b.add(dg(mm, k, l), dg(mm, l, k)), dg(k, l, mm)));
+  const first = (mm: number, k: number, l: number): NodeId => b.mul(half, b.sub(b.add(dg(mm, k, l), dg(mm, l, k)), dg(k, l, mm)));
   const dFirst = (j: number, mm: number, k: number, l: number): NodeId =>
     b.mul(half, b.sub(b.add(ddg(mm, k, l, j), ddg(mm, l, k, j)), ddg(k, l, mm, j)));
   // ∂_j g⁻¹ = −g⁻¹ (∂_j g) g⁻¹.
@@ -94,9 +104,7 @@ export function intrinsic(b: Builder, d: number, gram: Gram, m: MetricParts = me
   const dGamma = R.map((j) =>
     R.map((i) =>
       R.map((k) =>
-        R.map((l) =>
-          b.sum(R.flatMap((mm) => [b.mul(dginv[j]![i]![mm]!, first(mm, k, l)), b.mul(m.ginv[i]![mm]!, dFirst(j, mm, k, l))])),
-        ),
+        R.map((l) => b.sum(R.flatMap((mm) => [b.mul(dginv[j]![i]![mm]!, first(mm, k, l)), b.mul(m.ginv[i]![mm]!, dFirst(j, mm, k, l))]))),
       ),
     ),
   );
@@ -133,7 +141,10 @@ export function extrinsicScalar(b: Builder, d: number, gram: Gram, m: MetricPart
   const tangent = (i: number, j: number): NodeId[] => R.map((mm) => gram([mm], [i, j]));
   for (const [i, j] of pairs) {
     const t = tangent(i, j);
-    proj.set(`${i},${j}`, R.map((mm) => b.sum(R.map((n) => b.mul(m.ginv[mm]![n]!, t[n]!)))));
+    proj.set(
+      `${i},${j}`,
+      R.map((mm) => b.sum(R.map((n) => b.mul(m.ginv[mm]![n]!, t[n]!)))),
+    );
   }
   const normalDot = (i: number, j: number, k: number, l: number): NodeId => {
     const t = tangent(i, j);

@@ -13,7 +13,8 @@ import { decoderProgram, type DecoderProgram } from "./program.js";
 export type Route = "a" | "b";
 
 /** The one route → kernel mapping: R's kernel, and the jet order it needs (∇³Ψ for A, ∇²Ψ for B). */
-export const curvatureKernelName = (route: Route): "scalarCurvatureA" | "scalarCurvatureB" => (route === "a" ? "scalarCurvatureA" : "scalarCurvatureB");
+export const curvatureKernelName = (route: Route): "scalarCurvatureA" | "scalarCurvatureB" =>
+  route === "a" ? "scalarCurvatureA" : "scalarCurvatureB";
 export const routeJetOrder = (route: Route): 2 | 3 => (route === "a" ? 3 : 2);
 
 /** One output array of a kernel: `shape` per point, flattened row-major. */
@@ -44,7 +45,6 @@ export interface Kernel {
   program: DecoderProgram;
   output: JetOutput | AssemblyOutput;
 }
-
 
 /** Gram accessor that creates inputs G{c1}_{c2} on first use. */
 function gramInputs(b: Builder, columns: MultiIndex[]): Gram {
@@ -80,7 +80,12 @@ function assemblyKernel(
         inputs.push(input);
       }
     }
-  return { name, description, program, output: { kind: "assembly", block: { b, inputs, outputs }, gramPairs, fields: parts.map((p) => p.field) } };
+  return {
+    name,
+    description,
+    program,
+    output: { kind: "assembly", block: { b, inputs, outputs }, gramPairs, fields: parts.map((p) => p.field) },
+  };
 }
 
 const flat2 = (m: NodeId[][]): NodeId[] => m.flat();
@@ -157,4 +162,3 @@ export function kernelOpCounts(k: Kernel): OpCounts {
     afterCse: 0,
   });
 }
-

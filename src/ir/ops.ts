@@ -18,15 +18,49 @@ export interface Algebra {
 type NodeId = number;
 
 export const OPS = [
-  "const", "input",
-  "neg", "sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "powi",
-  "asin", "acos", "atan", "asinh", "acosh", "atanh",
-  "add", "sub", "mul", "div", "pow",
+  "const",
+  "input",
+  "neg",
+  "sin",
+  "cos",
+  "tan",
+  "exp",
+  "log",
+  "sqrt",
+  "tanh",
+  "sinh",
+  "cosh",
+  "powi",
+  "asin",
+  "acos",
+  "atan",
+  "asinh",
+  "acosh",
+  "atanh",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
 ] as const;
 export type Op = (typeof OPS)[number];
 export type UnaryOp =
-  | "neg" | "sin" | "cos" | "tan" | "exp" | "log" | "sqrt" | "tanh" | "sinh" | "cosh"
-  | "asin" | "acos" | "atan" | "asinh" | "acosh" | "atanh";
+  | "neg"
+  | "sin"
+  | "cos"
+  | "tan"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "tanh"
+  | "sinh"
+  | "cosh"
+  | "asin"
+  | "acos"
+  | "atan"
+  | "asinh"
+  | "acosh"
+  | "atanh";
 export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow";
 
 export interface OpRule {

@@ -60,7 +60,9 @@ function torusBlock(d: number, columns: MultiIndex[]): ScalarBlock {
       const cycle = fn === "cos" ? [c, b.neg(s), b.neg(c), s] : [s, c, b.neg(s), b.neg(c)];
       const sigma = Array.from({ length: order + 1 }, (_, k) => cycle[k % 4]!);
       const u = fn === "cos" ? i : d + i;
-      composeJet(b, columns, coordinateJet(b, columns, i, z), sigma).forEach((node, col) => outputs.push({ name: `e${u}_${col}`, node, index: { unit: u, column: col } }));
+      composeJet(b, columns, coordinateJet(b, columns, i, z), sigma).forEach((node, col) =>
+        outputs.push({ name: `e${u}_${col}`, node, index: { unit: u, column: col } }),
+      );
     }
   }
   return { b, inputs, outputs };
@@ -73,7 +75,11 @@ function analyticBlock(model: Model, columns: MultiIndex[]): ScalarBlock {
   const inputs = decoder.variables.map((_, i) => `z${i}`);
   const vars = Object.fromEntries(decoder.variables.map((v, i) => [v, b.input(`z${i}`)]));
   const outputs = analyticDerivatives(decoder, columns).flatMap((byColumn, k) =>
-    columns.map((alpha, c) => ({ name: `p${k}_${c}`, node: fromFormula(b, byColumn.get(columnKey(alpha))!, vars), index: { unit: k, column: c } })),
+    columns.map((alpha, c) => ({
+      name: `p${k}_${c}`,
+      node: fromFormula(b, byColumn.get(columnKey(alpha))!, vars),
+      index: { unit: k, column: c },
+    })),
   );
   return { b, inputs, outputs };
 }

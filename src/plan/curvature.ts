@@ -58,7 +58,12 @@ export function geometryPlan(model: Model, route: Route): LoweredGraph {
   const detEpsilon = p.input("detEpsilon", []);
   const inverseMetricEpsilon = p.input("inverseMetricEpsilon", []);
   const jet = lowerDecoderJets(p, curvKernel.program, params, z);
-  const metric = lowerAssembly(p, kernels.find((k) => k.name === "metric")!, jet, null);
+  const metric = lowerAssembly(
+    p,
+    kernels.find((k) => k.name === "metric")!,
+    jet,
+    null,
+  );
   const det = p.reshape(metric["detg"]!, [n, 1]);
   const mask = p.step(p.sub(det, detEpsilon));
   const shift = p.add(p.sub(p.num(1), mask), inverseMetricEpsilon);

@@ -151,7 +151,8 @@ export function interpretPlan(
         const data = new Float64Array(size(shape));
         for (let i = 0; i < data.length; i++) {
           let off = 0;
-          for (let k = 0; k < shape.length; k++) off += ((Math.floor(i / outSt[k]!) % shape[k]!) + (k === op.axis ? op.start : 0)) * inSt[k]!;
+          for (let k = 0; k < shape.length; k++)
+            off += ((Math.floor(i / outSt[k]!) % shape[k]!) + (k === op.axis ? op.start : 0)) * inSt[k]!;
           data[i] = a.data[off]!;
         }
         return { shape, data };
@@ -164,7 +165,8 @@ export function interpretPlan(
           const pSt = strides(part.shape);
           for (let i = 0; i < part.data.length; i++) {
             let off = 0;
-            for (let k = 0; k < shape.length; k++) off += ((Math.floor(i / pSt[k]!) % part.shape[k]!) + (k === op.axis ? at : 0)) * outSt[k]!;
+            for (let k = 0; k < shape.length; k++)
+              off += ((Math.floor(i / pSt[k]!) % part.shape[k]!) + (k === op.axis ? at : 0)) * outSt[k]!;
             data[off] = part.data[i]!;
           }
           at += part.shape[op.axis]!;

@@ -76,7 +76,12 @@ function perPointColumns(p: TensorPlan, block: ScalarBlock, z: TensorId, n: Dim,
     const { unit: u, column: c } = o.index!;
     byColumn[c]![u] = p.expandLike(outs[i]!, zs[0]!);
   });
-  return stack(p, byColumn.map((units) => p.concat(units, 1)), n, width);
+  return stack(
+    p,
+    byColumn.map((units) => p.concat(units, 1)),
+    n,
+    width,
+  );
 }
 
 /** A flat parameter vector's dense layer: W [units, fanIn] and b [units]. */
@@ -98,7 +103,14 @@ export function lowerDecoderJets(p: TensorPlan, program: DecoderProgram, params:
       case "coordinates": {
         const cols = program.columns.map((alpha) => {
           if (alpha.length === 0) return z;
-          if (alpha.length === 1) return p.expandLike(p.constTensor(Float32Array.from({ length: d }, (_, i) => (i === alpha[0] ? 1 : 0)), [1, d]), z);
+          if (alpha.length === 1)
+            return p.expandLike(
+              p.constTensor(
+                Float32Array.from({ length: d }, (_, i) => (i === alpha[0] ? 1 : 0)),
+                [1, d],
+              ),
+              z,
+            );
           return p.zerosLike(z);
         });
         X = stack(p, cols, n, d);
@@ -113,7 +125,10 @@ export function lowerDecoderJets(p: TensorPlan, program: DecoderProgram, params:
         const { W, b } = layerWeights(p, params, stage.layer);
         const units = stage.layer.units;
         const Y = p.reshape(p.gemm(X.stacked, W, false, true), [C, n, units]);
-        const columnZero = p.constTensor(Float32Array.from({ length: C }, (_, c) => (c === 0 ? 1 : 0)), [C, 1, 1]);
+        const columnZero = p.constTensor(
+          Float32Array.from({ length: C }, (_, c) => (c === 0 ? 1 : 0)),
+          [C, 1, 1],
+        );
         const biased = p.add(Y, p.mul(columnZero, p.reshape(b, [1, 1, units])));
         X = { stacked: p.reshape(biased, [sym(pointsSym(n), C), units]), columns: C, points: n, width: units };
         break;
@@ -177,5 +192,14 @@ export function jetField(p: TensorPlan, program: DecoderProgram, jet: StackedJet
   const cols = unstack(p, jet);
   if (order === 0) return cols[0]!;
   const picked = program.columns.flatMap((alpha, c) => (alpha.length === order ? [cols[c]!] : []));
-  return p.transpose(p.reshape(p.concat(picked.map((c) => p.reshape(c, [1, jet.points, jet.width])), 0), [picked.length, jet.points, jet.width]), [1, 2, 0]);
+  return p.transpose(
+    p.reshape(
+      p.concat(
+        picked.map((c) => p.reshape(c, [1, jet.points, jet.width])),
+        0,
+      ),
+      [picked.length, jet.points, jet.width],
+    ),
+    [1, 2, 0],
+  );
 }

@@ -90,12 +90,29 @@ function activation(p: TensorPlan, layer: Mlp["layers"][number], x: TensorId): {
   const b = new Builder();
   const input = b.input("x");
   const [s, ds] = activationDerivatives(layer.activation, 1).map((f) => fromFormula(b, f, { x: input })) as [number, number];
-  const [value, slope] = replayBlock(p, { b, inputs: ["x"], outputs: [{ name: "s", node: s }, { name: "ds", node: ds }] }, () => x);
+  const [value, slope] = replayBlock(
+    p,
+    {
+      b,
+      inputs: ["x"],
+      outputs: [
+        { name: "s", node: s },
+        { name: "ds", node: ds },
+      ],
+    },
+    () => x,
+  );
   return { value: value!, slope: slope! };
 }
 
 /** Φ(x) for x [n, D], and with `jacobian` the per-point ‖J_Φ‖_F [n] (as runtime/train/mlp.ts). */
-function encoderForward(p: TensorPlan, mlp: Mlp, params: TensorId, x: TensorId, jacobian: boolean): { y: TensorId; jacNorm: TensorId | null } {
+function encoderForward(
+  p: TensorPlan,
+  mlp: Mlp,
+  params: TensorId,
+  x: TensorId,
+  jacobian: boolean,
+): { y: TensorId; jacNorm: TensorId | null } {
   const n = p.shape(x)[0]!;
   const layers = paramLayout(mlp).layers;
   let h = mlp.torusEmbedding ? p.concat([p.unary("cos", x), p.unary("sin", x)], 1) : x;
@@ -187,9 +204,7 @@ function curvatureTerm(c: TermContext, z: TensorId, potential: TensorId | null, 
   const f = isW ? p.sub(p.add(fRaw, lse), halfLog4PiTau) : p.add(fRaw, lse);
   const mass = p.total(p.mul(mu, p.unary("exp", p.sub(p.neg(f), isW ? halfLog4PiTau : p.num(0)))));
   parts["normError"] = p.detach(p.unary("sqrt", p.powi(p.sub(mass, p.num(1)), 2)));
-  const value = isW
-    ? p.total(p.mul(q, p.sub(p.add(p.mul(tau!, p.add(grad2c, R)), f), p.num(d))))
-    : p.total(p.mul(q, p.add(R, grad2c)));
+  const value = isW ? p.total(p.mul(q, p.sub(p.add(p.mul(tau!, p.add(grad2c, R)), f), p.num(d)))) : p.total(p.mul(q, p.add(R, grad2c)));
   return { value, parts };
 }
 
@@ -234,7 +249,8 @@ export function stepPlan(spec: StepSpec): StepGraph {
   const encoder = p.input("encoder", [paramLayout(model.encoder).size]);
   const decoder = p.input("decoder", [paramLayout(model.decoder).size]);
   const usesPotential = spec.curvature && spec.functional !== "R2";
-  const potential = usesPotential && spec.potential?.decoder.type === "mlp" ? p.input("potential", [paramLayout(spec.potential.decoder).size]) : null;
+  const potential =
+    usesPotential && spec.potential?.decoder.type === "mlp" ? p.input("potential", [paramLayout(spec.potential.decoder).size]) : null;
   const logTauParam = spec.curvature && spec.functional === "W" && spec.learnTau ? p.input("logTau", [1]) : null;
   const points = spec.curvature && spec.measure === "points" ? p.input("points", [sym("m"), d]) : null;
   const chartTerms = spec.isometry || spec.volume || spec.conformality;
@@ -255,19 +271,28 @@ export function stepPlan(spec: StepSpec): StepGraph {
     weighted.push(p.mul(value, weight));
   };
   if (spec.curvature) {
-    const logTau = spec.functional !== "W" ? null : (logTauParam !== null ? p.reshape(logTauParam, []) : hyper.logTauFixed);
+    const logTau = spec.functional !== "W" ? null : logTauParam !== null ? p.reshape(logTauParam, []) : hyper.logTauFixed;
     const cur = curvatureTerm(c, points ?? p.detach(z), potential, logTau);
     Object.assign(parts, cur.parts);
     addTerm("curv", cur.value, hyper.lambdaCurvSigned);
     if (logTau !== null) parts["tau"] = p.unary("exp", logTau);
   }
-  if (spec.uniformityMoments !== null) addTerm("uniformity", uniformity(p, z, spec.uniformityMoments, hyper.invBatch), hyper.lambdaUniformity);
+  if (spec.uniformityMoments !== null)
+    addTerm("uniformity", uniformity(p, z, spec.uniformityMoments, hyper.invBatch), hyper.lambdaUniformity);
   if (spec.contractive !== null)
-    addTerm("contractive", reduce(p, relu(p, p.sub(enc.jacNorm!, hyper.contractiveDelta)), spec.contractive, hyper.invBatch), hyper.lambdaContractive);
+    addTerm(
+      "contractive",
+      reduce(p, relu(p, p.sub(enc.jacNorm!, hyper.contractiveDelta)), spec.contractive, hyper.invBatch),
+      hyper.lambdaContractive,
+    );
   if (spec.decoderContractive !== null) {
     const J = unstack(p, lowerDecoderJets(p, decoderProgram(model, 1), decoder, z)).slice(1);
     const norm = p.unary("sqrt", p.add(p.sum(J.map((col) => p.reduceSum(p.powi(col, 2), [1]))), p.num(1e-12)));
-    addTerm("decoderContractive", reduce(p, relu(p, p.sub(norm, hyper.decoderContractiveDelta)), spec.decoderContractive, hyper.invBatch), hyper.lambdaDecoderContractive);
+    addTerm(
+      "decoderContractive",
+      reduce(p, relu(p, p.sub(norm, hyper.decoderContractiveDelta)), spec.decoderContractive, hyper.invBatch),
+      hyper.lambdaDecoderContractive,
+    );
   }
   if (chartTerms) {
     const zd = p.detach(z);
@@ -286,12 +311,22 @@ export function stepPlan(spec: StepSpec): StepGraph {
   }
   const total = p.sum(weighted);
   parts["loss"] = total;
-  const paramInputs: [string, TensorId][] = [["encoder", encoder], ["decoder", decoder]];
+  const paramInputs: [string, TensorId][] = [
+    ["encoder", encoder],
+    ["decoder", decoder],
+  ];
   if (potential !== null) paramInputs.push(["potential", potential]);
   if (logTauParam !== null) paramInputs.push(["logTau", logTauParam]);
-  const grads = gradients(p, total, paramInputs.map(([, id]) => id));
+  const grads = gradients(
+    p,
+    total,
+    paramInputs.map(([, id]) => id),
+  );
   const partNames = spec.partNames ?? Object.keys(parts);
-  const partVector = p.concat(partNames.map((name) => p.reshape(parts[name] ?? p.zerosLike(total), [1])), 0);
+  const partVector = p.concat(
+    partNames.map((name) => p.reshape(parts[name] ?? p.zerosLike(total), [1])),
+    0,
+  );
   return {
     plan: p,
     outputs: [{ name: "parts", node: partVector }, ...paramInputs.map(([name], i) => ({ name: `grad_${name}`, node: grads[i]! }))],

@@ -100,7 +100,9 @@ export class TensorPlan implements Algebra {
 
   private add_(op: PlanOp, args: TensorId[], shape: Shape, intern = true): TensorId {
     if (op.kind === "binary" && (op.op === "add" || op.op === "mul") && args[0]! > args[1]!) args = [args[1]!, args[0]!];
-    const key = intern ? `${JSON.stringify(op, (_k, v: unknown) => (v instanceof Float32Array ? [...v] : v))}|${args.join(",")}|${shapeKey(shape)}` : "";
+    const key = intern
+      ? `${JSON.stringify(op, (_k, v: unknown) => (v instanceof Float32Array ? [...v] : v))}|${args.join(",")}|${shapeKey(shape)}`
+      : "";
     const hit = intern ? this.index.get(key) : undefined;
     if (hit !== undefined) return hit;
     const id = this.nodes.length;
@@ -183,7 +185,8 @@ export class TensorPlan implements Algebra {
         if (cb !== undefined) return this.mul(a, this.num(1 / cb));
         break;
       case "pow":
-        if (cb !== undefined && Number.isInteger(cb) && Math.abs(cb) <= 8) return cb >= 0 ? this.powi(a, cb) : this.div(this.num(1), this.powi(a, -cb));
+        if (cb !== undefined && Number.isInteger(cb) && Math.abs(cb) <= 8)
+          return cb >= 0 ? this.powi(a, cb) : this.div(this.num(1), this.powi(a, -cb));
         if (cb === 0.5) return this.unary("sqrt", a);
         break;
     }
@@ -248,7 +251,11 @@ export class TensorPlan implements Algebra {
 
   transpose(a: TensorId, perm: number[]): TensorId {
     const s = this.shape(a);
-    return this.add_({ kind: "transpose", perm }, [a], perm.map((p) => s[p]!));
+    return this.add_(
+      { kind: "transpose", perm },
+      [a],
+      perm.map((p) => s[p]!),
+    );
   }
 
   reshape(a: TensorId, shape: Shape): TensorId {
@@ -283,7 +290,12 @@ export class TensorPlan implements Algebra {
   /** Sum of all elements (a scalar). */
   total(a: TensorId): TensorId {
     const r = this.shape(a).length;
-    return r === 0 ? a : this.reduceSum(a, Array.from({ length: r }, (_, i) => i));
+    return r === 0
+      ? a
+      : this.reduceSum(
+          a,
+          Array.from({ length: r }, (_, i) => i),
+        );
   }
 
   expandLike(a: TensorId, like: TensorId): TensorId {

@@ -7,14 +7,7 @@ import { Rng } from "../../src/util/random.js";
 
 export const named = (name: NamedActivation): Activation => ({ kind: "named", name });
 
-export function mlpModel(opts: {
-  d: number;
-  D: number;
-  hidden: number[];
-  activation: Activation;
-  torus?: boolean;
-  seed?: number;
-}): Model {
+export function mlpModel(opts: { d: number; D: number; hidden: number[]; activation: Activation; torus?: boolean; seed?: number }): Model {
   return {
     name: "test-mlp",
     latentDim: opts.d,

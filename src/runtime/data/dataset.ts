@@ -42,18 +42,17 @@ export function takeRows(ds: Dataset, rows: ArrayLike<number>, name = ds.name): 
 /** The first `n` rows (all of them when n ≥ ds.n). */
 export function head(ds: Dataset, n: number): Dataset {
   if (n >= ds.n) return ds;
-  return takeRows(ds, Int32Array.from({ length: n }, (_, i) => i));
+  return takeRows(
+    ds,
+    Int32Array.from({ length: n }, (_, i) => i),
+  );
 }
 
 /**
  * Seeded shuffle, then the first round(n · testFraction) rows become the test set. The same seed
  * gives the same split of the same dataset.
  */
-export function splitTrainTest(
-  ds: Dataset,
-  testFraction: number,
-  seed: number,
-): { train: Dataset; test: Dataset } {
+export function splitTrainTest(ds: Dataset, testFraction: number, seed: number): { train: Dataset; test: Dataset } {
   if (!(testFraction >= 0 && testFraction < 1)) {
     throw new UserError("testFraction", `must be in [0, 1), got ${testFraction}`);
   }
@@ -81,10 +80,7 @@ export function checkFinite(ds: Dataset, source: string, columnNames?: readonly 
     const row = Math.floor(i / dim);
     const col = i % dim;
     const name = columnNames?.[col];
-    throw new UserError(
-      source,
-      `${v} at row ${row}, column ${col}${name !== undefined ? ` ("${name}")` : ""} (counting from 0)`,
-    );
+    throw new UserError(source, `${v} at row ${row}, column ${col}${name !== undefined ? ` ("${name}")` : ""} (counting from 0)`);
   }
 }
 
@@ -114,10 +110,7 @@ export function columnStats(ds: Dataset): Standardization {
  * (x − mean) / std per column. Pass the training set's stats when standardising a test set so
  * both see the same transform.
  */
-export function standardize(
-  ds: Dataset,
-  stats: Standardization = columnStats(ds),
-): { data: Dataset; stats: Standardization } {
+export function standardize(ds: Dataset, stats: Standardization = columnStats(ds)): { data: Dataset; stats: Standardization } {
   const { mean, std } = stats;
   if (mean.length !== ds.dim) {
     throw new Error(`standardize: stats have ${mean.length} columns, dataset has ${ds.dim}`);

@@ -67,12 +67,24 @@ export async function matmulCeiling(shape: [number, number, number], threads: nu
   const a = p.input("a", [m, k]);
   const b = p.input("b", [k, n]);
   const c = p.gemm(a, b);
-  const session = await createSession(emitOnnx(p, { name: "matmul", docString: "ceiling", outputs: [{ name: "c", node: c }] }), threads, "the MatMul ceiling graph");
+  const session = await createSession(
+    emitOnnx(p, { name: "matmul", docString: "ceiling", outputs: [{ name: "c", node: c }] }),
+    threads,
+    "the MatMul ceiling graph",
+  );
   const ort = await loadOrt();
   const rng = new Rng(1);
   const feeds = {
-    a: new ort.Tensor("float32", Float32Array.from({ length: m * k }, () => rng.normal()), [m, k]),
-    b: new ort.Tensor("float32", Float32Array.from({ length: k * n }, () => rng.normal()), [k, n]),
+    a: new ort.Tensor(
+      "float32",
+      Float32Array.from({ length: m * k }, () => rng.normal()),
+      [m, k],
+    ),
+    b: new ort.Tensor(
+      "float32",
+      Float32Array.from({ length: k * n }, () => rng.normal()),
+      [k, n],
+    ),
   };
   const ms = await timeAsync(Math.max(steps, 5), async () => void (await session.run(feeds)));
   await session.release();
@@ -84,18 +96,34 @@ export async function benchOnnx(opts: OnnxBenchOptions, log: (line: string) => v
   const rows: OnnxBenchRow[] = [];
   for (const route of opts.routes) {
     const config = parseTrainConfig(
-      { name: "bench", model: opts.modelPath, dataset: { kind: "swiss-roll" }, loss: { curv: opts.lambda, route }, epochs: 1, batch: opts.batch, seed: opts.seed, backend: "onnx" },
+      {
+        name: "bench",
+        model: opts.modelPath,
+        dataset: { kind: "swiss-roll" },
+        loss: { curv: opts.lambda, route },
+        epochs: 1,
+        batch: opts.batch,
+        seed: opts.seed,
+        backend: "onnx",
+      },
       { baseDir: process.cwd() },
     );
     const { session } = await buildSession(config, loadTrainingModel(config));
-    const optimisers = { model: new Adam({ lr: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }), potential: new Adam({ lr: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }) };
+    const optimisers = {
+      model: new Adam({ lr: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }),
+      potential: new Adam({ lr: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }),
+    };
     const engine = await OnnxEngine.create(session, config, optimisers, opts.threads);
     await engine.begin();
     const n = opts.batch;
     const rng = new Rng(opts.seed);
     const batch = Float32Array.from({ length: n * session.model.outputDim }, () => rng.normal());
     const ms = await timeAsync(opts.steps, async () => void (await engine.step({ batch, n, step: 1, measure: null, regularizer: null })));
-    const flops = planFlops(engine.lowered.plan, engine.lowered.outputs.map((o) => o.node), { n });
+    const flops = planFlops(
+      engine.lowered.plan,
+      engine.lowered.outputs.map((o) => o.node),
+      { n },
+    );
     const total = flops.matmul + flops.elementwise;
     const gflops = total / (ms * 1e6);
     const matmulGflops = await matmulCeiling(flops.largest, opts.threads, opts.steps);

@@ -23,7 +23,11 @@ const sessions = new WeakMap<Session, Promise<OrtSession | null>>();
 async function geometrySession(session: Session): Promise<OrtSession | null> {
   try {
     const g = geometryPlan(session.model, session.curvature.route);
-    return await createSession(emitOnnx(g.plan, { name: "geometry", docString: g.description, outputs: g.outputs }), threadCount(), "the evaluation geometry graph");
+    return await createSession(
+      emitOnnx(g.plan, { name: "geometry", docString: g.description, outputs: g.outputs }),
+      threadCount(),
+      "the evaluation geometry graph",
+    );
   } catch {
     return null;
   }
@@ -38,7 +42,12 @@ export async function onnxGeometry(session: Session, z: Float64Array, n: number)
   const ort = await loadOrt();
   const d = session.latentDim;
   const params = Float32Array.from(tf.tidy(() => session.variable("decoder").dataSync() as Float32Array));
-  const out: PointGeometry = { R: new Float64Array(n), sqrtDetG: new Float64Array(n), ok: new Uint8Array(n), g: new Float64Array(n * d * d) };
+  const out: PointGeometry = {
+    R: new Float64Array(n),
+    sqrtDetG: new Float64Array(n),
+    ok: new Uint8Array(n),
+    g: new Float64Array(n * d * d),
+  };
   const chunk = 4096;
   for (let s = 0; s < n; s += chunk) {
     const m = Math.min(chunk, n - s);

@@ -17,7 +17,10 @@ export async function loadOrt(): Promise<Ort> {
   try {
     loaded = (await import("onnxruntime-node")) as Ort;
   } catch (e) {
-    throw new UserError("backend", `onnx: ONNX Runtime (npm onnxruntime-node) could not be loaded (${(e as Error).message.split("\n")[0]}); use --backend wasm or cpu instead`);
+    throw new UserError(
+      "backend",
+      `onnx: ONNX Runtime (npm onnxruntime-node) could not be loaded (${(e as Error).message.split("\n")[0]}); use --backend wasm or cpu instead`,
+    );
   }
   return loaded;
 }
@@ -32,7 +35,10 @@ export function threadCount(requested?: number): number {
  * where onnxruntime-node was installed with its CUDA 12 binaries; see the README).
  */
 export function executionProviders(): string[] {
-  const listed = (process.env["RICCI_ORT_PROVIDERS"] ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const listed = (process.env["RICCI_ORT_PROVIDERS"] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   return listed.length ? listed : ["cpu"];
 }
 
@@ -48,6 +54,9 @@ export async function createSession(bytes: Uint8Array, threads: number, what: st
       executionProviders: executionProviders(),
     });
   } catch (e) {
-    throw new UserError("backend", `onnx: ONNX Runtime could not load ${what}: ${(e as Error).message.split("\n")[0]}; use --backend wasm or cpu instead`);
+    throw new UserError(
+      "backend",
+      `onnx: ONNX Runtime could not load ${what}: ${(e as Error).message.split("\n")[0]}; use --backend wasm or cpu instead`,
+    );
   }
 }

@@ -173,7 +173,12 @@ export function compileFormula(
               return typeof a === "number" ? a ** b : (vars) => integerPower(a(vars), b);
             }
             // a^b = exp(b·log a): tf.pow's gradient reuses its saved output, which breaks nesting.
-            return binary(a, b, (p, q) => p ** q, (p, q) => tf.exp(tf.mul(q, tf.log(p))));
+            return binary(
+              a,
+              b,
+              (p, q) => p ** q,
+              (p, q) => tf.exp(tf.mul(q, tf.log(p))),
+            );
           }
           default:
             return fail(`operator ${fn}`);

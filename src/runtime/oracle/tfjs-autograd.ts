@@ -36,12 +36,17 @@ function tfDecoder(model: Model, params: Float64Array): Decoder {
   const d = model.latentDim;
   if (dec.type === "analytic") {
     if (dec.variables.length !== d || dec.formulas.length !== model.outputDim)
-      throw new Error(`analytic decoder: ${dec.variables.length} variables / ${dec.formulas.length} formulas for d=${d}, D=${model.outputDim}`);
+      throw new Error(
+        `analytic decoder: ${dec.variables.length} variables / ${dec.formulas.length} formulas for d=${d}, D=${model.outputDim}`,
+      );
     const fs = dec.formulas.map((f, i) => compileFormula(f, dec.variables, dec.constants, `decoder.formulas[${i}]`));
     return (z) => {
       const cols = tf.unstack(z, 1);
       const zero = tf.zerosLike(cols[0] ?? tf.zeros([z.shape[0]]));
-      return tf.stack(fs.map((f) => tf.add(f(cols), zero)), 1) as tf.Tensor2D;
+      return tf.stack(
+        fs.map((f) => tf.add(f(cols), zero)),
+        1,
+      ) as tf.Tensor2D;
     };
   }
   if (dec.inputDim !== d) throw new Error(`MLP decoder input ${dec.inputDim} ≠ latent dimension ${d}`);
@@ -126,7 +131,12 @@ function symmetricOffsets(idx: number[], d: number): number[] {
 }
 
 /** J, H, T (full symmetric layouts n×D×d^k) by nested tfjs autograd. */
-export function oracleDerivatives(model: Model, params: Float64Array, points: Float64Array, n: number): { J: Float64Array; H: Float64Array; T: Float64Array } {
+export function oracleDerivatives(
+  model: Model,
+  params: Float64Array,
+  points: Float64Array,
+  n: number,
+): { J: Float64Array; H: Float64Array; T: Float64Array } {
   installHigherOrderGradients();
   const d = model.latentDim;
   const D = model.outputDim;
@@ -189,7 +199,13 @@ function invert(m: Float64Array, d: number): Float64Array {
  * ∂_jΓ^i_kl from ∂g^{-1} = −g^{-1}(∂g)g^{-1} and ∂²g; R^i_jkl = ∂_kΓ^i_lj − ∂_lΓ^i_kj + Γ^i_kpΓ^p_lj − Γ^i_lpΓ^p_kj;
  * Ric_ab = R^c_acb; R = g^{ab}Ric_ab.
  */
-export function scalarCurvatureFromDerivatives(J: Float64Array, H: Float64Array, T: Float64Array, D: number, d: number): { g: Float64Array; R: number } {
+export function scalarCurvatureFromDerivatives(
+  J: Float64Array,
+  H: Float64Array,
+  T: Float64Array,
+  D: number,
+  d: number,
+): { g: Float64Array; R: number } {
   const j = (a: number, i: number): number => J[a * d + i] ?? NaN;
   const h = (a: number, i: number, k: number): number => H[(a * d + i) * d + k] ?? NaN;
   const t = (a: number, i: number, k: number, l: number): number => T[((a * d + i) * d + k) * d + l] ?? NaN;
@@ -222,8 +238,7 @@ export function scalarCurvatureFromDerivatives(J: Float64Array, H: Float64Array,
         for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) s -= get(gi, i, a) * get(dg, k, a, b) * get(gi, b, l);
         dgi[idx(k, i, l)] = s;
         gammaLow[idx(k, i, l)] = 0.5 * (get(dg, l, k, i) + get(dg, i, k, l) - get(dg, k, i, l));
-        for (let q = 0; q < d; q++)
-          dGammaLow[idx(q, k, i, l)] = 0.5 * (get(ddg, q, l, k, i) + get(ddg, q, i, k, l) - get(ddg, q, k, i, l));
+        for (let q = 0; q < d; q++) dGammaLow[idx(q, k, i, l)] = 0.5 * (get(ddg, q, l, k, i) + get(ddg, q, i, k, l) - get(ddg, q, k, i, l));
       }
 
   const gamma = new Float64Array(d ** 3); // [i][k][l] = Γ^i_kl

@@ -86,7 +86,15 @@ export class Adam {
  * float32 result), so the two give the same bits. `t` is the step count after this update; `sign`
  * multiplies g first (−1: gradient reversal).
  */
-export function adamUpdateF32(o: AdamOptions, t: number, theta: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, sign: 1 | -1 = 1): void {
+export function adamUpdateF32(
+  o: AdamOptions,
+  t: number,
+  theta: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  sign: 1 | -1 = 1,
+): void {
   const f = Math.fround;
   const [b1, b2, eps, lr] = [f(o.beta1), f(o.beta2), f(o.epsilon), f(o.lr)];
   const [omb1, omb2] = [f(1 - o.beta1), f(1 - o.beta2)];

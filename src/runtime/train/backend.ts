@@ -48,18 +48,26 @@ export async function useBackend(name: BackendName): Promise<string> {
   }
   switch (name) {
     case "wasm":
-      if (!(await importOptional("@tensorflow/tfjs-backend-wasm"))) throw new UserError("backend", "wasm needs @tensorflow/tfjs-backend-wasm (npm install it)");
+      if (!(await importOptional("@tensorflow/tfjs-backend-wasm")))
+        throw new UserError("backend", "wasm needs @tensorflow/tfjs-backend-wasm (npm install it)");
       break;
     case "tfjs-webgpu": {
       // navigator.gpu first: the package registers its backend at import only if WebGPU exists then.
-      if (!(await ensureNavigatorGpu())) throw new UserError("backend", "tfjs-webgpu: no WebGPU implementation (navigator.gpu) in this process");
+      if (!(await ensureNavigatorGpu()))
+        throw new UserError("backend", "tfjs-webgpu: no WebGPU implementation (navigator.gpu) in this process");
       if (!(await importOptional("@tensorflow/tfjs-backend-webgpu")))
-        throw new UserError("backend", "tfjs-webgpu needs the optional package @tensorflow/tfjs-backend-webgpu, which is not installed; use webgpu (the generated WGSL kernels), cpu or wasm");
+        throw new UserError(
+          "backend",
+          "tfjs-webgpu needs the optional package @tensorflow/tfjs-backend-webgpu, which is not installed; use webgpu (the generated WGSL kernels), cpu or wasm",
+        );
       break;
     }
     case "tensorflow":
       if (!(await importOptional("@tensorflow/tfjs-node-gpu")) && !(await importOptional("@tensorflow/tfjs-node")))
-        throw new UserError("backend", "tensorflow needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, which are not installed; use cpu or wasm");
+        throw new UserError(
+          "backend",
+          "tensorflow needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, which are not installed; use cpu or wasm",
+        );
       break;
     case "cpu":
       break;

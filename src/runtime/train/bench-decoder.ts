@@ -65,7 +65,10 @@ export async function benchTfjsDecoders(opts: TfjsDecoderBenchOptions): Promise<
       for (const batch of opts.batches) {
         if (opts.maxBatch !== undefined && batch > opts.maxBatch) continue;
         const rng = new Rng(batch);
-        const z = tf.tensor2d(Float32Array.from({ length: batch * model.latentDim }, () => 2 * rng.uniform() - 1), [batch, model.latentDim]);
+        const z = tf.tensor2d(
+          Float32Array.from({ length: batch * model.latentDim }, () => 2 * rng.uniform() - 1),
+          [batch, model.latentDim],
+        );
         const rMs = time(opts.steps, () =>
           tf.tidy(() => {
             curvatureFunctional(setup, decoder.weights(tf, params), null, null, z, 1 / batch).R.dataSync();
@@ -77,7 +80,10 @@ export async function benchTfjsDecoders(opts: TfjsDecoderBenchOptions): Promise<
           const adam = new Adam({ lr: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
           stepMs = time(opts.steps, () =>
             tf.tidy(() => {
-              const { value, grads } = tf.variableGrads(() => curvatureFunctional(setup, decoder.weights(tf, params), null, null, z, 1 / batch).value as tf.Scalar, [params]);
+              const { value, grads } = tf.variableGrads(
+                () => curvatureFunctional(setup, decoder.weights(tf, params), null, null, z, 1 / batch).value as tf.Scalar,
+                [params],
+              );
               adam.apply(new Map([["decoder", params]]), new Map([["decoder", grads[params.name]!]]));
               value.dataSync();
             }),
@@ -86,7 +92,9 @@ export async function benchTfjsDecoders(opts: TfjsDecoderBenchOptions): Promise<
         }
         z.dispose();
         rows.push({ backend, model: model.name, route, batch, rMs, stepMs });
-        log(`tfjs ${backend} ${model.name} route ${route.toUpperCase()} batch ${batch}: R ${rMs.toFixed(1)} ms, step ${stepMs === null ? "—" : `${stepMs.toFixed(1)} ms`}`);
+        log(
+          `tfjs ${backend} ${model.name} route ${route.toUpperCase()} batch ${batch}: R ${rMs.toFixed(1)} ms, step ${stepMs === null ? "—" : `${stepMs.toFixed(1)} ms`}`,
+        );
       }
     }
     params.dispose();
@@ -102,7 +110,15 @@ export function formatTfjsDecoderBench(
   const f = (x: number | null, digits = 1): string => (x === null ? "—" : x >= 100 ? x.toFixed(0) : x.toFixed(digits));
   const lines = [
     `tfjs path (generated tfjs kernels, backend ${rows[0]?.backend ?? "—"}; FLOPs as counted for the WGSL kernels)`,
-    ["model".padEnd(24), "route", "batch".padStart(6), "R / point".padStart(11), "GFLOP/s".padStart(8), "step/point".padStart(11), "GFLOP/s".padStart(8)].join("  "),
+    [
+      "model".padEnd(24),
+      "route",
+      "batch".padStart(6),
+      "R / point".padStart(11),
+      "GFLOP/s".padStart(8),
+      "step/point".padStart(11),
+      "GFLOP/s".padStart(8),
+    ].join("  "),
   ];
   for (const r of rows) {
     const fl = flops.find((x) => x.model === r.model && x.route === r.route)?.flopsPerPoint;

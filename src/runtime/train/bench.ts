@@ -70,7 +70,15 @@ function adamStep(adam: Adam, session: Session, grads: tf.NamedTensorMap): void 
 
 async function benchSession(opts: BenchOptions, route: Route): Promise<Session> {
   const config = parseTrainConfig(
-    { name: "bench", model: opts.modelPath, dataset: { kind: "swiss-roll" }, loss: { curv: opts.lambda, route }, epochs: 1, batch: opts.batch, seed: opts.seed },
+    {
+      name: "bench",
+      model: opts.modelPath,
+      dataset: { kind: "swiss-roll" },
+      loss: { curv: opts.lambda, route },
+      epochs: 1,
+      batch: opts.batch,
+      seed: opts.seed,
+    },
     { baseDir: process.cwd() },
   );
   return (await buildSession(config, loadTrainingModel(config))).session;
@@ -83,7 +91,10 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
   const generated = async (backend: TfjsBackendName, route: Route): Promise<void> => {
     const session = await benchSession(opts, route);
     const D = session.model.outputDim;
-    const x = tf.tensor2d(Float32Array.from({ length: n * D }, () => rng.normal()), [n, D]);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: n * D }, () => rng.normal()),
+      [n, D],
+    );
     const adam = new Adam({ lr: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
     const times = time(opts.steps, () =>
       tf.tidy(() => {
@@ -106,7 +117,10 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void =
     const decoderNet = tfMlp(model.decoder);
     const D = model.outputDim;
     const d = model.latentDim;
-    const x = tf.tensor2d(Float32Array.from({ length: n * D }, () => rng.normal()), [n, D]);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: n * D }, () => rng.normal()),
+      [n, D],
+    );
     const adam = new Adam({ lr: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
     const times = time(opts.naiveSteps, () =>
       tf.tidy(() => {

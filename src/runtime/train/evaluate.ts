@@ -20,7 +20,12 @@ export interface TestMetrics {
   functional: number;
 }
 
-export function evaluateSession(session: Session, x: Float32Array, n: number, opts: { chunk?: number; functionalPoints?: number } = {}): TestMetrics {
+export function evaluateSession(
+  session: Session,
+  x: Float32Array,
+  n: number,
+  opts: { chunk?: number; functionalPoints?: number } = {},
+): TestMetrics {
   const D = session.model.outputDim;
   const chunk = opts.chunk ?? 1024;
   let se = 0;

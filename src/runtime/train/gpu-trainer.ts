@@ -29,9 +29,13 @@ export function gpuUnsupported(config: TrainConfig): { field: string; message: s
   if (l.contractive.weight > 0)
     return { field: "loss.contractive.weight", message: `the contractive term is not on the webgpu backend yet: set it to 0 or ${hint}` };
   for (const term of ["decoderContractive", "isometry", "volume", "conformality"] as const)
-    if (l[term].weight > 0) return { field: `loss.${term}.weight`, message: `the ${term} term is not on the webgpu backend yet: set it to 0 or ${hint}` };
+    if (l[term].weight > 0)
+      return { field: `loss.${term}.weight`, message: `the ${term} term is not on the webgpu backend yet: set it to 0 or ${hint}` };
   if (l.curv > 0 && l.inverseMetricEpsilon > 0)
-    return { field: "loss.inverseMetricEpsilon", message: `the ε-regularised inverse is not on the webgpu backend yet: set it to 0 or ${hint}` };
+    return {
+      field: "loss.inverseMetricEpsilon",
+      message: `the ε-regularised inverse is not on the webgpu backend yet: set it to 0 or ${hint}`,
+    };
   if (l.curv > 0 && config.measure.kind !== "batch")
     return {
       field: "measure.kind",

@@ -1,5 +1,14 @@
 /** The trainer's public API (the CLI in src/cli/train.ts and src/cli/bench.ts uses these). */
-export { trainConfigSchema, parseTrainConfig, loadTrainConfig, configHash, FUNCTIONALS, MEASURES, BACKENDS, TFJS_BACKENDS } from "./config.js";
+export {
+  trainConfigSchema,
+  parseTrainConfig,
+  loadTrainConfig,
+  configHash,
+  FUNCTIONALS,
+  MEASURES,
+  BACKENDS,
+  TFJS_BACKENDS,
+} from "./config.js";
 export type { TrainConfig, RawTrainConfig, Functional, MeasureKind, BackendName, TfjsBackendName } from "./config.js";
 export { train, TrainingFailure, runFiles, mixSeed, epochPermutation } from "./trainer.js";
 export type { TrainOptions, Summary } from "./trainer.js";

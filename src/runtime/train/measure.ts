@@ -56,7 +56,10 @@ export function measureBox(spec: MeasureSpec, d: number, torus: boolean, encoded
 
 export function checkMeasure(spec: MeasureSpec, d: number): void {
   if (spec.kind === "grid" && spec.resolution ** d > 65536)
-    throw new UserError("measure.resolution", `${spec.resolution}^${d} = ${spec.resolution ** d} grid points per step is too many (at most 65536)`);
+    throw new UserError(
+      "measure.resolution",
+      `${spec.resolution}^${d} = ${spec.resolution ** d} grid points per step is too many (at most 65536)`,
+    );
 }
 
 /** Points (n × d, row-major) and the weight of each for a uniform or grid measure. */

@@ -16,7 +16,10 @@ const col = (x: T, i: number): T => tf.reshape(tf.slice(x, [0, i], [-1, 1]), [-1
 /** J[a][i], H[a][i][j], T[a][i][j][k] as [n] tensors, by nested tf.grad of psi: [n, d] → [n, D]. */
 export function nestedDerivatives(psi: Fn, z: T, D: number, d: number, order: 2 | 3): { J: T[][]; H: T[][][]; T3: T[][][][] | null } {
   const range = (k: number): number[] => Array.from({ length: k }, (_, i) => i);
-  const grad = (f: (y: T) => T): Fn => (zz) => tf.grad((y: T) => tf.sum(f(y)))(zz);
+  const grad =
+    (f: (y: T) => T): Fn =>
+    (zz) =>
+      tf.grad((y: T) => tf.sum(f(y)))(zz);
   const level1 = range(D).map((a) => grad((y) => col(psi(y), a)));
   const level2 = level1.map((g) => range(d).map((i) => grad((y) => col(g(y), i))));
   const J = level1.map((g) => {
@@ -69,33 +72,46 @@ export function naiveScalarCurvature(J: T[][], H: T[][][], T3: T[][][][] | null,
       const t2 = tan(r, s);
       let proj: T = tf.zerosLike(det);
       for (const m of R_) for (const n of R_) proj = tf.add(proj, tf.mul(tf.mul(t1[m]!, G(m, n)), t2[n]!));
-      return tf.sub(sumOver(D, (a) => tf.mul(h(a, p, q), h(a, r, s))), proj);
+      return tf.sub(
+        sumOver(D, (a) => tf.mul(h(a, p, q), h(a, r, s))),
+        proj,
+      );
     };
     const terms: T[] = [];
-    for (const p of R_) for (const q of R_) for (const r of R_) for (const s of R_) terms.push(tf.mul(tf.sub(tf.mul(G(p, q), G(r, s)), tf.mul(G(p, r), G(q, s))), nn(p, q, r, s)));
+    for (const p of R_)
+      for (const q of R_)
+        for (const r of R_)
+          for (const s of R_) terms.push(tf.mul(tf.sub(tf.mul(G(p, q), G(r, s)), tf.mul(G(p, r), G(q, s))), nn(p, q, r, s)));
     return { R: tf.addN(terms), sqrtdetg };
   }
   // Route A, as in the float64 oracle but on tensors.
   const t = (a: number, i: number, k: number, l: number): T => T3[a]![i]![k]![l]!;
-  const dg = R_.map((k) => R_.map((i) => R_.map((m) => sumOver(D, (a) => tf.add(tf.mul(h(a, k, i), j(a, m)), tf.mul(j(a, i), h(a, k, m)))))));
+  const dg = R_.map((k) =>
+    R_.map((i) => R_.map((m) => sumOver(D, (a) => tf.add(tf.mul(h(a, k, i), j(a, m)), tf.mul(j(a, i), h(a, k, m)))))),
+  );
   const ddg = R_.map((k) =>
     R_.map((l) =>
       R_.map((i) =>
         R_.map((m) =>
           sumOver(D, (a) =>
-            tf.addN([tf.mul(t(a, k, l, i), j(a, m)), tf.mul(h(a, k, i), h(a, l, m)), tf.mul(h(a, l, i), h(a, k, m)), tf.mul(j(a, i), t(a, k, l, m))]),
+            tf.addN([
+              tf.mul(t(a, k, l, i), j(a, m)),
+              tf.mul(h(a, k, i), h(a, l, m)),
+              tf.mul(h(a, l, i), h(a, k, m)),
+              tf.mul(j(a, i), t(a, k, l, m)),
+            ]),
           ),
         ),
       ),
     ),
   );
   const DG = (k: number, i: number, m: number): T => dg[k]![i]![m]!;
-  const dgi = R_.map((k) => R_.map((i) => R_.map((l) => tf.neg(tf.addN(R_.flatMap((a) => R_.map((b) => tf.mul(tf.mul(G(i, a), DG(k, a, b)), G(b, l)))))))));
+  const dgi = R_.map((k) =>
+    R_.map((i) => R_.map((l) => tf.neg(tf.addN(R_.flatMap((a) => R_.map((b) => tf.mul(tf.mul(G(i, a), DG(k, a, b)), G(b, l)))))))),
+  );
   const low = R_.map((m) => R_.map((k) => R_.map((l) => tf.mul(0.5, tf.sub(tf.add(DG(l, m, k), DG(k, m, l)), DG(m, k, l))))));
   const dlow = R_.map((q) =>
-    R_.map((m) =>
-      R_.map((k) => R_.map((l) => tf.mul(0.5, tf.sub(tf.add(ddg[q]![l]![m]![k]!, ddg[q]![k]![m]![l]!), ddg[q]![m]![k]![l]!)))),
-    ),
+    R_.map((m) => R_.map((k) => R_.map((l) => tf.mul(0.5, tf.sub(tf.add(ddg[q]![l]![m]![k]!, ddg[q]![k]![m]![l]!), ddg[q]![m]![k]![l]!))))),
   );
   const gamma = R_.map((i) => R_.map((k) => R_.map((l) => tf.addN(R_.map((m) => tf.mul(G(i, m), low[m]![k]![l]!))))));
   const dGamma = R_.map((q) =>

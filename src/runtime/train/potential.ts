@@ -17,7 +17,10 @@ export function parseActivation(s: string, where: string): Activation {
   try {
     activationDerivatives(a, 2);
   } catch (e) {
-    throw new UserError(where, `"${s}" is neither an activation name (${NAMED_ACTIVATIONS.join(", ")}) nor a usable formula in x: ${(e as Error).message}`);
+    throw new UserError(
+      where,
+      `"${s}" is neither an activation name (${NAMED_ACTIVATIONS.join(", ")}) nor a usable formula in x: ${(e as Error).message}`,
+    );
   }
   return a;
 }
@@ -35,9 +38,14 @@ export function potentialModel(spec: PotentialSpec): Model {
     type: "mlp",
     inputDim: spec.latentDim,
     torusEmbedding: spec.torus,
-    layers: [...spec.hidden.map((units) => ({ units, activation: spec.activation })), { units: 1, activation: { kind: "named", name: "linear" } }],
+    layers: [
+      ...spec.hidden.map((units) => ({ units, activation: spec.activation })),
+      { units: 1, activation: { kind: "named", name: "linear" } },
+    ],
   };
-  const sourceHash = createHash("sha256").update(JSON.stringify({ ...spec, hidden: [...spec.hidden] })).digest("hex");
+  const sourceHash = createHash("sha256")
+    .update(JSON.stringify({ ...spec, hidden: [...spec.hidden] }))
+    .digest("hex");
   return {
     name: "potential",
     latentDim: spec.latentDim,

@@ -54,7 +54,13 @@ function stripComputed(config: TrainConfig): Record<string, unknown> {
 
 /** config.json, model.json and data.json of a fresh run. */
 export function writeRunInputs(files: RunFiles, config: TrainConfig, built: BuiltSession, data: SessionData): void {
-  const resolved = { modelPath: config.modelPath, baseDir: config.baseDir, runsPath: config.runsPath, hash: config.hash, torus: built.session.torus };
+  const resolved = {
+    modelPath: config.modelPath,
+    baseDir: config.baseDir,
+    runsPath: config.runsPath,
+    hash: config.hash,
+    torus: built.session.torus,
+  };
   writeFileAtomic(files.config, JSON.stringify({ ...stripComputed(config), resolved }, null, 2) + "\n");
   writeFileAtomic(files.model, built.modelText);
   const dataInfo = {
@@ -76,13 +82,21 @@ export function lossDescription(config: TrainConfig): string {
   if (l.curv > 0) terms.push(`${l.sign > 0 ? "+" : "−"} ${l.curv}·${l.functional} (route ${l.route.toUpperCase()})`);
   if (l.uniformity.weight > 0) terms.push(`+ ${l.uniformity.weight}·uniformity`);
   if (l.contractive.weight > 0) terms.push(`+ ${l.contractive.weight}·contractive (${l.contractive.reduce})`);
-  for (const k of ["decoderContractive", "isometry", "volume", "conformality"] as const) if (l[k].weight > 0) terms.push(`+ ${l[k].weight}·${k}`);
+  for (const k of ["decoderContractive", "isometry", "volume", "conformality"] as const)
+    if (l[k].weight > 0) terms.push(`+ ${l[k].weight}·${k}`);
   const eps = l.curv > 0 && l.inverseMetricEpsilon > 0 ? `; R with (g + ${l.inverseMetricEpsilon}·I)⁻¹` : "";
   return terms.join(" ") + eps;
 }
 
 /** The metrics record of a step: the parts its loss has (no curvature parts without λ_curv, and so on). */
-export function stepRecord(session: Session, state: RunState, parts: Parts, gradNorm: number, pointsPerSec: number, elapsedSec: number): MetricRecord {
+export function stepRecord(
+  session: Session,
+  state: RunState,
+  parts: Parts,
+  gradNorm: number,
+  pointsPerSec: number,
+  elapsedSec: number,
+): MetricRecord {
   const record: MetricRecord = { type: "step", step: state.step, epoch: state.epoch + 1, ...parts, gradNorm, pointsPerSec, elapsedSec };
   const drop = (keys: string[]): void => keys.forEach((k) => delete record[k]);
   if (!session.usesCurvature) drop(["curv", "r2", "degenerate", "volume", "meanSqrtDetG", "normError"]);

@@ -66,7 +66,14 @@ function encodeAdam(a: Adam): Checkpoint["adam"][string] {
   return { t: s.t, slots: Object.fromEntries(Object.entries(s.slots).map(([k, v]) => [k, { m: encodeF32(v.m), v: encodeF32(v.v) }])) };
 }
 
-export function checkpointOf(state: RunState, elapsedSec: number, config: TrainConfig, stepsPerEpoch: number, session: Session, optimisers: Optimisers): Checkpoint {
+export function checkpointOf(
+  state: RunState,
+  elapsedSec: number,
+  config: TrainConfig,
+  stepsPerEpoch: number,
+  session: Session,
+  optimisers: Optimisers,
+): Checkpoint {
   return {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -86,7 +93,14 @@ export function checkpointOf(state: RunState, elapsedSec: number, config: TrainC
 }
 
 /** Load runs/<name>/checkpoint.json into the session and optimisers; returns the run's position. */
-export function resumeFrom(path: string, runDir: string, config: TrainConfig, stepsPerEpoch: number, session: Session, optimisers: Optimisers): RunState {
+export function resumeFrom(
+  path: string,
+  runDir: string,
+  config: TrainConfig,
+  stepsPerEpoch: number,
+  session: Session,
+  optimisers: Optimisers,
+): RunState {
   const ck = loadCheckpoint(path);
   if (ck.configHash !== config.hash)
     throw new UserError(
@@ -99,7 +113,10 @@ export function resumeFrom(path: string, runDir: string, config: TrainConfig, st
   const decodeAdam = (name: string) => {
     const a = ck.adam[name];
     if (!a) return { t: 0, slots: {} };
-    const slots = Object.entries(a.slots).map(([k, s]) => [k, { m: decodeF32(s.m, `checkpoint.adam.${name}`), v: decodeF32(s.v, `checkpoint.adam.${name}`) }]);
+    const slots = Object.entries(a.slots).map(([k, s]) => [
+      k,
+      { m: decodeF32(s.m, `checkpoint.adam.${name}`), v: decodeF32(s.v, `checkpoint.adam.${name}`) },
+    ]);
     return { t: a.t, slots: Object.fromEntries(slots) as Record<string, { m: Float32Array; v: Float32Array }> };
   };
   optimisers.model.restore(decodeAdam("model"), shapes);

@@ -30,7 +30,17 @@ import { regularizerPoints } from "./regularizer-points.js";
 import { lossDescription, runFiles, shownParts, stepRecord, watchScale, writeRunInputs, type RunFiles, type Summary } from "./run-log.js";
 import { acquireRunLock } from "./run-lock.js";
 import { checkpointOf, epochPermutation, freshState, mixSeed, resumeFrom, type RunState } from "./run-state.js";
-import { buildSession, initFromRun, loadTrainingData, loadTrainingModel, PART_NAMES, type BuiltSession, type Parts, type Session, type SessionData } from "./session.js";
+import {
+  buildSession,
+  initFromRun,
+  loadTrainingData,
+  loadTrainingModel,
+  PART_NAMES,
+  type BuiltSession,
+  type Parts,
+  type Session,
+  type SessionData,
+} from "./session.js";
 
 export { epochPermutation, mixSeed } from "./run-state.js";
 export { runFiles, type Summary } from "./run-log.js";
@@ -199,18 +209,30 @@ class TrainingRun {
       this.state = resumeFrom(files.checkpoint, runDir, config, this.stepsPerEpoch, session, this.optimisers);
       const { step, epoch, stepInEpoch } = this.state;
       this.metrics.truncateAfter(step);
-      this.metrics.append({ type: "event", step, event: "resume", message: `resumed at step ${step} (epoch ${epoch + 1}, step ${stepInEpoch} of ${this.stepsPerEpoch})` });
+      this.metrics.append({
+        type: "event",
+        step,
+        event: "resume",
+        message: `resumed at step ${step} (epoch ${epoch + 1}, step ${stepInEpoch} of ${this.stepsPerEpoch})`,
+      });
     } else {
       if (config.initPath) initFromRun(session, config.initPath);
       if (this.opts.force) for (const f of [files.checkpoint, files.summary, files.metrics]) rmSync(f, { force: true });
       writeRunInputs(files, config, this.built, data);
       this.metrics.reset();
-      this.metrics.append({ type: "event", step: 0, event: "start", message: `backend ${this.engine.name}; measure ${this.built.measureDescription}` });
+      this.metrics.append({
+        type: "event",
+        step: 0,
+        event: "start",
+        message: `backend ${this.engine.name}; measure ${this.built.measureDescription}`,
+      });
     }
     await this.engine.begin();
     writeFileAtomic(files.kernels, this.built.decoderSource);
     if (this.built.potentialSource) writeFileAtomic(files.potential, this.built.potentialSource);
-    progress.log(`ricci-gen train ${config.name}: backend ${this.engine.name}, ${data.train.n} training / ${data.test.n} test points, ${this.stepsPerEpoch} steps per epoch`);
+    progress.log(
+      `ricci-gen train ${config.name}: backend ${this.engine.name}, ${data.train.n} training / ${data.test.n} test points, ${this.stepsPerEpoch} steps per epoch`,
+    );
     progress.log(`loss: ${lossDescription(config)}`);
     if (config.loss.curv > 0) progress.log(`measure: ${this.built.measureDescription}`);
     return this;
@@ -218,7 +240,9 @@ class TrainingRun {
 
   private beginEpoch(): Int32Array {
     const { config, session, data, state } = this;
-    state.measureBox = session.usesCurvature ? measureBox(config.measure, session.latentDim, session.torus, () => encodedRange(session, data.trainX, data.train.n)) : null;
+    state.measureBox = session.usesCurvature
+      ? measureBox(config.measure, session.latentDim, session.torus, () => encodedRange(session, data.trainX, data.train.n))
+      : null;
     return epochPermutation(data.train.n, config.seed, state.epoch);
   }
 
@@ -232,7 +256,10 @@ class TrainingRun {
     for (let i = 0; i < n; i++) batch.set(data.trainX.subarray(perm[start + i]! * D, (perm[start + i]! + 1) * D), i * D);
     const step = state.step + 1;
     const box = state.measureBox;
-    const measure = session.usesCurvature && config.measure.kind !== "batch" && box ? measurePoints(config.measure, box, new Rng(mixSeed(config.seed, 2, step))) : null;
+    const measure =
+      session.usesCurvature && config.measure.kind !== "batch" && box
+        ? measurePoints(config.measure, box, new Rng(mixSeed(config.seed, 2, step)))
+        : null;
     const regularizer = session.usesRegularizerPoints ? regularizerPoints(config.seed, step, n, config.loss.regularizerPoints.eta) : null;
     return { batch, n, step, measure, regularizer };
   }
@@ -267,9 +294,18 @@ class TrainingRun {
     this.opts.onStep?.(record);
     if (session.usesCurvature) this.scaleWarning = watchScale(config, state, parts, this.metrics, this.progress) ?? this.scaleWarning;
     const secPerStep = (now - this.rate.start) / 1000 / Math.max(this.rate.steps, 1);
-    const info = { epoch: state.epoch + 1, epochs: config.epochs, stepInEpoch: state.stepInEpoch, stepsPerEpoch: this.stepsPerEpoch, step: state.step };
+    const info = {
+      epoch: state.epoch + 1,
+      epochs: config.epochs,
+      stepInEpoch: state.stepInEpoch,
+      stepsPerEpoch: this.stepsPerEpoch,
+      step: state.step,
+    };
     const eta = (this.totalSteps - state.step) * secPerStep;
-    this.progress.update({ ...info, totalSteps: this.totalSteps, parts: shownParts(config, session, parts), pointsPerSec, etaSec: eta }, state.stepInEpoch === this.stepsPerEpoch);
+    this.progress.update(
+      { ...info, totalSteps: this.totalSteps, parts: shownParts(config, session, parts), pointsPerSec, etaSec: eta },
+      state.stepInEpoch === this.stepsPerEpoch,
+    );
     if (this.rate.steps >= 50) this.rate = { start: now, steps: 0, points: 0 };
   }
 
@@ -282,7 +318,9 @@ class TrainingRun {
     const m = this.evaluate();
     if (!m) return;
     this.metrics.append({ type: "eval", step: state.step, epoch: state.epoch, test: m });
-    this.progress.log(`epoch ${state.epoch}: test MSE ${m.mse.toPrecision(4)}, mean R²√det g ${m.meanR2SqrtDetG.toPrecision(4)}${m.degenerate ? `, ${m.degenerate} degenerate points` : ""}`);
+    this.progress.log(
+      `epoch ${state.epoch}: test MSE ${m.mse.toPrecision(4)}, mean R²√det g ${m.meanR2SqrtDetG.toPrecision(4)}${m.degenerate ? `, ${m.degenerate} degenerate points` : ""}`,
+    );
   }
 
   private checkpoint(): void {
@@ -352,7 +390,14 @@ class TrainingRun {
 }
 
 /** eval.json + latent.json (src/runtime/run-eval); a failure there is reported but keeps the trained run. */
-async function evaluateAtEnd(runDir: string, config: TrainConfig, session: Session, data: SessionData, step: number, progress: ProgressBar): Promise<void> {
+async function evaluateAtEnd(
+  runDir: string,
+  config: TrainConfig,
+  session: Session,
+  data: SessionData,
+  step: number,
+  progress: ProgressBar,
+): Promise<void> {
   if (data.test.n < 2) return;
   try {
     // Loaded lazily: only a finished run needs the evaluation code.
@@ -361,6 +406,8 @@ async function evaluateAtEnd(runDir: string, config: TrainConfig, session: Sessi
     progress.log(`evaluation (${evaluation.elapsedSec.toFixed(1)} s) written to ${join(runDir, "eval.json")}`);
   } catch (e) {
     // Straight to stderr: --no-progress silences progress.log, and this must not go unnoticed.
-    process.stderr.write(`ricci-gen: warning: evaluation failed (${(e as Error).message}); the run is intact, retry with \`ricci-gen eval ${runDir}\`\n`);
+    process.stderr.write(
+      `ricci-gen: warning: evaluation failed (${(e as Error).message}); the run is intact, retry with \`ricci-gen eval ${runDir}\`\n`,
+    );
   }
 }

@@ -12,7 +12,23 @@
  * adjoint products → encoder weight reduction → trainParts. Adam is a second submission, made only
  * once the loss is known to be finite.
  */
-import { type Route, wgslAutoencoderSet, PARTS_FIELDS, type ValuePlan, type WgslAutoencoderSet, adamUniform, ADAM_WORKGROUP, POINT_WORKGROUP, type WgslKernel, tiledPlan, type TiledPlan, encoderOutKernel, encoderSeedKernel, reconSeedKernel, tiledKernels } from "../../emit/facade.js";
+import {
+  type Route,
+  wgslAutoencoderSet,
+  PARTS_FIELDS,
+  type ValuePlan,
+  type WgslAutoencoderSet,
+  adamUniform,
+  ADAM_WORKGROUP,
+  POINT_WORKGROUP,
+  type WgslKernel,
+  tiledPlan,
+  type TiledPlan,
+  encoderOutKernel,
+  encoderSeedKernel,
+  reconSeedKernel,
+  tiledKernels,
+} from "../../emit/facade.js";
 import type { Model } from "../../model/types.js";
 import { deviceTileConfig, TiledMlp } from "./tiled.js";
 import { createStorageBuffer, poison, readBuffer } from "./buffers.js";

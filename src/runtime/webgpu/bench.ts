@@ -10,7 +10,17 @@
  * the upload of the points and excluding compilation and reading results back. The adapter is named
  * in the output, and a software adapter (lavapipe) is flagged.
  */
-import { type Route, fmaCeilingKernel, fmaFlops, FMA_WORKGROUP, reductionFlops, tiledFlops, type TiledPlan, type UniformValues, type WgslKernel } from "../../emit/facade.js";
+import {
+  type Route,
+  fmaCeilingKernel,
+  fmaFlops,
+  FMA_WORKGROUP,
+  reductionFlops,
+  tiledFlops,
+  type TiledPlan,
+  type UniformValues,
+  type WgslKernel,
+} from "../../emit/facade.js";
 import type { Model, NamedActivation } from "../../model/types.js";
 import { initialParams } from "../../model/params.js";
 import { Rng } from "../../util/random.js";

@@ -49,12 +49,7 @@ export function poison(device: GPUDevice, buffer: GPUBuffer): void {
 }
 
 /** Copies `byteLength` bytes of `src` (which needs COPY_SRC) from `offset` into host memory. */
-export async function readBuffer(
-  device: GPUDevice,
-  src: GPUBuffer,
-  byteLength = src.size,
-  offset = 0,
-): Promise<ArrayBuffer> {
+export async function readBuffer(device: GPUDevice, src: GPUBuffer, byteLength = src.size, offset = 0): Promise<ArrayBuffer> {
   if (offset % 4 || byteLength % 4) throw new RangeError(`read of ${byteLength} bytes at ${offset}: not 4-byte aligned`);
   const staging = device.createBuffer({ size: byteLength, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   try {
@@ -74,12 +69,7 @@ export async function readF32(device: GPUDevice, src: GPUBuffer, length = src.si
   return new Float32Array(await readBuffer(device, src, length * 4));
 }
 
-export function createUniformBuffer(
-  device: GPUDevice,
-  layout: UniformLayout,
-  values: UniformValues,
-  label?: string,
-): GPUBuffer {
+export function createUniformBuffer(device: GPUDevice, layout: UniformLayout, values: UniformValues, label?: string): GPUBuffer {
   const buffer = device.createBuffer({
     size: layout.byteLength,
     usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,

@@ -17,7 +17,27 @@ export interface TiledDecoder {
  * (maxStorageBufferBindingSize) are processed in chunks; the weight gradient of each chunk is added
  * to the previous ones on the device.
  */
-import { type Route, POINTS_TILE, REDUCE_TILE, REDUCE_TK, wgslKernelSet, type LayerGradPlan, type WgslKernelSet, ADAM_DEFAULTS, ADAM_WORKGROUP, adamUniform, type AdamHyper, POINT_WORKGROUP, DIRECT_TILE, gradReduceDirectKernel, tileCurvaturePlan as curvaturePlan, type TileConfig, assembleKernel, tiledKernels, type WgslKernel } from "../../emit/facade.js";
+import {
+  type Route,
+  POINTS_TILE,
+  REDUCE_TILE,
+  REDUCE_TK,
+  wgslKernelSet,
+  type LayerGradPlan,
+  type WgslKernelSet,
+  ADAM_DEFAULTS,
+  ADAM_WORKGROUP,
+  adamUniform,
+  type AdamHyper,
+  POINT_WORKGROUP,
+  DIRECT_TILE,
+  gradReduceDirectKernel,
+  tileCurvaturePlan as curvaturePlan,
+  type TileConfig,
+  assembleKernel,
+  tiledKernels,
+  type WgslKernel,
+} from "../../emit/facade.js";
 import type { Model } from "../../model/types.js";
 import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
 import type { GpuContext } from "./device.js";

@@ -125,17 +125,14 @@ export async function acquireGpu(opts: AcquireGpuOptions = {}): Promise<GpuConte
 export function gpuContext(adapter: GPUAdapter, device: GPUDevice): GpuContext {
   const { vendor, architecture, device: deviceName, description } = adapter.info;
   const info = { vendor, architecture, device: deviceName, description };
-  const software =
-    adapter.info.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(Object.values(info).join(" "));
+  const software = adapter.info.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(Object.values(info).join(" "));
   const f16 = device.features.has("shader-f16");
   let lost: GpuLoss | null = null;
   void device.lost.then((l) => {
     lost = { reason: l.reason, message: l.message };
   });
   const describe = () =>
-    [info.description || info.device, `${info.vendor}/${info.architecture}`, software ? "software" : "hardware"]
-      .filter(Boolean)
-      .join(", ");
+    [info.description || info.device, `${info.vendor}/${info.architecture}`, software ? "software" : "hardware"].filter(Boolean).join(", ");
 
   return {
     adapter,

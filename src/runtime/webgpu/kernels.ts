@@ -140,7 +140,11 @@ export class KernelRunner {
     let buffer = this.uniforms.get(key);
     if (!buffer) {
       if (this.uniforms.size > 4096) this.clearUniforms();
-      buffer = this.device.createBuffer({ size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: `${kernel.name}.cfg` });
+      buffer = this.device.createBuffer({
+        size: bytes.byteLength,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        label: `${kernel.name}.cfg`,
+      });
       this.device.queue.writeBuffer(buffer, 0, bytes);
       this.uniforms.set(key, buffer);
     }
@@ -183,7 +187,8 @@ export class KernelRunner {
     }
     const [x, y = 1, z = 1] = workgroups;
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
-    if (x > max || y > max || z > max) throw new RangeError(`kernel ${kernel.name}: ${x}×${y}×${z} workgroups exceed the device's ${max} per dimension`);
+    if (x > max || y > max || z > max)
+      throw new RangeError(`kernel ${kernel.name}: ${x}×${y}×${z} workgroups exceed the device's ${max} per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     pass.setPipeline(c.pipeline);
     pass.setBindGroup(0, group);

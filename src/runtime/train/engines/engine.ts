@@ -50,7 +50,9 @@ export interface Optimisers {
 export function applyUpdate(session: Session, config: TrainConfig, optimisers: Optimisers, grads: ReadonlyMap<string, tf.Tensor>): void {
   const modelGrads = new Map([...grads].filter(([k]) => session.modelVars.includes(k)));
   const potGrads = new Map(
-    [...grads].filter(([k]) => session.potentialVars.includes(k)).map(([k, g]) => [k, config.loss.sign > 0 ? g : tf.neg(g)] as [string, tf.Tensor]),
+    [...grads]
+      .filter(([k]) => session.potentialVars.includes(k))
+      .map(([k, g]) => [k, config.loss.sign > 0 ? g : tf.neg(g)] as [string, tf.Tensor]),
   );
   optimisers.model.apply(new Map(session.modelVars.map((k) => [k, session.variable(k)])), modelGrads);
   if (potGrads.size) optimisers.potential.apply(new Map(session.potentialVars.map((k) => [k, session.variable(k)])), potGrads);
@@ -71,7 +73,9 @@ export class TfjsEngine implements StepEngine {
     const D = session.model.outputDim;
     return tf.tidy(() => {
       const xb = tf.tensor2d(input.batch, [input.n, D]);
-      const measure = input.measure ? { points: tf.tensor2d(input.measure.points, [input.measure.n, d]), weight: input.measure.weight } : null;
+      const measure = input.measure
+        ? { points: tf.tensor2d(input.measure.points, [input.measure.n, d]), weight: input.measure.weight }
+        : null;
       const kept: { parts?: tf.Tensor } = {};
       const vars = session.trainable();
       const { grads } = tf.variableGrads(() => {

@@ -101,7 +101,10 @@ export class OnnxEngine implements StepEngine {
     for (const [name, values] of Object.entries(this.session.snapshot())) this.params.set(name, values);
     for (const role of ["model", "potential"] as const) {
       const state = this.optimisers[role].state();
-      this.adam[role] = { t: state.t, slots: new Map(Object.entries(state.slots).map(([k, s]) => [k, { m: Float32Array.from(s.m), v: Float32Array.from(s.v) }])) };
+      this.adam[role] = {
+        t: state.t,
+        slots: new Map(Object.entries(state.slots).map(([k, s]) => [k, { m: Float32Array.from(s.m), v: Float32Array.from(s.v) }])),
+      };
     }
   }
 
@@ -117,7 +120,11 @@ export class OnnxEngine implements StepEngine {
     if (input.measure) feeds["points"] = f32(input.measure.points, [input.measure.n, d]);
     if (input.regularizer) {
       feeds["mixAlpha"] = f32(input.regularizer.alpha, [input.n, 1]);
-      feeds["mixPartner"] = new ort.Tensor("int64", BigInt64Array.from(input.regularizer.perm, (i) => BigInt(i)), [input.n]);
+      feeds["mixPartner"] = new ort.Tensor(
+        "int64",
+        BigInt64Array.from(input.regularizer.perm, (i) => BigInt(i)),
+        [input.n],
+      );
     }
     const wanted = new Set(this.ortSession.inputNames);
     for (const k of Object.keys(feeds)) if (!wanted.has(k)) delete feeds[k];

@@ -67,7 +67,13 @@ class WebGpuEngine implements StepEngine {
   }
 }
 
-export async function createEngine(choice: EngineChoice, session: Session, config: TrainConfig, optimisers: Optimisers, threads?: number): Promise<StepEngine> {
+export async function createEngine(
+  choice: EngineChoice,
+  session: Session,
+  config: TrainConfig,
+  optimisers: Optimisers,
+  threads?: number,
+): Promise<StepEngine> {
   switch (choice.kind) {
     case "onnx": {
       const engine = await OnnxEngine.create(session, config, optimisers, threadCount(threads));
