@@ -194,8 +194,8 @@ describe("errors", () => {
   });
 
   it("schema violations carry their JSON path", () => {
-    expectError(() => parse(withChange((m) => delete m.outputDim)), "outputDim", "positive integer");
-    expectError(() => parse(withChange((m) => (m.decoder.layers[1].units = "3"))), "decoder.layers[1].units", "positive integer");
+    expectError(() => parse(withChange((m) => delete m.outputDim)), "outputDim", "integer from 1");
+    expectError(() => parse(withChange((m) => (m.decoder.layers[1].units = "3"))), "decoder.layers[1].units", "integer from 1");
     expectError(() => parse(withChange((m) => (m.decoder.type = "cnn"))), "decoder.type", `"mlp"`, `"analytic"`);
     expectError(() => parse(withChange((m) => (m.name = "my model"))), "name", "letters, digits");
     expectError(() => parse(withChange((m) => (m.decoder.layers = []))), "decoder.layers", "at least one layer");
