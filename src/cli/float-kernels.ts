@@ -50,7 +50,9 @@ export async function floatKernels(model: Model, routes: readonly Route[], names
   const dir = kernelCacheDir();
   const key = createHash("sha256")
     // The architecture itself, not only the file's hash: models built in code may share a sourceHash.
-    .update(JSON.stringify([VERSION, model.sourceHash, model.latentDim, model.outputDim, model.decoder, [...routes].sort(), [...names].sort()]))
+    .update(
+      JSON.stringify([VERSION, model.sourceHash, model.latentDim, model.outputDim, model.decoder, [...routes].sort(), [...names].sort()]),
+    )
     .digest("hex")
     .slice(0, 32);
   const file = dir === null ? null : join(dir, `${key}.mjs`);
