@@ -43,15 +43,16 @@ export async function curvatureAt(
   routes: readonly Route[],
   full: boolean,
 ): Promise<CurvaturePoint[]> {
-  const { floatKernels } = await import("./float-kernels.js");
+  // The float64 plan interpreter: no code generation or transpiling, so a new model answers quickly.
+  const { planKernels64 } = await import("../plan/kernels64.js");
   const names = [
     "metric",
     ...routes.map((r) => (r === "a" ? "scalarCurvatureA" : "scalarCurvatureB")),
     ...(full ? ["christoffel", "ricci"] : []),
   ];
   // Ricci comes from route A (it needs ∇³Ψ).
-  const mod = await floatKernels(model, full && !routes.includes("a") ? [...routes, "a"] : routes, names);
-  const call = (name: string) => mod.kernels[name]!(params, points, n);
+  const kernels = planKernels64(model, full && !routes.includes("a") ? [...routes, "a"] : routes, names);
+  const call = (name: string) => kernels[name]!(params, points, n);
   const d = model.latentDim;
   const metric = call("metric");
   const g = metric["g"]!;
