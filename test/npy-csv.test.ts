@@ -250,7 +250,7 @@ describe(".npz archives", () => {
 
 const hasNumpy = spawnSync("/usr/bin/python3", ["-c", "import numpy"], { stdio: "ignore" }).status === 0;
 
-describe.skipIf(!hasNumpy)("files written by numpy (python3-numpy installed)", () => {
+describe.skipIf(!hasNumpy && process.env["CI"] !== "true")("files written by numpy (python3-numpy installed)", () => {
   it("reads every numeric dtype, big-endian, Fortran order and .npz as numpy wrote them", () => {
     const script = `
 import numpy as np, sys, warnings

@@ -9,27 +9,22 @@ import type { Route } from "../ir/kernels.js";
 import type { Model } from "../model/types.js";
 import { curvaturePlan } from "../plan/curvature.js";
 import { stepPlan } from "../plan/step.js";
-import { isSym, type Shape, type TensorPlan } from "../plan/tensor.js";
+import { isSym, liveNodes, type Shape, type TensorPlan } from "../plan/tensor.js";
 import { emitOnnx, ONNX_OPSET } from "./onnx.js";
 
 const shapeText = (s: Shape): (number | string)[] => s.map((d) => (isSym(d) ? (d.k === 1 ? d.sym : `${d.k}${d.sym}`) : d));
 
 function signature(plan: TensorPlan, outputs: { name: string; node: number }[], bytes: Uint8Array, description: string) {
-  const used = new Set<string>();
-  // Inputs the printed graph keeps (emitOnnx drops dead ones): re-read from the plan's live inputs.
-  const live = new Uint8Array(plan.nodes.length);
-  const stack = outputs.map((o) => o.node);
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (live[id]) continue;
-    live[id] = 1;
-    stack.push(...plan.node(id).args);
-  }
+  // The inputs the printed graph keeps (emitOnnx drops dead ones).
+  const live = new Set(
+    liveNodes(
+      plan,
+      outputs.map((o) => o.node),
+    ),
+  );
   const inputs = plan.inputs.flatMap((id) => {
     const op = plan.node(id).op;
-    if (!live[id] || op.kind !== "input" || used.has(op.name)) return [];
-    used.add(op.name);
-    return [{ name: op.name, shape: shapeText(plan.shape(id)), dtype: op.dtype }];
+    return live.has(id) && op.kind === "input" ? [{ name: op.name, shape: shapeText(plan.shape(id)), dtype: op.dtype }] : [];
   });
   return {
     description,

@@ -6,7 +6,7 @@
  */
 import onnxProto from "onnx-proto";
 import type { UnaryOp } from "../ir/ops.js";
-import { isSym, type Shape, type TensorId, type TensorPlan } from "../plan/tensor.js";
+import { isSym, liveNodes, type Shape, type TensorId, type TensorPlan } from "../plan/tensor.js";
 
 const { onnx } = onnxProto;
 type INode = onnxProto.onnx.INodeProto;
@@ -49,21 +49,6 @@ const int = (name: string, value: number) => ({ name, type: AttributeType.INT, i
 function valueInfo(name: string, shape: Shape, elemType: number) {
   const dim = shape.map((d) => (isSym(d) ? { dimParam: d.k === 1 ? d.sym : `${d.k}${d.sym}` } : { dimValue: d }));
   return { name, type: { tensorType: { elemType, shape: { dim } } } };
-}
-
-/** Nodes reachable from the outputs, in id (topological) order. */
-function liveNodes(plan: TensorPlan, roots: readonly TensorId[]): TensorId[] {
-  const live = new Uint8Array(plan.nodes.length);
-  const stack = [...roots];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (live[id]) continue;
-    live[id] = 1;
-    stack.push(...plan.node(id).args);
-  }
-  const order: TensorId[] = [];
-  for (let id = 0; id < live.length; id++) if (live[id]) order.push(id);
-  return order;
 }
 
 class Printer {

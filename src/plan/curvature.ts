@@ -14,8 +14,6 @@ export interface LoweredGraph {
   description: string;
 }
 
-export { curvatureKernelName };
-
 export function curvaturePlan(model: Model, route: Route): LoweredGraph {
   const kernels = modelKernels(model, [route]);
   const metricKernel = kernels.find((k) => k.name === "metric")!;

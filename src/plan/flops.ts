@@ -3,7 +3,7 @@
  * every elementwise op (a multiply-add counts 2 where the plan has the two ops). Data movement
  * (reshape, slice, concat, transpose, expand) counts 0. Used by `bench` for GFLOP/s.
  */
-import { isSym, type Dim, type TensorId, type TensorPlan } from "./tensor.js";
+import { isSym, liveNodes, type Dim, type TensorId, type TensorPlan } from "./tensor.js";
 
 export interface FlopCount {
   /** Matrix products (gemm and batched matmul). */
@@ -22,21 +22,13 @@ export function planFlops(plan: TensorPlan, roots: readonly TensorId[], sizes: R
     return d.k * v;
   };
   const count = (id: TensorId): number => plan.shape(id).reduce<number>((a, d) => a * dim(d), 1);
-  const live = new Uint8Array(plan.nodes.length);
-  const stack = [...roots];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (live[id]) continue;
-    live[id] = 1;
-    stack.push(...plan.node(id).args);
-  }
   const result: FlopCount = { matmul: 0, elementwise: 0, largest: [0, 0, 0] };
   const product = (m: number, k: number, n: number, batch = 1): void => {
     result.matmul += 2 * batch * m * k * n;
     if (m * k * n > result.largest.reduce((a, b) => a * b, 1)) result.largest = [m, k, n];
   };
-  plan.nodes.forEach((node, id) => {
-    if (!live[id]) return;
+  for (const id of liveNodes(plan, roots)) {
+    const node = plan.node(id);
     const op = node.op;
     switch (op.kind) {
       case "gemm": {
@@ -64,6 +56,6 @@ export function planFlops(plan: TensorPlan, roots: readonly TensorId[], sizes: R
       default:
         break;
     }
-  });
+  }
   return result;
 }

@@ -4,7 +4,7 @@
  * numpy broadcasting; slow and simple on purpose.
  */
 import { RULES } from "../ir/ops.js";
-import { isSym, type Dim, type TensorId, type TensorPlan } from "./tensor.js";
+import { isSym, liveNodes, type Dim, type TensorId, type TensorPlan } from "./tensor.js";
 
 export interface Tensor64 {
   shape: number[];
@@ -190,14 +190,6 @@ export function interpretPlan(
     }
   };
   // Live nodes in id (topological) order: no recursion, however deep the graph.
-  const live = new Uint8Array(plan.nodes.length);
-  const stack = [...roots];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (live[id]) continue;
-    live[id] = 1;
-    stack.push(...plan.node(id).args);
-  }
-  for (let id = 0; id < live.length; id++) if (live[id]) values.set(id, evaluate(id));
+  for (const id of liveNodes(plan, roots)) values.set(id, evaluate(id));
   return roots.map(value);
 }

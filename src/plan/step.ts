@@ -12,7 +12,7 @@
  * weights α and partners π are inputs (drawn host-side, as the tfjs trainer draws them).
  * Hyper-parameters are scalar inputs, so one graph serves a whole run (and every λ schedule).
  */
-import { modelKernels, type Kernel, type Route } from "../ir/kernels.js";
+import { curvatureKernelName, modelKernels, type Kernel, type Route } from "../ir/kernels.js";
 import { decoderProgram } from "../ir/program.js";
 import { paramLayout } from "../model/params.js";
 import type { Mlp, Model } from "../model/types.js";
@@ -20,9 +20,8 @@ import { activationDerivatives } from "../rules/activations.js";
 import { Builder } from "../ir/graph.js";
 import { fromFormula } from "../ir/block.js";
 import { gradients } from "./autodiff.js";
-import { curvatureKernelName } from "./curvature.js";
 import { layerWeights, lowerAssembly, lowerDecoderJets, replayBlock, unstack } from "./lower-decoder.js";
-import { sym, TensorPlan, type Dim, type TensorId } from "./tensor.js";
+import { mulDim, sym, TensorPlan, type TensorId } from "./tensor.js";
 
 export type Reduce = "max" | "mean";
 
@@ -129,8 +128,7 @@ function encoderForward(
   if (mlp.torusEmbedding) throw new Error("the Jacobian of a torus-embedded MLP is not supported");
   const L = layers.length;
   const dOut = layers[L - 1]!.units;
-  const nSym = typeof n === "number" ? n : n.sym;
-  const rows: Dim = typeof nSym === "number" ? nSym * dOut : sym(nSym, dOut);
+  const rows = mulDim(n, dOut);
   // M = diag σ′_L W_L, then M ← (M diag σ′_l) W_l going down: [n·dOut, fanIn].
   let M = p.mul(p.reshape(weights[L - 1]!.W, [1, dOut, layers[L - 1]!.fanIn]), p.reshape(slopes[L - 1]!, [n, dOut, 1]));
   M = p.reshape(M, [rows, layers[L - 1]!.fanIn]);

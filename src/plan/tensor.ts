@@ -63,7 +63,7 @@ export const sym = (name: string, k = 1): Dim => ({ sym: name, k });
 const dimKey = (d: Dim): string => (isSym(d) ? `${d.k}${d.sym}` : String(d));
 export const shapeKey = (s: Shape): string => `[${s.map(dimKey).join(",")}]`;
 
-function mulDim(a: Dim, b: Dim): Dim {
+export function mulDim(a: Dim, b: Dim): Dim {
   if (!isSym(a) && !isSym(b)) return a * b;
   if (isSym(a) && isSym(b)) throw new Error(`cannot multiply two symbolic dimensions ${dimKey(a)}·${dimKey(b)}`);
   const [s, c] = isSym(a) ? [a, b as number] : [b as { sym: string; k: number }, a as number];
@@ -275,7 +275,7 @@ export class TensorPlan implements Algebra {
   concat(parts: TensorId[], axis: number): TensorId {
     if (parts.length === 1) return parts[0]!;
     const s = [...this.shape(parts[0]!)];
-    s[axis] = parts.map((p) => this.shape(p)[axis]!).reduce(mulDimSum);
+    s[axis] = parts.map((p) => this.shape(p)[axis]!).reduce(addDims);
     return this.add_({ kind: "concat", axis }, parts, s);
   }
 
@@ -319,7 +319,7 @@ export class TensorPlan implements Algebra {
   }
 }
 
-function mulDimSum(a: Dim, b: Dim): Dim {
+function addDims(a: Dim, b: Dim): Dim {
   if (!isSym(a) && !isSym(b)) return a + b;
   if (isSym(a) && isSym(b) && a.sym === b.sym) return { sym: a.sym, k: a.k + b.k };
   throw new Error(`cannot concatenate dimensions ${dimKey(a)} and ${dimKey(b)}`);
@@ -329,4 +329,17 @@ function reducedShape(s: Shape, axes: number[], keepdims: boolean): Shape {
   return keepdims ? s.map((d, i) => (axes.includes(i) ? 1 : d)) : s.filter((_, i) => !axes.includes(i));
 }
 
-export { mulDim };
+/** Nodes reachable from `roots`, in id (topological) order: what a printer or an interpreter must compute. */
+export function liveNodes(plan: TensorPlan, roots: readonly TensorId[]): TensorId[] {
+  const live = new Uint8Array(plan.nodes.length);
+  const stack = [...roots];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (live[id]) continue;
+    live[id] = 1;
+    stack.push(...plan.node(id).args);
+  }
+  const order: TensorId[] = [];
+  for (let id = 0; id < live.length; id++) if (live[id]) order.push(id);
+  return order;
+}

@@ -64,7 +64,9 @@ interface HostAdam {
 }
 
 export class OnnxEngine implements StepEngine {
-  name: string;
+  readonly name: string;
+  /** The graph's inputs (feeds it does not take are dropped). */
+  private readonly inputNames: ReadonlySet<string>;
   /** The parameters between syncs: the graph reads them and the float32 Adam updates them in place. */
   private readonly params = new Map<string, Float32Array>();
   private readonly adam: { model: HostAdam; potential: HostAdam } = {
@@ -84,16 +86,25 @@ export class OnnxEngine implements StepEngine {
     readonly graph: Uint8Array,
     /** The plan it was printed from (FLOP counts). */
     readonly lowered: StepGraph,
+    /** Why this engine was chosen (auto), for the run's log. */
+    why: string | null,
   ) {
-    this.name = `onnx (ONNX Runtime CPU, ${threads} thread${threads === 1 ? "" : "s"})`;
+    this.name = `onnx (ONNX Runtime CPU, ${threads} thread${threads === 1 ? "" : "s"})${why ? `; ${why}` : ""}`;
+    this.inputNames = new Set(ortSession.inputNames);
   }
 
-  static async create(session: Session, config: TrainConfig, optimisers: Optimisers, threads: number): Promise<OnnxEngine> {
+  static async create(
+    session: Session,
+    config: TrainConfig,
+    optimisers: Optimisers,
+    threads: number,
+    why: string | null = null,
+  ): Promise<OnnxEngine> {
     const ort = await loadOrt();
     const lowered = stepPlan(stepSpec(config, session));
     const graph = emitOnnx(lowered.plan, { name: "training_step", docString: lowered.description, outputs: lowered.outputs });
     const ortSession = await createSession(graph, threads, `the training step of ${config.name}`);
-    return new OnnxEngine(ort, ortSession, session, config, optimisers, lowered.paramInputs, threads, graph, lowered);
+    return new OnnxEngine(ort, ortSession, session, config, optimisers, lowered.paramInputs, threads, graph, lowered, why);
   }
 
   /** Take the session's parameters and the optimisers' state (fresh or resumed). */
@@ -126,8 +137,7 @@ export class OnnxEngine implements StepEngine {
         [input.n],
       );
     }
-    const wanted = new Set(this.ortSession.inputNames);
-    for (const k of Object.keys(feeds)) if (!wanted.has(k)) delete feeds[k];
+    for (const k of Object.keys(feeds)) if (!this.inputNames.has(k)) delete feeds[k];
     const out = await this.ortSession.run(feeds);
     const partValues = out["parts"]!.data as Float32Array;
     const parts = Object.fromEntries(PART_NAMES.map((k, i) => [k, partValues[i]!])) as Parts;

@@ -25,7 +25,10 @@ export interface EngineChoice {
 /** Resolve the backend and initialise tfjs (which every engine uses for evaluation). */
 export async function chooseEngine(config: TrainConfig): Promise<EngineChoice> {
   const requested = config.backend;
-  if (requested === "onnx") return { kind: "onnx", name: "onnx", gpu: (await useBackend("wasm"), null) };
+  if (requested === "onnx") {
+    await useBackend("wasm");
+    return { kind: "onnx", name: "onnx", gpu: null };
+  }
   if (requested === "auto") {
     const unsupported = gpuUnsupported(config);
     const probe = unsupported ? null : await resolveBackend("auto", "wasm", 10_000);
@@ -76,8 +79,8 @@ export async function createEngine(
 ): Promise<StepEngine> {
   switch (choice.kind) {
     case "onnx": {
-      const engine = await OnnxEngine.create(session, config, optimisers, threadCount(threads));
-      return Object.assign(engine, { name: choice.name === "onnx" ? engine.name : `${engine.name}; ${choice.name.replace(/^onnx /, "")}` });
+      const why = choice.name === "onnx" ? null : choice.name.replace(/^onnx /, "");
+      return OnnxEngine.create(session, config, optimisers, threadCount(threads), why);
     }
     case "webgpu":
       if (!choice.gpu) throw new UserError("backend", "webgpu: no device");
