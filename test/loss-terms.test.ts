@@ -177,6 +177,7 @@ async function session(weights: Partial<LossWeights>, inverseMetricEpsilon = 0):
     isometry: 0,
     volume: 0,
     conformality: 0,
+    isomap: 0,
     ...weights,
   };
   return new Session(model, false, dec, null, null, w, "b", "R2", 1e-6, { value: 1, learn: false }, inverseMetricEpsilon);
@@ -191,6 +192,10 @@ function checkGradient(s: Session, varName: "encoder" | "decoder"): { analytic: 
     [n, 3],
   );
   const reg = regularizerPoints(1, 1, n, 0.2);
+  const anchor = tf.tensor2d(
+    Float32Array.from({ length: n * 2 }, () => rng.normal()),
+    [n, 2],
+  );
   const v = s.variable(varName);
   const theta = Float32Array.from(v.dataSync());
   const dir = Float32Array.from(theta, () => rng.normal());
@@ -198,10 +203,10 @@ function checkGradient(s: Session, varName: "encoder" | "decoder"): { analytic: 
   dir.forEach((d, i) => (dir[i] = d / norm));
   const lossAt = (t: number): number => {
     v.assign(tf.tensor1d(theta.map((th, i) => th + t * dir[i]!)));
-    return tf.tidy(() => scalar(s.stepLoss(x, null, reg).total));
+    return tf.tidy(() => scalar(s.stepLoss(x, null, reg, anchor).total));
   };
   v.assign(tf.tensor1d(theta));
-  const { grads } = tf.variableGrads(() => s.stepLoss(x, null, reg).total as tf.Scalar, [v]);
+  const { grads } = tf.variableGrads(() => s.stepLoss(x, null, reg, anchor).total as tf.Scalar, [v]);
   const g = grads[v.name]!.dataSync();
   const analytic = dir.reduce((acc, d, i) => acc + d * g[i]!, 0);
   const h = 1e-2;
@@ -224,6 +229,7 @@ describe("gradients against central finite differences (float32)", () => {
     ["isometry", { isometry: 1 }, 0, ["decoder"]],
     ["volume", { volume: 1 }, 0, ["decoder"]],
     ["conformality", { conformality: 1 }, 0, ["decoder"]],
+    ["isomap anchor", { isomap: 1 }, 0, ["encoder"]],
     ["∫R² dμ with (g + 0.1 I)⁻¹", { curv: 1 }, 0.1, ["decoder"]],
   ];
   for (const [name, weights, eps, vars] of cases)

@@ -56,6 +56,7 @@ const base = (model: Model, over: Partial<StepSpec>): StepSpec => ({
   isometry: false,
   volume: false,
   conformality: false,
+  anchor: false,
   ...over,
 });
 
@@ -73,6 +74,7 @@ function feeds(spec: StepSpec): Record<string, Float64Array> {
     mixAlpha: Float64Array.from({ length: n }, () => rng.uniform() * 1.4 - 0.2),
     mixPartner: Float64Array.from([3, 0, 5, 1, 2, 4]),
     logTau: Float64Array.of(0.2),
+    anchor: Float64Array.from({ length: n * 2 }, () => rng.normal()),
   };
   if (spec.potential) f["potential"] = potentialInitialParams(spec.potential).map((v) => v + 0.1 * rng.normal());
   const hyper: Record<string, number> = {
@@ -86,6 +88,7 @@ function feeds(spec: StepSpec): Record<string, Float64Array> {
     lambdaIsometry: 0.6,
     lambdaVolume: 0.8,
     lambdaConformality: 0.9,
+    lambdaAnchor: 0.35,
     detEpsilon: 1e-9,
     inverseMetricEpsilon: 0.05,
     measureWeight: 1 / n,
@@ -106,6 +109,7 @@ const CASES: [string, StepSpec][] = [
   ["contractive max, decoder-contractive mean", base(aeModel(false), { contractive: "max", decoderContractive: "mean" })],
   ["isometry, volume, conformality", base(aeModel(false), { curvature: false, isometry: true, volume: true, conformality: true })],
   ["torus latent, uniformity, chart terms", base(aeModel(true), { uniformityMoments: 3, isometry: true, conformality: true })],
+  ["isomap anchor with ∫R²", base(aeModel(false), { anchor: true })],
 ];
 
 describe("step plan gradient vs central finite differences (float64)", () => {
@@ -166,6 +170,8 @@ describe("printed ONNX graph (float32) vs the float64 interpreter", () => {
               ? [m, 2]
               : name === "mixAlpha"
                 ? [n, 1]
+                : name === "anchor"
+                  ? [n, 2]
                 : HYPER_INPUTS.includes(name as never)
                   ? []
                   : [v.length];

@@ -58,6 +58,7 @@ export function emitOnnxFiles(model: Model, routes: readonly Route[]): Map<strin
       contractive: "max",
       decoderContractive: "max",
       isometry: true,
+      anchor: true,
       volume: true,
       conformality: true,
     });

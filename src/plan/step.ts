@@ -5,7 +5,7 @@
  * plan's compile-time reverse mode (autodiff.ts), so nothing is differentiated at run time.
  *
  *   total = λ_recon·MSE + λ_curv·sign·L_curv + λ_unif·U + λ_contr·K_Φ + λ_dec·K_Ψ
- *           + λ_iso·isometry + λ_vol·volume + λ_conf·conformality
+ *           + λ_iso·isometry + λ_vol·volume + λ_conf·conformality + λ_anchor·mean‖z − y‖²
  *
  * The curvature points are the encoded batch with no gradient into the encoder ("batch" measure) or
  * given points (uniform/grid). The chart-fixing terms use the mixed-up batch codes, whose mixing
@@ -43,6 +43,8 @@ export interface StepSpec {
   isometry: boolean;
   volume: boolean;
   conformality: boolean;
+  /** Whether the codes are pulled toward given anchor codes (loss.isomap), an input [n, d]. */
+  anchor: boolean;
   /** The order of the `parts` output (absent: every part the graph computes, in the order built). */
   partNames?: readonly string[];
 }
@@ -59,6 +61,7 @@ export const HYPER_INPUTS = [
   "lambdaIsometry",
   "lambdaVolume",
   "lambdaConformality",
+  "lambdaAnchor",
   "detEpsilon",
   "inverseMetricEpsilon",
   "measureWeight",
@@ -254,6 +257,7 @@ export function stepPlan(spec: StepSpec): StepGraph {
   const chartTerms = spec.isometry || spec.volume || spec.conformality;
   const alpha = chartTerms ? p.input("mixAlpha", [n, 1]) : null;
   const partner = chartTerms ? p.input("mixPartner", [n], "int64") : null;
+  const anchor = spec.anchor ? p.input("anchor", [n, d]) : null;
   const hyper = Object.fromEntries(HYPER_INPUTS.map((h) => [h, p.input(h, [])])) as Record<HyperInput, TensorId>;
   const kernels = modelKernels(model, [spec.route]);
   const c: TermContext = { p, spec, kernels, hyper, decoder };
@@ -306,6 +310,9 @@ export function stepPlan(spec: StepSpec): StepGraph {
     }
     if (spec.conformality)
       addTerm("conformality", meanOf(p.sub(p.div(p.mul(p.num(d), inv.trG2), p.powi(inv.trG, 2)), p.num(1))), hyper.lambdaConformality);
+  }
+  if (anchor !== null) {
+    addTerm("isomap", p.mul(p.total(p.powi(p.sub(z, anchor), 2)), hyper.invBatch), hyper.lambdaAnchor);
   }
   const total = p.sum(weighted);
   parts["loss"] = total;

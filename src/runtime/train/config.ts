@@ -82,6 +82,11 @@ export const trainConfigSchema = strict({
     isometry: strict({ weight: nonNegative("loss.isometry.weight").default(0) }).prefault({}),
     volume: strict({ weight: nonNegative("loss.volume.weight").default(0) }).prefault({}),
     conformality: strict({ weight: nonNegative("loss.conformality.weight").default(0) }).prefault({}),
+    isomap: strict({
+      weight: nonNegative("loss.isomap.weight").default(0),
+      neighbours: posInt("loss.isomap.neighbours").default(10),
+      landmarks: posInt("loss.isomap.landmarks").default(256),
+    }).prefault({}),
   }).prefault({}),
   init: strict({
     from: z

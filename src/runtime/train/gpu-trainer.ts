@@ -28,7 +28,7 @@ export function gpuUnsupported(config: TrainConfig): { field: string; message: s
     return { field: "loss.uniformity.weight", message: `the uniformity term is not on the webgpu backend yet: set it to 0 or ${hint}` };
   if (l.contractive.weight > 0)
     return { field: "loss.contractive.weight", message: `the contractive term is not on the webgpu backend yet: set it to 0 or ${hint}` };
-  for (const term of ["decoderContractive", "isometry", "volume", "conformality"] as const)
+  for (const term of ["decoderContractive", "isometry", "volume", "conformality", "isomap"] as const)
     if (l[term].weight > 0)
       return { field: `loss.${term}.weight`, message: `the ${term} term is not on the webgpu backend yet: set it to 0 or ${hint}` };
   if (l.curv > 0 && l.inverseMetricEpsilon > 0)
@@ -135,6 +135,7 @@ export class GpuTrainStep {
       isometry: 0,
       volumeVariance: 0,
       conformality: 0,
+      isomap: 0,
     };
     if (Number.isFinite(r.loss) && Number.isFinite(r.gradNorm)) {
       const o = this.config.optimizer;

@@ -60,6 +60,7 @@ export const PART_NAMES = [
   "isometry",
   "volumeVariance",
   "conformality",
+  "isomap",
 ] as const;
 export type PartName = (typeof PART_NAMES)[number];
 export type Parts = Record<PartName, number>;
@@ -90,6 +91,7 @@ export interface LossWeights {
   isometry: number;
   volume: number;
   conformality: number;
+  isomap: number;
 }
 
 export class Session {
@@ -187,7 +189,12 @@ export class Session {
    * (regularizer-points.ts, drawn for this step) is needed when a chart-fixing term is on. Returns
    * the total and the stacked parts (PART_NAMES order). Call inside tf.variableGrads or a tidy.
    */
-  stepLoss(x: T, measure: { points: T; weight: number } | null, regularizer: RegularizerPoints | null = null): { total: T; parts: T } {
+  stepLoss(
+    x: T,
+    measure: { points: T; weight: number } | null,
+    regularizer: RegularizerPoints | null = null,
+    anchor: T | null = null,
+  ): { total: T; parts: T } {
     const w = this.weights;
     const decW = this.decoder.weights(tf, this.variable("decoder"));
     const { z, jacNorm } = this.encode(x, w.contractive > 0);
@@ -235,6 +242,10 @@ export class Session {
       add("isometry", chart.isometry, w.isometry);
       add("volumeVariance", chart.volume, w.volume);
       add("conformality", chart.conformality, w.conformality);
+    }
+    if (w.isomap > 0) {
+      if (!anchor) throw new Error("loss.isomap needs the anchor codes of the batch");
+      add("isomap", tf.mean(tf.sum(tf.square(tf.sub(z, anchor)), 1)), w.isomap);
     }
     const total = terms.length === 1 ? terms[0]! : tf.addN(terms);
     p.loss = total;
@@ -353,6 +364,7 @@ export async function buildSession(config: TrainConfig, modelInfo = loadTraining
       isometry: l.isometry.weight,
       volume: l.volume.weight,
       conformality: l.conformality.weight,
+      isomap: l.isomap.weight,
     },
     l.route,
     l.functional,

@@ -27,6 +27,7 @@ import { checkMeasure, measureBox, measurePoints, type Box } from "./measure.js"
 import { MetricsLog, type MetricRecord } from "./metrics.js";
 import { ProgressBar } from "./progress.js";
 import { regularizerPoints } from "./regularizer-points.js";
+import { isomapChart } from "../data/isomap.js";
 import { lossDescription, runFiles, shownParts, stepRecord, watchScale, writeRunInputs, type RunFiles, type Summary } from "./run-log.js";
 import { acquireRunLock } from "./run-lock.js";
 import { checkpointOf, epochPermutation, freshState, mixSeed, resumeFrom, type RunState } from "./run-state.js";
@@ -155,6 +156,8 @@ class TrainingRun {
   private scaleWarning: string | null = null;
   private test: TestMetrics | null = null;
   private rate = { start: performance.now(), steps: 0, points: 0 };
+  /** The Isomap chart of the training rows (loss.isomap), n × d, or null. */
+  private anchors: Float32Array | null = null;
 
   constructor(
     private readonly config: TrainConfig,
@@ -204,6 +207,8 @@ class TrainingRun {
   /** Resume from the checkpoint or set up a fresh run folder; log what runs. */
   private async start(): Promise<this> {
     const { config, files, session, data, progress } = this;
+    if (config.loss.isomap.weight > 0 && session.torus)
+      throw new UserError("loss.isomap.weight", "the Isomap anchor needs a Euclidean latent, and latent.torus is on: set the weight to 0");
     if (this.opts.resume) {
       const runDir = join(config.runsPath, config.name);
       this.state = resumeFrom(files.checkpoint, runDir, config, this.stepsPerEpoch, session, this.optimisers);
@@ -235,7 +240,24 @@ class TrainingRun {
     );
     progress.log(`loss: ${lossDescription(config)}`);
     if (config.loss.curv > 0) progress.log(`measure: ${this.built.measureDescription}`);
+    this.anchors = this.isomapAnchors();
     return this;
+  }
+
+  /** The landmark-Isomap chart of the training rows when loss.isomap is on (deterministic, so resume recomputes it). */
+  private isomapAnchors(): Float32Array | null {
+    const { config, session, data, progress } = this;
+    const { weight, neighbours, landmarks } = config.loss.isomap;
+    if (!(weight > 0)) return null;
+    const t0 = performance.now();
+    const chart = isomapChart(Float64Array.from(data.trainX), data.train.n, session.model.outputDim, {
+      neighbours,
+      landmarks,
+      dim: session.latentDim,
+    });
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    progress.log(`isomap: chart of the ${data.train.n} training points (${neighbours} neighbours, ${landmarks} landmarks) in ${seconds} s`);
+    return Float32Array.from(chart);
   }
 
   private beginEpoch(): Int32Array {
@@ -254,6 +276,10 @@ class TrainingRun {
     const n = Math.min(config.batch, data.train.n - start);
     const batch = new Float32Array(n * D);
     for (let i = 0; i < n; i++) batch.set(data.trainX.subarray(perm[start + i]! * D, (perm[start + i]! + 1) * D), i * D);
+    const d = session.latentDim;
+    const anchors = this.anchors;
+    const anchor = anchors ? new Float32Array(n * d) : null;
+    if (anchor) for (let i = 0; i < n; i++) anchor.set(anchors!.subarray(perm[start + i]! * d, (perm[start + i]! + 1) * d), i * d);
     const step = state.step + 1;
     const box = state.measureBox;
     const measure =
@@ -261,7 +287,7 @@ class TrainingRun {
         ? measurePoints(config.measure, box, new Rng(mixSeed(config.seed, 2, step)))
         : null;
     const regularizer = session.usesRegularizerPoints ? regularizerPoints(config.seed, step, n, config.loss.regularizerPoints.eta) : null;
-    return { batch, n, step, measure, regularizer };
+    return { batch, n, step, measure, regularizer, anchor };
   }
 
   private fail(step: number, parts: Parts, gradNorm: number): never {

@@ -20,6 +20,8 @@ export interface StepInput {
   measure: { points: Float32Array; n: number; weight: number } | null;
   /** Mixup coefficients of the chart-fixing terms, or null when none is on. */
   regularizer: RegularizerPoints | null;
+  /** The batch rows of the Isomap chart (loss.isomap), n × d, or null when that term is off. */
+  anchor: Float32Array | null;
 }
 
 export interface StepResult {
@@ -79,7 +81,8 @@ export class TfjsEngine implements StepEngine {
       const kept: { parts?: tf.Tensor } = {};
       const vars = session.trainable();
       const { grads } = tf.variableGrads(() => {
-        const r = session.stepLoss(xb, measure, input.regularizer);
+        const anchor = input.anchor ? tf.tensor2d(input.anchor, [input.n, d]) : null;
+        const r = session.stepLoss(xb, measure, input.regularizer, anchor);
         kept.parts = tf.keep(r.parts);
         return r.total as tf.Scalar;
       }, vars);

@@ -32,6 +32,7 @@ export function stepSpec(config: TrainConfig, session: Session): StepSpec {
     isometry: l.isometry.weight > 0,
     volume: l.volume.weight > 0,
     conformality: l.conformality.weight > 0,
+    anchor: l.isomap.weight > 0,
     partNames: PART_NAMES,
   };
 }
@@ -49,6 +50,7 @@ function hyperValues(config: TrainConfig, n: number, measureWeight: number): Rec
     lambdaIsometry: l.isometry.weight,
     lambdaVolume: l.volume.weight,
     lambdaConformality: l.conformality.weight,
+    lambdaAnchor: l.isomap.weight,
     detEpsilon: l.detEpsilon,
     inverseMetricEpsilon: l.inverseMetricEpsilon,
     measureWeight,
@@ -129,6 +131,7 @@ export class OnnxEngine implements StepEngine {
     for (const [k, v] of Object.entries(hyperValues(this.config, input.n, weight))) feeds[k] = f32(Float32Array.of(v), []);
     for (const name of this.paramInputs) feeds[name] = f32(this.params.get(name)!, [this.params.get(name)!.length]);
     if (input.measure) feeds["points"] = f32(input.measure.points, [input.measure.n, d]);
+    if (input.anchor) feeds["anchor"] = f32(input.anchor, [input.n, d]);
     if (input.regularizer) {
       feeds["mixAlpha"] = f32(input.regularizer.alpha, [input.n, 1]);
       feeds["mixPartner"] = new ort.Tensor(
