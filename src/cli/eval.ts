@@ -16,6 +16,7 @@ interface EvalCliOptions {
   geodesicGridLines?: string;
   geodesicGridPoints?: string;
   geodesicGridIter?: string;
+  progress?: boolean;
 }
 
 /** Geodesic work options from the flags (validated: a bad value exits 2 naming the flag). */
@@ -71,6 +72,7 @@ export function registerEval(program: Command): void {
     .option("--geodesic-grid-points <n>", "points per logarithmic-chart line of the grid (default 20, 8 for D > 100)")
     .option("--geodesic-grid-iter <n>", "iterations of each grid geodesic at most (default 100, 40 for D > 100)")
     .option("--json", "print one JSON document, an array of the eval.json of each run, instead of the table")
+    .option("--no-progress", "no per-phase progress lines on stderr (where the results went is still printed)")
     .action(
       guarded(async (runDirs: string[], opts: EvalCliOptions) => {
         const { checkRunFolder } = await import("../runtime/run-eval/folder.js");
@@ -89,6 +91,7 @@ export function registerEval(program: Command): void {
           await warnOnConfigMismatch(dir);
           const r = await evaluateRunFolder(dir, {
             ...geodesic,
+            ...(opts.progress !== false ? { onPhase: (name: string, s: number) => process.stderr.write(`${dir}: ${name} done in ${s.toFixed(1)} s\n`) } : {}),
             ...(opts.backend === "cpu" || opts.backend === "wasm" ? { backend: opts.backend } : {}),
           });
           // Where the results went goes to stderr in every mode (also with --json), so stdout stays one document.

@@ -30,6 +30,8 @@ import {
 } from "./eval-file.js";
 
 export interface EvalOptions extends GeodesicEvalOptions {
+  /** Called after each phase of the evaluation (progress on stderr in the CLI). */
+  onPhase?: (name: string, seconds: number) => void;
   /** Test points for reconstruction and curvature (default 5,000). */
   maxPoints?: number;
   /** Points for trustworthiness, continuity, tearing, rank correlations and k-means (default 2,000; 1,000 when D > 100). */
@@ -197,6 +199,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     const now = performance.now();
     timings[name] = Number(((now - tPhase) / 1000).toFixed(3));
     tPhase = now;
+    opts.onPhase?.(name, timings[name]);
   };
 
   // Reconstruction and codes.

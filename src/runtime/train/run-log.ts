@@ -82,7 +82,7 @@ export function lossDescription(config: TrainConfig): string {
   if (l.curv > 0) terms.push(`${l.sign > 0 ? "+" : "−"} ${l.curv}·${l.functional} (route ${l.route.toUpperCase()})`);
   if (l.uniformity.weight > 0) terms.push(`+ ${l.uniformity.weight}·uniformity`);
   if (l.contractive.weight > 0) terms.push(`+ ${l.contractive.weight}·contractive (${l.contractive.reduce})`);
-  for (const k of ["decoderContractive", "isometry", "volume", "conformality"] as const)
+  for (const k of ["decoderContractive", "isometry", "volume", "conformality", "isomap"] as const)
     if (l[k].weight > 0) terms.push(`+ ${l[k].weight}·${k}`);
   const eps = l.curv > 0 && l.inverseMetricEpsilon > 0 ? `; R with (g + ${l.inverseMetricEpsilon}·I)⁻¹` : "";
   return terms.join(" ") + eps;
@@ -104,6 +104,7 @@ export function stepRecord(
   if (session.functional !== "W") drop(["tau"]);
   if (session.weights.decoderContractive === 0) drop(["decoderContractive"]);
   if (!session.usesRegularizerPoints) drop(["isometry", "volumeVariance", "conformality"]);
+  if (session.weights.isomap === 0) drop(["isomap"]);
   return record;
 }
 
