@@ -195,17 +195,17 @@ describe("ricci-gen demo (tiny)", () => {
     const out = join(tmp, "demo");
     const lines: string[] = [];
     const res = await runDemo({ out, points: 300, epochs: 2, backend: "cpu", progress: false, log: (l) => lines.push(l) });
-    expect(res.runs.map((r) => r.name)).toEqual(["swiss-roll-baseline", "swiss-roll-curv"]);
+    expect(res.runs.map((r) => r.name)).toEqual(["swiss-roll-baseline", "swiss-roll-unroll"]);
     expect(res.runs.map((r) => r.curv)).toEqual([0, 0.1]);
     for (const r of res.runs) {
       expect(existsSync(join(r.runDir, "eval.json"))).toBe(true);
-      for (const k of ["test_mse", "mean_R2_sqrt_detg", "trustworthiness", "tearing", "geodesic_ratio"])
+      for (const k of ["test_mse", "mean_R2_sqrt_detg", "trustworthiness", "tearing", "geodesic_ratio", "rotation_spearman_t", "knn_overlap_arclength"])
         expect(Number.isFinite(r.metrics[k]), k).toBe(true);
     }
     expect(res.report).toBe(join(out, "report.html"));
     const html = readFileSync(res.report, "utf8");
     expect(html).toContain("swiss-roll-baseline");
-    expect(html).toContain("swiss-roll-curv");
-    expect(lines.join("\n")).toMatch(/training swiss-roll-curv/);
+    expect(html).toContain("swiss-roll-unroll");
+    expect(lines.join("\n")).toMatch(/training swiss-roll-unroll/);
   }, 120_000);
 });

@@ -219,6 +219,13 @@ const CATALOGUE: readonly Entry[] = [
       "Mean over test codes of |N_latent ∩ N_true| / 10, with N_true the 10 nearest neighbours in the true (t, height) chart; 1 = same neighbourhoods.",
   },
   {
+    pattern: /^knnoverlaptheightexactunrolling$/,
+    label: "(reference) 10-NN overlap of the exact unrolling with (t, height)",
+    better: "none",
+    description:
+      "The same overlap computed for the true unrolled chart (arc length, height) itself: the most an undistorted unrolling can score against the (t, height) chart, since t is not arc length.",
+  },
+  {
     pattern: /^knnoverlaparclength(height)?$/,
     label: "10-NN overlap with the unrolled chart",
     better: "higher",

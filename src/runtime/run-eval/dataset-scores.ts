@@ -36,7 +36,7 @@ export function swissRollScores(
   torus: boolean,
 ): NonNullable<RunEvaluation["swissRoll"]> {
   const rotation = d === 2 ? bestRotation(z, m, t, height) : null;
-  let knnOverlapScores: { k: number; tHeight: number; arcLengthHeight: number } | null = null;
+  let knnOverlapScores: { k: number; tHeight: number; arcLengthHeight: number; unrolledTHeight: number } | null = null;
   if (m > K_OVERLAP) {
     const chart = new Float64Array(2 * m);
     const unrolled = new Float64Array(2 * m);
@@ -50,6 +50,8 @@ export function swissRollScores(
       k: K_OVERLAP,
       tHeight: knnOverlap(z, d, chart, 2, m, K_OVERLAP, torus),
       arcLengthHeight: knnOverlap(z, d, unrolled, 2, m, K_OVERLAP, torus),
+      // The exact (distortion-free) unrolling's own overlap with (t, height): the most that an isometric chart can reach there.
+      unrolledTHeight: knnOverlap(unrolled, 2, chart, 2, m, K_OVERLAP),
     };
   }
   return { n: m, ...swissRollCorrelation(z, m, d, t, height), rotation, knnOverlap: knnOverlapScores };

@@ -124,7 +124,8 @@ export interface RunEvaluation {
     t: number;
     height: number;
     rotation: { steps: number; goal: RotationScores; atBestT: RotationScores } | null;
-    knnOverlap: { k: number; tHeight: number; arcLengthHeight: number } | null;
+    /** `unrolledTHeight`: the exact unrolled chart's overlap with (t, height), a reference for `tHeight`. */
+    knnOverlap: { k: number; tHeight: number; arcLengthHeight: number; unrolledTHeight: number } | null;
   } | null;
   /**
    * Labelled data: per class geometry; `kmeansF1ClassMax`: k-means (k = number of classes, on the

@@ -375,6 +375,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     if (swissRoll.knnOverlap) {
       metrics["knn_overlap_t_height"] = swissRoll.knnOverlap.tHeight;
       metrics["knn_overlap_arclength"] = swissRoll.knnOverlap.arcLengthHeight;
+      metrics["knn_overlap_t_height_exact_unrolling"] = swissRoll.knnOverlap.unrolledTHeight;
     }
   }
   if (classes) {
