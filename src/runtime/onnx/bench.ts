@@ -40,6 +40,8 @@ export interface OnnxBenchRow {
   matmulGflops: number;
   /** gflops / matmulGflops. */
   fractionOfMatmul: number;
+  /** µs per point if every FLOP of the step ran at the MatMul rate: the floor of any engine doing the same FLOPs on this CPU. */
+  floorUsPerPoint: number;
 }
 
 const median = (xs: number[]): number => {
@@ -141,6 +143,7 @@ export async function benchOnnx(opts: OnnxBenchOptions, log: (line: string) => v
       matmulShape: flops.largest,
       matmulGflops,
       fractionOfMatmul: gflops / matmulGflops,
+      floorUsPerPoint: (total / n / (matmulGflops * 1e9)) * 1e6,
     });
     log(
       `onnx route ${route.toUpperCase()}, ${opts.threads} thread(s): ${ms.toFixed(1)} ms/step, ${((ms * 1000) / n).toFixed(1)} µs/point, ` +
@@ -185,10 +188,11 @@ export function formatOnnxVsPeer(rows: readonly OnnxBenchRow[], peer: import("..
     for (const p of peer.rows.filter((x) => x.batch === r.batch && (x.threads === null || x.threads === r.threads))) {
       const ae = p.aeStepMs === null ? null : (p.aeStepMs * 1000) / p.batch;
       const step = p.stepMs === null ? null : (p.stepMs * 1000) / p.batch;
-      const ratio = (x: number | null) => (x === null ? "n/a" : `${(x / r.usPerPoint).toFixed(1)}×`);
+      const ratio = (x: number | null, us = r.usPerPoint) => (x === null ? "n/a" : `${(x / us).toFixed(1)}×`);
       lines.push(
         `  route ${r.route.toUpperCase()} ${r.usPerPoint.toFixed(0)} µs vs ${p.method} (${p.family}): ` +
-          `full AE step ${ae === null ? "n/a" : `${ae.toFixed(0)} µs`} → ${ratio(ae)} faster; curvature-only step ${step === null ? "n/a" : `${step.toFixed(0)} µs`} → ${ratio(step)}`,
+          `full AE step ${ae === null ? "n/a" : `${ae.toFixed(0)} µs`} → ${ratio(ae)} faster; curvature-only step ${step === null ? "n/a" : `${step.toFixed(0)} µs`} → ${ratio(step)}` +
+          `; at the FLOP floor (${r.floorUsPerPoint.toFixed(0)} µs: every FLOP at the MatMul rate) the full AE step would be ${ratio(ae, r.floorUsPerPoint)}`,
       );
     }
   }
