@@ -113,6 +113,7 @@ const CASES: [string, string, Record<string, unknown>, string[]][] = [
     { loss: { isometry: { weight: 0.3 }, volume: { weight: 0.3 }, conformality: { weight: 0.3 } } },
     ["loss", "isometry", "volumeVariance", "conformality"],
   ],
+  ["Isomap anchor with ∫R²", flat, { loss: { curv: 0.1, isomap: { weight: 0.5 } } }, ["loss", "isomap", "curv"]],
   ["torus latent with uniformity", torus, { loss: { curv: 0.1, uniformity: { weight: 0.5 } } }, ["loss", "uniformity", "curv"]],
 ];
 
