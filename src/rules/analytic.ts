@@ -1,9 +1,10 @@
 /**
  * Analytic decoders: ∂^α Ψ_k for every output formula and multi-index α, differentiated by mathjs.
  */
-import { derivative, parse, simplify, type MathNode } from "mathjs";
+import type { MathNode } from "mathjs";
 import type { AnalyticDecoder } from "../model/types.js";
 import type { Formula } from "./formula.js";
+import { mathjs } from "./mathjs.js";
 import { toFormula } from "./to-formula.js";
 
 /**
@@ -11,6 +12,7 @@ import { toFormula } from "./to-formula.js";
  * value) to the derivative as a Formula. `multiIndices` must be closed under dropping the last index.
  */
 export function analyticDerivatives(decoder: AnalyticDecoder, multiIndices: readonly (readonly number[])[]): Map<string, Formula>[] {
+  const { derivative, parse, simplify } = mathjs();
   const opts = { variables: decoder.variables, constants: decoder.constants };
   return decoder.formulas.map((source) => {
     const trees = new Map<string, MathNode>();
