@@ -181,6 +181,9 @@ describe("report captions and titles", () => {
     expect(runSubtitle({ seed: 3, loss: { curv: 0.1, functional: "F", isometry: { weight: 1 } } })).toBe(
       "λ_curv = 0.1 (F) · λ_iso = 1 · seed 3",
     );
+    expect(runSubtitle({ seed: 0, loss: { curv: 0.1, isometry: { weight: 1 }, isomap: { weight: 1 } } })).toBe(
+      "λ_curv = 0.1 · λ_iso = 1 · λ_isomap = 1 · seed 0",
+    );
     const [a, b] = sampleRuns({ n: 400, grid: 12, steps: 50 });
     const moved = {
       ...b!,

@@ -312,6 +312,7 @@ export function runSubtitle(config: Readonly<Record<string, unknown>>): string {
     ["isometry", "λ_iso"],
     ["volume", "λ_vol"],
     ["conformality", "λ_conf"],
+    ["isomap", "λ_isomap"],
   ] as const) {
     const w = weight(key);
     if (w !== undefined && w > 0) parts.push(`${label} = ${formatValue(w)}`);
