@@ -643,6 +643,8 @@ describe("bad-input sweep: exit 2, one line, no stack trace", () => {
     expect(["EACCES", "EROFS", "EPERM"]).toContain((thrown as { code?: string }).code);
     const { line, code } = describeFailure(thrown);
     expect(code).toBe(2);
-    expect(line).toMatch(/^\/sys\/ricci-gen-eacces-test\.json: (permission denied|read-only file system|operation not permitted): .*\((EACCES|EROFS|EPERM), open\)$/);
+    expect(line).toMatch(
+      /^\/sys\/ricci-gen-eacces-test\.json: (permission denied|read-only file system|operation not permitted): .*\((EACCES|EROFS|EPERM), open\)$/,
+    );
   });
 });

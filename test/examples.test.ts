@@ -34,8 +34,10 @@ describe("examples/*.train.json", () => {
       const ds = config.dataset as { kind: string; D?: number };
       const dim = ds.kind === "swiss-roll" ? 3 : ds.kind === "gaussians" ? (ds.D ?? 784) : ds.kind === "mnist" ? 784 : model.outputDim;
       expect(model.outputDim).toBe(dim);
-      if (file.includes("baseline")) expect(config.loss.curv).toBe(0);
-      else expect(config.loss.curv).toBeGreaterThan(0);
+      const l = config.loss;
+      const regularisers = [l.curv, l.isometry.weight, l.conformality.weight, l.volume.weight, l.isomap.weight];
+      if (file.includes("baseline")) expect(regularisers.every((w) => w === 0)).toBe(true);
+      else expect(regularisers.some((w) => w > 0)).toBe(true);
     });
   }
   it("pairs each baseline with a regularised config on the same data and model", () => {

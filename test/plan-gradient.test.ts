@@ -172,9 +172,9 @@ describe("printed ONNX graph (float32) vs the float64 interpreter", () => {
                 ? [n, 1]
                 : name === "anchor"
                   ? [n, 2]
-                : HYPER_INPUTS.includes(name as never)
-                  ? []
-                  : [v.length];
+                  : HYPER_INPUTS.includes(name as never)
+                    ? []
+                    : [v.length];
         f[name] =
           name === "mixPartner"
             ? new ort.Tensor(

@@ -199,7 +199,15 @@ describe("ricci-gen demo (tiny)", () => {
     expect(res.runs.map((r) => r.curv)).toEqual([0, 0.1]);
     for (const r of res.runs) {
       expect(existsSync(join(r.runDir, "eval.json"))).toBe(true);
-      for (const k of ["test_mse", "mean_R2_sqrt_detg", "trustworthiness", "tearing", "geodesic_ratio", "rotation_spearman_t", "knn_overlap_arclength"])
+      for (const k of [
+        "test_mse",
+        "mean_R2_sqrt_detg",
+        "trustworthiness",
+        "tearing",
+        "geodesic_ratio",
+        "rotation_spearman_t",
+        "knn_overlap_arclength",
+      ])
         expect(Number.isFinite(r.metrics[k]), k).toBe(true);
     }
     expect(res.report).toBe(join(out, "report.html"));

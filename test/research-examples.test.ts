@@ -21,6 +21,7 @@ describe("examples/research", () => {
       "gaussians-setting2.train.json",
       "gaussians-setting3.train.json",
       "mnist-exp7.train.json",
+      "mnist-exp8-lambda1.train.json",
       "mnist-exp8.train.json",
       "swiss-roll-exp65.train.json",
       "swiss-roll-exp89.train.json",
