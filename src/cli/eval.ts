@@ -91,7 +91,9 @@ export function registerEval(program: Command): void {
           await warnOnConfigMismatch(dir);
           const r = await evaluateRunFolder(dir, {
             ...geodesic,
-            ...(opts.progress !== false ? { onPhase: (name: string, s: number) => process.stderr.write(`${dir}: ${name} done in ${s.toFixed(1)} s\n`) } : {}),
+            ...(opts.progress !== false
+              ? { onPhase: (name: string, s: number) => process.stderr.write(`${dir}: ${name} done in ${s.toFixed(1)} s\n`) }
+              : {}),
             ...(opts.backend === "cpu" || opts.backend === "wasm" ? { backend: opts.backend } : {}),
           });
           // Where the results went goes to stderr in every mode (also with --json), so stdout stays one document.

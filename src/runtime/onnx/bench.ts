@@ -120,7 +120,10 @@ export async function benchOnnx(opts: OnnxBenchOptions, log: (line: string) => v
     const n = opts.batch;
     const rng = new Rng(opts.seed);
     const batch = Float32Array.from({ length: n * session.model.outputDim }, () => rng.normal());
-    const ms = await timeAsync(opts.steps, async () => void (await engine.step({ batch, n, step: 1, measure: null, regularizer: null, anchor: null })));
+    const ms = await timeAsync(
+      opts.steps,
+      async () => void (await engine.step({ batch, n, step: 1, measure: null, regularizer: null, anchor: null })),
+    );
     const flops = planFlops(
       engine.lowered.plan,
       engine.lowered.outputs.map((o) => o.node),
