@@ -8,4 +8,4 @@ export type MathJs = Pick<typeof import("mathjs"), "derivative" | "parse" | "sim
 
 let loaded: MathJs | null = null;
 
-export const mathjs = (): MathJs => (loaded ??= createRequire(import.meta.url)("mathjs") as MathJs);
+export const mathjs = (): MathJs => (loaded ??= createRequire(import.meta.url)("mathjs/number") as MathJs);

@@ -12,11 +12,11 @@ struct Uniforms {
 @group(0) @binding(2) var<storage, read_write> tape: array<f32>;
 
 fn jetRule(a: array<f32, 1>) -> array<f32, 1> {
-  let t3 = a[0] * 0.5;
-  let t4 = cosh(t3);
+  let t2 = a[0] * 0.5;
+  let t4 = cosh(t2);
   let t5 = 2.0 * t4;
   let t6 = log(t5);
-  let t7 = t3 + t6;
+  let t7 = t2 + t6;
   return array<f32, 1>(t7);
 }
 

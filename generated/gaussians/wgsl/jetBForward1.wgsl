@@ -12,32 +12,32 @@ struct Uniforms {
 @group(0) @binding(2) var<storage, read_write> tape: array<f32>;
 
 fn jetRule(a: array<f32, 6>) -> array<f32, 6> {
-  let t8 = a[0] * 0.5;
-  let t9 = cosh(t8);
+  let t7 = a[0] * 0.5;
+  let t9 = cosh(t7);
   let t10 = 2.0 * t9;
   let t11 = log(t10);
-  let t12 = t8 + t11;
-  let t13 = tanh(clamp(t8, -20.0, 20.0));
+  let t12 = t7 + t11;
+  let t13 = tanh(clamp(t7, -20.0, 20.0));
   let t15 = t13 + 1.0;
   let t16 = 0.5 * t15;
-  let t17 = 1.0 / t9;
-  let t18 = (t17 * t17);
-  let t21 = t18 * 0.25;
-  let t22 = a[1] * t16;
-  let t23 = a[2] * t16;
-  let t24 = a[3] * t16;
-  let t25 = (a[1] * a[1]);
-  let t26 = t21 * t25;
-  let t27 = t24 + t26;
-  let t28 = a[4] * t16;
-  let t29 = a[1] * a[2];
-  let t30 = t21 * t29;
-  let t31 = t28 + t30;
-  let t32 = a[5] * t16;
-  let t33 = (a[2] * a[2]);
-  let t34 = t21 * t33;
-  let t35 = t32 + t34;
-  return array<f32, 6>(t12, t22, t23, t27, t31, t35);
+  let t18 = 1.0 / t9;
+  let t19 = (t18 * t18);
+  let t20 = 0.25 * t19;
+  let t21 = a[1] * t16;
+  let t22 = a[2] * t16;
+  let t23 = a[3] * t16;
+  let t24 = (a[1] * a[1]);
+  let t25 = t20 * t24;
+  let t26 = t23 + t25;
+  let t27 = a[4] * t16;
+  let t28 = a[1] * a[2];
+  let t29 = t20 * t28;
+  let t30 = t27 + t29;
+  let t31 = a[5] * t16;
+  let t32 = (a[2] * a[2]);
+  let t33 = t20 * t32;
+  let t34 = t31 + t33;
+  return array<f32, 6>(t12, t21, t22, t26, t30, t34);
 }
 
 var<workgroup> Ws: array<f32, 640>;

@@ -12,13 +12,13 @@ struct Uniforms {
 @group(0) @binding(3) var<storage, read_write> adj: array<f32>;
 
 fn jetAdjoint(a: array<f32, 1>, yb: array<f32, 1>) -> array<f32, 1> {
-  let t3 = a[0] * 0.5;
-  let t4 = cosh(t3);
+  let t2 = a[0] * 0.5;
+  let t4 = cosh(t2);
   let t5 = 2.0 * t4;
   let t10 = 1.0 / t5;
   let t11 = yb[0] * t10;
   let t13 = 2.0 * t11;
-  let t14 = sinh(t3);
+  let t14 = sinh(t2);
   let t15 = t13 * t14;
   let t16 = yb[0] + t15;
   let t17 = 0.5 * t16;
