@@ -162,7 +162,7 @@ export function registerDemo(program: Command): void {
           "",
           metricTable(res.runs, HEADLINE),
           "",
-          `mean R²√det g at the test codes: ${formatNumber(m(base, "mean_R2_sqrt_detg"))} → ${formatNumber(m(curv, "mean_R2_sqrt_detg"))} (${ratio(m(base, "mean_R2_sqrt_detg"), m(curv, "mean_R2_sqrt_detg"))} lower with λ_curv = ${curv.curv})`,
+          `mean R²√det g at the test codes: ${formatNumber(m(base, "mean_R2_sqrt_detg"))} → ${formatNumber(m(curv, "mean_R2_sqrt_detg"))} (${ratio(m(base, "mean_R2_sqrt_detg"), m(curv, "mean_R2_sqrt_detg"))} lower in ${curv.name})`,
           `unrolled? best-rotation rank correlation with t ${formatNumber(m(base, "rotation_spearman_t"))} → ${formatNumber(m(curv, "rotation_spearman_t"))} and with the height ${formatNumber(m(base, "rotation_spearman_height"))} → ${formatNumber(m(curv, "rotation_spearman_height"))}; 10-NN overlap with the unrolled chart ${formatNumber(m(base, "knn_overlap_arclength"))} → ${formatNumber(m(curv, "knn_overlap_arclength"))}`,
           `reconstruction R²: ${formatNumber(m(base, "test_r2"))} → ${formatNumber(m(curv, "test_r2"))}; median condition number of g ${formatNumber(m(base, "condition_number"))} → ${formatNumber(m(curv, "condition_number"))}; tearing ${formatNumber(m(base, "tearing"))} → ${formatNumber(m(curv, "tearing"))}`,
           `training: ${base.name} ${base.trainSec.toFixed(0)} s, ${curv.name} ${curv.trainSec.toFixed(0)} s; demo total ${res.wallSec.toFixed(0)} s`,
