@@ -343,6 +343,15 @@ const BAD_CONFIGS: [string, unknown][] = [
   ["missing name", { ...validConfig(), name: undefined }],
   ["bad name", validConfig({ name: "../escape" })],
   ["missing model", { ...validConfig(), model: undefined }],
+  [
+    "isomap anchor on a torus latent",
+    validConfig({
+      model: join(import.meta.dirname, "..", "examples", "research", "torus-ae-swiss-roll.model.json"),
+      loss: { isomap: { weight: 1 } },
+    }),
+  ],
+  ["isomap neighbour graph in pieces", validConfig({ loss: { isomap: { weight: 1, neighbours: 1 } } })],
+  ["isomap landmarks ≤ latent dimension", validConfig({ loss: { isomap: { weight: 1, landmarks: 2 } } })],
   ["model not found", validConfig({ model: "none.model.json" })],
   ["model is a folder", validConfig({ model: "." })],
   ["model invalid", validConfig({ model: "bad-model.json" })],

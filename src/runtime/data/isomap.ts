@@ -15,7 +15,7 @@
  * The chart keeps the data's units: its distances approximate geodesic distances.
  */
 import { UserError } from "../../util/errors.js";
-import { blockRows, selectNearest, squaredDistanceBlock } from "../eval/knn.js";
+import { knn } from "../eval/knn.js";
 
 export interface IsomapOptions {
   neighbours: number;
@@ -31,21 +31,12 @@ export interface Graph {
 }
 
 export function knnGraph(x: Float64Array, n: number, dim: number, k: number): Graph {
-  const idx = new Int32Array(n * k);
-  const dist = new Float64Array(n * k);
-  const rows = blockRows(dim, n);
-  const buf = new Float64Array(rows * n);
-  for (let s = 0; s < n; s += rows) {
-    const e = Math.min(n, s + rows);
-    squaredDistanceBlock(x, n, dim, s, e, buf);
-    for (let i = s; i < e; i++) selectNearest(buf.subarray((i - s) * n, (i - s + 1) * n), i, k, idx, i * k, dist);
-  }
+  const { index, dist } = knn(x, n, dim, k);
   const edges = new Map<number, number>(); // key i·n + j (i < j) → length
   for (let i = 0; i < n; i++)
     for (let r = 0; r < k; r++) {
-      const j = idx[i * k + r]!;
-      const key = i < j ? i * n + j : j * n + i;
-      edges.set(key, Math.sqrt(dist[i * k + r]!));
+      const j = index[i * k + r]!;
+      edges.set(i < j ? i * n + j : j * n + i, dist[i * k + r]!);
     }
   const degree = new Int32Array(n + 1);
   for (const key of edges.keys()) {

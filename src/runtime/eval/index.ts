@@ -36,5 +36,14 @@ export {
 } from "./geodesic.js";
 export { pairCountingF, kmeansPairCountingF, type PairCountingOptions, type PairCountingResult } from "./pair-counting.js";
 export { conditionNumbers, isometryDistortion } from "./conformality.js";
-export { bestRotation, knnOverlap, rollArcLength, UNROLL_TARGETS, type BestRotation, type RotationScores } from "./unrolling.js";
+export {
+  bestRotation,
+  knnOverlap,
+  neighbourSets,
+  rollArcLength,
+  setOverlap,
+  UNROLL_TARGETS,
+  type BestRotation,
+  type RotationScores,
+} from "./unrolling.js";
 export { geodesicGridRatio, exponentialMap, type GeodesicGridOptions, type GeodesicGridResult } from "./geodesic-grid.js";

@@ -63,7 +63,7 @@ export function rollArcLength(t: number): number {
 }
 
 /** The k nearest neighbours of every row (self excluded, ties by index); torus: wrapped differences. */
-function neighbourSets(x: Float64Array, n: number, dim: number, k: number, torus: boolean): Int32Array {
+export function neighbourSets(x: Float64Array, n: number, dim: number, k: number, torus: boolean): Int32Array {
   const out = new Int32Array(n * k);
   const row = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -86,8 +86,11 @@ function neighbourSets(x: Float64Array, n: number, dim: number, k: number, torus
  */
 export function knnOverlap(a: Float64Array, da: number, b: Float64Array, db: number, n: number, k = 10, torusA = false): number {
   if (!(k >= 1 && k < n)) throw new RangeError(`knnOverlap: need 1 ≤ k < n, got k = ${k}, n = ${n}`);
-  const na = neighbourSets(a, n, da, k, torusA);
-  const nb = neighbourSets(b, n, db, k, false);
+  return setOverlap(neighbourSets(a, n, da, k, torusA), neighbourSets(b, n, db, k, false), n, k);
+}
+
+/** Mean over the n points of |A(i) ∩ B(i)| / k for two neighbourSets results. */
+export function setOverlap(na: Int32Array, nb: Int32Array, n: number, k: number): number {
   let shared = 0;
   for (let i = 0; i < n; i++) {
     const set = new Set(na.subarray(i * k, (i + 1) * k));

@@ -11,8 +11,9 @@ import {
   gaussianCloudMetrics,
   kmeans,
   kmeansPairCountingF,
-  knnOverlap,
+  neighbourSets,
   rollArcLength,
+  setOverlap,
   summarize,
   swissRollCorrelation,
 } from "../eval/index.js";
@@ -46,12 +47,17 @@ export function swissRollScores(
       unrolled[2 * i] = rollArcLength(t[i]!);
       unrolled[2 * i + 1] = height[i]!;
     }
+    const [codeSets, chartSets, unrolledSets] = [
+      neighbourSets(z, m, d, K_OVERLAP, torus),
+      neighbourSets(chart, m, 2, K_OVERLAP, false),
+      neighbourSets(unrolled, m, 2, K_OVERLAP, false),
+    ];
     knnOverlapScores = {
       k: K_OVERLAP,
-      tHeight: knnOverlap(z, d, chart, 2, m, K_OVERLAP, torus),
-      arcLengthHeight: knnOverlap(z, d, unrolled, 2, m, K_OVERLAP, torus),
+      tHeight: setOverlap(codeSets, chartSets, m, K_OVERLAP),
+      arcLengthHeight: setOverlap(codeSets, unrolledSets, m, K_OVERLAP),
       // The exact (distortion-free) unrolling's own overlap with (t, height): the most that an isometric chart can reach there.
-      unrolledTHeight: knnOverlap(unrolled, 2, chart, 2, m, K_OVERLAP),
+      unrolledTHeight: setOverlap(unrolledSets, chartSets, m, K_OVERLAP),
     };
   }
   return { n: m, ...swissRollCorrelation(z, m, d, t, height), rotation, knnOverlap: knnOverlapScores };

@@ -141,6 +141,13 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions): Promise<{ r
   }
 }
 
+/** The given rows (each `width` values) of a row-major matrix, in that order. */
+function gatherRows(src: Float32Array, width: number, rows: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(rows.length * width);
+  for (let i = 0; i < rows.length; i++) out.set(src.subarray(rows[i]! * width, (rows[i]! + 1) * width), i * width);
+  return out;
+}
+
 /** One run of the loop: its position (RunState), logs and summary. */
 class TrainingRun {
   private state: RunState = freshState();
@@ -207,8 +214,8 @@ class TrainingRun {
   /** Resume from the checkpoint or set up a fresh run folder; log what runs. */
   private async start(): Promise<this> {
     const { config, files, session, data, progress } = this;
-    if (config.loss.isomap.weight > 0 && session.torus)
-      throw new UserError("loss.isomap.weight", "the Isomap anchor needs a Euclidean latent, and latent.torus is on: set the weight to 0");
+    // Before the run folder is touched: a config error here loses nothing.
+    this.anchors = this.isomapAnchors();
     if (this.opts.resume) {
       const runDir = join(config.runsPath, config.name);
       this.state = resumeFrom(files.checkpoint, runDir, config, this.stepsPerEpoch, session, this.optimisers);
@@ -240,7 +247,6 @@ class TrainingRun {
     );
     progress.log(`loss: ${lossDescription(config)}`);
     if (config.loss.curv > 0) progress.log(`measure: ${this.built.measureDescription}`);
-    this.anchors = this.isomapAnchors();
     return this;
   }
 
@@ -249,8 +255,11 @@ class TrainingRun {
     const { config, session, data, progress } = this;
     const { weight, neighbours, landmarks } = config.loss.isomap;
     if (!(weight > 0)) return null;
+    if (session.torus)
+      throw new UserError("loss.isomap.weight", "the Isomap anchor needs a Euclidean latent, and latent.torus is on: set the weight to 0");
     const t0 = performance.now();
-    const chart = isomapChart(Float64Array.from(data.trainX), data.train.n, session.model.outputDim, {
+    // From the float32 rows the engines train on, so the anchor matches their inputs exactly.
+    const chart = isomapChart(Float64Array.from(data.trainX), data.train.n, data.train.dim, {
       neighbours,
       landmarks,
       dim: session.latentDim,
@@ -274,12 +283,9 @@ class TrainingRun {
     const D = session.model.outputDim;
     const start = state.stepInEpoch * config.batch;
     const n = Math.min(config.batch, data.train.n - start);
-    const batch = new Float32Array(n * D);
-    for (let i = 0; i < n; i++) batch.set(data.trainX.subarray(perm[start + i]! * D, (perm[start + i]! + 1) * D), i * D);
-    const d = session.latentDim;
-    const anchors = this.anchors;
-    const anchor = anchors ? new Float32Array(n * d) : null;
-    if (anchor) for (let i = 0; i < n; i++) anchor.set(anchors!.subarray(perm[start + i]! * d, (perm[start + i]! + 1) * d), i * d);
+    const rows = perm.subarray(start, start + n);
+    const batch = gatherRows(data.trainX, D, rows);
+    const anchor = this.anchors ? gatherRows(this.anchors, session.latentDim, rows) : null;
     const step = state.step + 1;
     const box = state.measureBox;
     const measure =
