@@ -60,4 +60,9 @@ describe("examples/research", () => {
     expect(c.loss.uniformity.weight).toBe(0.5);
     expect(c.standardize).toBe(false);
   });
+  it("the Gaussian pair shifts each class by N(0, 0.1²) per coordinate, as the research's code does", () => {
+    // Its generator multiplies a standard normal by `interclass_variance` (0.1): the std, not the variance.
+    const ds = load("gaussians-setting2.train.json").dataset as { generator?: string; interclassStd?: number; n?: number };
+    expect([ds.generator, ds.interclassStd, ds.n]).toEqual(["research", 0.1, 6000]);
+  });
 });
