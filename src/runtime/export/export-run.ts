@@ -14,6 +14,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { readTidy } from "../tfjs-read.js";
 import { paramLayout } from "../../model/params.js";
 import type { Activation, Mlp } from "../../model/types.js";
 import { writeFolderAtomic } from "../../util/atomic.js";
@@ -77,7 +78,7 @@ function encodeAll(session: Session, x: Float32Array, n: number): Float32Array {
   const chunk = 1024;
   for (let s = 0; s < n; s += chunk) {
     const m = Math.min(chunk, n - s);
-    const codes = tf.tidy(() => session.encode(tf.tensor2d(x.subarray(s * D, (s + m) * D), [m, D])).z.dataSync() as Float32Array);
+    const codes = readTidy(() => session.encode(tf.tensor2d(x.subarray(s * D, (s + m) * D), [m, D])).z);
     z.set(codes, s * d);
   }
   return z;

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { readTidy } from "../tfjs-read.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { encodeNpy } from "../data/npy.js";
 import type { Session, SessionData } from "../train/session.js";
@@ -32,7 +33,7 @@ export function writeLatentCodes(runDir: string, session: Session, data: Session
   for (let s = 0; s < n; s += chunk) {
     const m = Math.min(chunk, n - s);
     z.set(
-      tf.tidy(() => session.encode(tf.tensor2d(data.testX.subarray(s * D, (s + m) * D), [m, D])).z.dataSync() as Float32Array),
+      readTidy(() => session.encode(tf.tensor2d(data.testX.subarray(s * D, (s + m) * D), [m, D])).z),
       s * d,
     );
   }

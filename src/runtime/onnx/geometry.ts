@@ -4,7 +4,6 @@
  * session. Evaluation of a research-sized model (TorusAE) is dominated by these points; tfjs is the
  * fallback where ONNX Runtime cannot load.
  */
-import * as tf from "@tensorflow/tfjs";
 import { emitOnnx, geometryPlan } from "../../emit/facade.js";
 import type { Session } from "../train/session.js";
 import { createSession, loadOrt, threadCount, type OrtSession } from "./ort.js";
@@ -20,12 +19,12 @@ export interface PointGeometry {
 
 const sessions = new WeakMap<Session, Promise<OrtSession | null>>();
 
-async function geometrySession(session: Session): Promise<OrtSession | null> {
+async function geometrySession(session: Session, threads: number): Promise<OrtSession | null> {
   try {
     const g = geometryPlan(session.model, session.curvature.route);
     return await createSession(
       emitOnnx(g.plan, { name: "geometry", docString: g.description, outputs: g.outputs }),
-      threadCount(),
+      threads,
       "the evaluation geometry graph",
     );
   } catch {
@@ -33,15 +32,18 @@ async function geometrySession(session: Session): Promise<OrtSession | null> {
   }
 }
 
-/** R, √det g, the mask and g at z (n × d) by ONNX Runtime, or null where it is unavailable. */
-export async function onnxGeometry(session: Session, z: Float64Array, n: number): Promise<PointGeometry | null> {
+/**
+ * R, √det g, the mask and g at z (n × d) by ONNX Runtime, or null where it is unavailable. The
+ * graph is built on the session's first call, with `threads` threads (default: every core).
+ */
+export async function onnxGeometry(session: Session, z: Float64Array, n: number, threads?: number): Promise<PointGeometry | null> {
   let pending = sessions.get(session);
-  if (!pending) sessions.set(session, (pending = geometrySession(session)));
+  if (!pending) sessions.set(session, (pending = geometrySession(session, threadCount(threads))));
   const ort_ = await pending;
   if (!ort_) return null;
   const ort = await loadOrt();
   const d = session.latentDim;
-  const params = Float32Array.from(tf.tidy(() => session.variable("decoder").dataSync() as Float32Array));
+  const params = Float32Array.from(session.variable("decoder").dataSync() as Float32Array);
   const out: PointGeometry = {
     R: new Float64Array(n),
     sqrtDetG: new Float64Array(n),

@@ -10,6 +10,7 @@
  */
 import { onnxGeometry } from "../onnx/geometry.js";
 import * as tf from "@tensorflow/tfjs";
+import { readTidy } from "../tfjs-read.js";
 import { UserError } from "../../util/errors.js";
 import { conditionNumbers, isometryDistortion, mse, neighbourhoodPreservation, r2, r2Pooled, summarize, tearing } from "../eval/index.js";
 import type { TrainConfig } from "../train/config.js";
@@ -92,12 +93,12 @@ async function geometryAt(session: Session, z: Float64Array, n: number): Promise
   const setup = { ...session.curvature, functional: "R2" as const };
   for (let s = 0; s < n; s += CHUNK) {
     const m = Math.min(CHUNK, n - s);
-    const [R, sq, mask, g] = tf.tidy(() => {
+    const [R, sq, mask, g] = readTidy(() => {
       const zt = tf.tensor2d(Float32Array.from(z.subarray(s * d, (s + m) * d)), [m, d]);
       const decW = session.decoder.weights(tf, session.variable("decoder"));
       const c = curvatureFunctional(setup, decW, null, null, zt, 1);
       const gt = session.decoder.kernels["metric"]!(tf, decW, zt)["g"]!;
-      return [c.R.dataSync(), c.sqrtdetg.dataSync(), c.mask.dataSync(), gt.dataSync()];
+      return [c.R, c.sqrtdetg, c.mask, gt];
     });
     for (let i = 0; i < m; i++) {
       out.R[s + i] = R![i]!;
@@ -167,11 +168,11 @@ function encodeDecode(session: Session, x: Float32Array, n: number): { z: Float6
   const xhat = new Float64Array(n * D);
   for (let s = 0; s < n; s += CHUNK) {
     const m = Math.min(CHUNK, n - s);
-    const [zc, xc] = tf.tidy(() => {
+    const [zc, xc] = readTidy(() => {
       const xb = tf.tensor2d(x.subarray(s * D, (s + m) * D), [m, D]);
       const decW = session.decoder.weights(tf, session.variable("decoder"));
       const zt = session.encode(xb).z;
-      return [zt.dataSync(), session.decoder.decoderJets(tf, decW, zt, 0)[0]!.dataSync()];
+      return [zt, session.decoder.decoderJets(tf, decW, zt, 0)[0]!];
     });
     z.set(Float64Array.from(zc!), s * d);
     xhat.set(Float64Array.from(xc!), s * D);

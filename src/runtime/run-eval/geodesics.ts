@@ -11,6 +11,7 @@
  * iterations: ≈ 9,000 points for 5 lines). Converged pairs stop early (see `geodesicLengthRatio`).
  */
 import * as tf from "@tensorflow/tfjs";
+import { readTidy } from "../tfjs-read.js";
 import { Rng } from "../../util/random.js";
 import { geodesicGridRatio, geodesicLengthRatio, randomPairs, summarize, type MetricFn, type MetricJetFn } from "../eval/index.js";
 import type { Session } from "../train/session.js";
@@ -51,10 +52,10 @@ export function metricJets(session: Session): MetricJetFn {
     const dg = new Float64Array(count * d * d * d);
     for (let s = 0; s < count; s += CHUNK) {
       const m = Math.min(CHUNK, count - s);
-      const cols = tf.tidy(() => {
+      const cols = readTidy(() => {
         const decW = session.decoder.weights(tf, session.variable("decoder"));
         const zt = tf.tensor2d(Float32Array.from(pts.subarray(s * d, (s + m) * d)), [m, d]);
-        return session.decoder.decoderJets(tf, decW, zt, order).map((t) => t.dataSync() as Float32Array);
+        return session.decoder.decoderJets(tf, decW, zt, order);
       });
       const dot = (c1: number, c2: number, p: number): number => {
         const x = cols[c1]!;
@@ -84,11 +85,9 @@ export function metricFn(session: Session): MetricFn {
   const d = session.latentDim;
   return (pts, count) =>
     Float64Array.from(
-      tf.tidy(() => {
+      readTidy(() => {
         const decW = session.decoder.weights(tf, session.variable("decoder"));
-        return session.decoder.kernels["metric"]!(tf, decW, tf.tensor2d(Float32Array.from(pts), [count, d]))[
-          "g"
-        ]!.dataSync() as Float32Array;
+        return session.decoder.kernels["metric"]!(tf, decW, tf.tensor2d(Float32Array.from(pts), [count, d]))["g"]!;
       }),
     );
 }

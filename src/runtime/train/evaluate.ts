@@ -4,7 +4,9 @@
  * plus the configured functional with the batch measure on those points. float32 (tfjs kernels).
  */
 import * as tf from "@tensorflow/tfjs";
+import { readTidy } from "../tfjs-read.js";
 import { curvatureFunctional } from "./losses.js";
+import type { PointGeometry } from "../onnx/geometry.js";
 import type { Session } from "./session.js";
 
 export interface TestMetrics {
@@ -20,47 +22,63 @@ export interface TestMetrics {
   functional: number;
 }
 
-export function evaluateSession(
+/** Per-point geometry at codes z (n × d), e.g. by ONNX Runtime (onnx/geometry.ts); null: use tfjs. */
+export type GeometryFn = (z: Float64Array, n: number) => Promise<PointGeometry | null>;
+
+/**
+ * Test metrics of the session's current parameters on the first n rows of x. Encoding and
+ * reconstruction run on tfjs; the per-point geometry runs on `geometry` where given (the onnx
+ * engine passes ONNX Runtime's, which is far faster than tfjs at research widths), else on tfjs.
+ */
+export async function evaluateSession(
   session: Session,
   x: Float32Array,
   n: number,
-  opts: { chunk?: number; functionalPoints?: number } = {},
-): TestMetrics {
+  opts: { chunk?: number; functionalPoints?: number; geometry?: GeometryFn | undefined } = {},
+): Promise<TestMetrics> {
   const D = session.model.outputDim;
+  const d = session.latentDim;
   const chunk = opts.chunk ?? 1024;
-  let se = 0;
-  let r2 = 0;
-  let sq = 0;
-  let absR = 0;
-  let good = 0;
-  let degenerate = 0;
+  const sums = { se: 0, r2: 0, sq: 0, absR: 0, good: 0, degenerate: 0 };
   const setup = { ...session.curvature, functional: "R2" as const };
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(chunk, n - start);
-    const vals = tf.tidy(() => {
+    const [se, z] = readTidy(() => {
       const xb = tf.tensor2d(x.subarray(start * D, (start + m) * D), [m, D]);
       const decW = session.decoder.weights(tf, session.variable("decoder"));
-      const { z } = session.encode(xb);
-      const xhat = session.decoder.decoderJets(tf, decW, z, 0)[0]!;
-      const c = curvatureFunctional(setup, decW, null, null, z, 1);
-      return tf
-        .stack([
-          tf.sum(tf.square(tf.sub(xhat, xb))),
-          c.r2,
-          tf.sum(tf.mul(c.mask, c.sqrtdetg)),
-          tf.sum(tf.mul(c.mask, tf.abs(c.R))),
-          tf.sum(c.mask),
-          c.degenerate,
-        ])
-        .dataSync();
+      const codes = session.encode(xb).z;
+      const xhat = session.decoder.decoderJets(tf, decW, codes, 0)[0]!;
+      return [tf.sum(tf.square(tf.sub(xhat, xb))), codes];
     });
-    se += vals[0]!;
-    r2 += vals[1]!;
-    sq += vals[2]!;
-    absR += vals[3]!;
-    good += vals[4]!;
-    degenerate += vals[5]!;
+    sums.se += se![0]!;
+    const geo = opts.geometry ? await opts.geometry(Float64Array.from(z!), m) : null;
+    if (geo) {
+      for (let p = 0; p < m; p++) {
+        if (!geo.ok[p]) {
+          sums.degenerate++;
+          continue;
+        }
+        const R = geo.R[p]!;
+        sums.r2 += R * R * geo.sqrtDetG[p]!;
+        sums.sq += geo.sqrtDetG[p]!;
+        sums.absR += Math.abs(R);
+        sums.good++;
+      }
+      continue;
+    }
+    const vals = tf.tidy(() => {
+      const decW = session.decoder.weights(tf, session.variable("decoder"));
+      const c = curvatureFunctional(setup, decW, null, null, tf.tensor2d(z!, [m, d]), 1);
+      const sum = (t: tf.Tensor) => tf.sum(tf.mul(c.mask, t));
+      return tf.stack([c.r2, sum(c.sqrtdetg), sum(tf.abs(c.R)), tf.sum(c.mask), c.degenerate]).dataSync();
+    });
+    sums.r2 += vals[0]!;
+    sums.sq += vals[1]!;
+    sums.absR += vals[2]!;
+    sums.good += vals[3]!;
+    sums.degenerate += vals[4]!;
   }
+  const { se, r2, sq, absR, good, degenerate } = sums;
   let functional = r2 / Math.max(good, 1);
   if (session.functional !== "R2" && session.vars.has("potential")) {
     const m = Math.min(n, opts.functionalPoints ?? 2048);

@@ -11,6 +11,7 @@
  * summary.json.
  */
 import * as tf from "@tensorflow/tfjs";
+import { readTidy } from "../tfjs-read.js";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../util/atomic.js";
@@ -20,6 +21,7 @@ import { Adam } from "./adam.js";
 import { NonFiniteCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import type { Optimisers, StepEngine, StepInput } from "./engines/engine.js";
+import { onnxGeometry } from "../onnx/geometry.js";
 import { OnnxEngine } from "./engines/onnx-engine.js";
 import { chooseEngine, createEngine } from "./engines/select.js";
 import { evaluateSession, type TestMetrics } from "./evaluate.js";
@@ -82,7 +84,7 @@ function encodedRange(session: Session, x: Float32Array, n: number): Box {
   const hi = new Array<number>(d).fill(-Infinity);
   for (let s = 0; s < n; s += 2048) {
     const m = Math.min(2048, n - s);
-    const z = tf.tidy(() => session.encode(tf.tensor2d(x.subarray(s * D, (s + m) * D), [m, D])).z.dataSync());
+    const z = readTidy(() => session.encode(tf.tensor2d(x.subarray(s * D, (s + m) * D), [m, D])).z);
     for (let p = 0; p < m; p++)
       for (let i = 0; i < d; i++) {
         const v = z[p * d + i]!;
@@ -208,7 +210,7 @@ class TrainingRun {
         return this.writeSummary();
       }
     }
-    return this.finish();
+    return await this.finish();
   }
 
   /** Resume from the checkpoint or set up a fresh run folder; log what runs. */
@@ -347,7 +349,7 @@ class TrainingRun {
     state.stepInEpoch = 0;
     if (config.evalEvery <= 0 || state.epoch % config.evalEvery !== 0 || state.step >= this.totalSteps) return;
     await this.engine.sync();
-    const m = this.evaluate();
+    const m = await this.evaluate();
     if (!m) return;
     this.metrics.append({ type: "eval", step: state.step, epoch: state.epoch, test: m });
     this.progress.log(
@@ -370,16 +372,19 @@ class TrainingRun {
     }
   }
 
-  private evaluate(): TestMetrics | null {
-    const { data, config } = this;
+  private async evaluate(): Promise<TestMetrics | null> {
+    const { data, config, session, engine } = this;
     if (data.test.n === 0) return null;
-    return evaluateSession(this.session, data.testX, Math.min(data.test.n, config.evalPoints ?? data.test.n));
+    // The onnx engine's runs evaluate their geometry in ONNX Runtime too (tfjs is far slower at research widths).
+    const geometry =
+      engine instanceof OnnxEngine ? (z: Float64Array, n: number) => onnxGeometry(session, z, n, this.opts.threads) : undefined;
+    return evaluateSession(session, data.testX, Math.min(data.test.n, config.evalPoints ?? data.test.n), { geometry });
   }
 
-  private finish(): Summary {
+  private async finish(): Promise<Summary> {
     const { state } = this;
     if (state.step < this.plannedSteps) this.status = "stopped";
-    this.test = this.evaluate();
+    this.test = await this.evaluate();
     if (this.test) this.metrics.append({ type: "eval", step: state.step, epoch: state.epoch, test: this.test, final: true });
     const summary = this.writeSummary();
     const t = this.test;
