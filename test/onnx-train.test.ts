@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseTrainConfig } from "../src/runtime/train/config.js";
 import { readMetrics, type MetricRecord } from "../src/runtime/train/metrics.js";
-import { onnxGeometry } from "../src/runtime/onnx/geometry.js";
+import { onnxGeometry, onnxMetricJets } from "../src/runtime/onnx/geometry.js";
+import { metricJets } from "../src/runtime/run-eval/geodesics.js";
 import { evaluateSession } from "../src/runtime/train/evaluate.js";
 import { buildSession, loadTrainingData } from "../src/runtime/train/session.js";
 import { train } from "../src/runtime/train/trainer.js";
@@ -97,7 +98,13 @@ function expectSameCurve(a: MetricRecord[], b: MetricRecord[], keys: string[], r
 // on identical parameters; F's curvature 1.1e-4; the torus latent's 2.1e-4 after 49 steps).
 const CASES: [string, string, Record<string, unknown>, string[], number?][] = [
   ["∫R², batch measure, route B", flat, { loss: { curv: 0.1 } }, ["loss", "recon", "curv"]],
-  ["∫R², route A, uniform measure", flat, { loss: { curv: 0.1, route: "a" }, measure: { kind: "uniform", points: 64 } }, ["loss", "curv"], 5e-4],
+  [
+    "∫R², route A, uniform measure",
+    flat,
+    { loss: { curv: 0.1, route: "a" }, measure: { kind: "uniform", points: 64 } },
+    ["loss", "curv"],
+    5e-4,
+  ],
   ["F, grid measure", flat, { loss: { curv: 0.05, functional: "F" }, measure: { kind: "grid", resolution: 6 } }, ["loss", "curv"], 2.5e-4],
   ["W with learned τ", flat, { loss: { curv: 0.05, functional: "W" }, tau: { value: 1, learn: true } }, ["loss", "curv", "tau"]],
   [
@@ -256,4 +263,36 @@ it("evaluates its test geometry in ONNX Runtime, as tfjs does (route A, ε-inver
   expect(viaOrt.degenerate).toBe(viaTfjs.degenerate);
   for (const k of ["meanR2SqrtDetG", "meanSqrtDetG", "meanAbsR", "functional"] as const)
     expect(Math.abs(viaOrt[k] - viaTfjs[k]) / Math.abs(viaTfjs[k]), k).toBeLessThan(1e-4);
+});
+
+it("gives evaluation's geodesics g and ∂g in ONNX Runtime, as the tfjs jets do (torus latent)", async () => {
+  const config = parseTrainConfig(
+    { name: `r${runCount++}`, model: torus, dataset: { kind: "swiss-roll", n: 100, seed: 4 }, epochs: 1, runsDir: join(dir, "runs") },
+    { baseDir: dir },
+  );
+  const { session } = await buildSession(config);
+  const m = 37;
+  const z = Float64Array.from({ length: m * 2 }, (_, i) => 2.5 * Math.sin(0.37 * i + 0.1));
+  const viaOrt = await (await onnxMetricJets(session, 1))!(z, m);
+  const viaTfjs = await metricJets(session)(z, m);
+  for (const k of ["g", "dg"] as const) {
+    const scale = Math.max(...viaTfjs[k].map(Math.abs));
+    const worst = Math.max(...viaTfjs[k].map((v, i) => Math.abs(viaOrt[k][i]! - v)));
+    expect(worst / scale, k).toBeLessThan(1e-5);
+  }
+  // ∂g against central differences of g (float64 steps over float32 values: a loose, independent check).
+  const h = 1e-2;
+  const shifted = (k: number, sign: number) => Float64Array.from(z, (v, i) => (i % 2 === k ? v + sign * h : v));
+  for (let k = 0; k < 2; k++) {
+    const [up, down] = [
+      await (await onnxMetricJets(session, 1))!(shifted(k, 1), m),
+      await (await onnxMetricJets(session, 1))!(shifted(k, -1), m),
+    ];
+    for (let p = 0; p < m; p++)
+      for (let ij = 0; ij < 4; ij++) {
+        const fd = (up.g[p * 4 + ij]! - down.g[p * 4 + ij]!) / (2 * h);
+        const exact = viaOrt.dg[(p * 2 + k) * 2 * 2 + ij]!;
+        expect(Math.abs(fd - exact)).toBeLessThan(2e-3 * Math.max(1, Math.abs(exact)));
+      }
+  }
 });

@@ -399,6 +399,50 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
     expect(err).toBeLessThanOrEqual(CURVE_TOL);
   }, 300_000);
 
+  it("the terms of the codes alone (uniformity on a torus latent, the Isomap anchor): host values, z̄ on the device", async () => {
+    const torus = join(dir, "torus-unif.model.json");
+    writeFileSync(
+      torus,
+      JSON.stringify({
+        name: "torus-unif",
+        latentDim: 2,
+        outputDim: 3,
+        decoder: {
+          type: "mlp",
+          torusEmbedding: true,
+          layers: [
+            { units: 24, activation: "tanh" },
+            { units: 3, activation: "linear" },
+          ],
+        },
+        encoder: {
+          layers: [
+            { units: 16, activation: "tanh" },
+            { units: 2, activation: "linear" },
+          ],
+        },
+        weights: { seed: 2 },
+      }),
+    );
+    const cases: [string, Record<string, unknown>, string][] = [
+      // Without ∫R²: on this torus decoder the curvature term's f32 rounding at near-degenerate points
+      // makes single steps' losses differ by ~1e-4 in both paths, which would hide the term's own error.
+      ["unif", { model: torus, loss: { recon: 1, curv: 0, uniformity: { weight: 0.5, moments: 4 } } }, "uniformity"],
+      ["anchor", { loss: { recon: 1, curv: 0.05, isomap: { weight: 0.5 } } }, "isomap"],
+    ];
+    for (const [name, extra, part] of cases) {
+      const records: Record<string, number[]> = { cpu: [], webgpu: [] };
+      for (const backend of ["cpu", "webgpu"] as const) {
+        const config = trainConfig(`${name}-${backend}`, { backend, maxSteps: 25, ...extra });
+        await train(config, { progress: false, force: true, onStep: (r) => records[backend]!.push(r.loss as number, r[part] as number) });
+      }
+      const err = curveError(records["webgpu"]!, records["cpu"]!);
+      console.info(`${part} on webgpu: ${err.toExponential(2)} from cpu over 25 steps (loss and ${part})`);
+      expect(records["cpu"]![1]!).toBeGreaterThan(0);
+      expect(err).toBeLessThanOrEqual(CURVE_TOL);
+    }
+  }, 600_000);
+
   it("a NaN/Inf loss stops the run at that step, with the last good checkpoint kept (the NaN guard)", async () => {
     const err = await lossCurve("gpu-nan", "webgpu", { second: "exp(x)", extra: { optimizer: { lr: 1e6 }, checkpointEvery: 1 } }).catch(
       (e: unknown) => e,
@@ -418,7 +462,7 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
 describe("backend webgpu: what the GPU path does not support is a clear config error", () => {
   const cases: [string, Record<string, unknown>][] = [
     ["loss.functional", { loss: { curv: 0.1, functional: "F" } }],
-    ["loss.uniformity.weight", { loss: { curv: 0.1, uniformity: { weight: 1 } } }],
+    ["loss.isometry.weight", { loss: { curv: 0.1, isometry: { weight: 1 } } }],
     ["loss.contractive.weight", { loss: { curv: 0.1, contractive: { weight: 1 } } }],
     ["measure.kind", { loss: { curv: 0.1 }, measure: { kind: "uniform" } }],
   ];

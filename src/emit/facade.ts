@@ -20,7 +20,7 @@ export { emitTfjs } from "./tfjs.js";
 // ONNX target and the tensor plans it prints.
 export { emitOnnx, ONNX_OPSET } from "./onnx.js";
 export { decoderOnnx } from "./onnx-decoder.js";
-export { curvaturePlan, geometryPlan } from "../plan/curvature.js";
+export { curvaturePlan, geometryPlan, jetGramPlan } from "../plan/curvature.js";
 export { HYPER_INPUTS, stepPlan, type HyperInput, type StepGraph, type StepSpec } from "../plan/step.js";
 export { planFlops, type FlopCount } from "../plan/flops.js";
 export { TensorPlan } from "../plan/tensor.js";

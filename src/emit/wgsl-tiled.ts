@@ -497,14 +497,16 @@ export function encoderOutKernel(plan: TiledPlan, wrap: boolean): WgslKernel {
   );
 }
 
-/** encoderSeed: Ā of the encoder's output layer from z̄ (the wrap has derivative 1). */
+/** encoderSeed: Ā of the encoder's output layer from z̄ + z̄_extra (the wrap has derivative 1). */
 export function encoderSeedKernel(plan: TiledPlan): WgslKernel {
   const d = plan.program.outputDim;
   const last = plan.layers[plan.layers.length - 1]!;
-  const loop = ["let yb0 = zbar[p * " + u32(d) + " + k];", ...outputAdjointLines(plan, "jetAdjoint")];
+  const at = "p * " + u32(d) + " + k";
+  const loop = [`let yb0 = zbar[${at}] + zextra[${at}];`, ...outputAdjointLines(plan, "jetAdjoint")];
   const body = [`for (var k = 0u; k < ${u32(d)}; k++) {`, ...indent(loop), "}"];
   const head = last.act.identity ? [] : jetAdjointFunction("jetAdjoint", last.act, 1);
-  const bindings = [cfgBinding, storage(1, "tape", false), storage(2, "zbar", false), storage(3, "adj", true)];
+  // zextra: the adjoint of the terms computed on the host from z alone (runtime/train/latent-terms.ts).
+  const bindings = [cfgBinding, storage(1, "tape", false), storage(2, "zbar", false), storage(3, "adj", true), storage(4, "zextra", false)];
   return kernel(
     "encoderSeed",
     "Ā of the encoder's output layer from z̄",

@@ -78,3 +78,26 @@ export function geometryPlan(model: Model, route: Route): LoweredGraph {
     description: `Evaluation geometry of "${model.name}" (route ${route.toUpperCase()}): R with (g + εI) at masked points, √det g, the mask det g > detEpsilon, and g.`,
   };
 }
+
+/**
+ * The Gram matrix of the decoder's jet columns up to order 2 at points z: G [n, C, C] with
+ * G_ab = ⟨∂^a Ψ, ∂^b Ψ⟩ and C = 1 + d + d(d+1)/2 columns in `columns` order (multi-indices, sorted).
+ * Evaluation's geodesics read g_ij = G_{i,j} and ∂_k g_ij = G_{ki,j} + G_{i,kj} from it.
+ */
+export function jetGramPlan(model: Model): LoweredGraph & { columns: readonly (readonly number[])[] } {
+  const program = modelKernels(model, ["b"]).find((k) => k.name === curvatureKernelName("b"))!.program;
+  const p = new TensorPlan();
+  const n = sym("n");
+  const params = program.paramCount > 0 ? p.input("params", [program.paramCount]) : null;
+  const z = p.input("z", [n, model.latentDim]);
+  const jet = lowerDecoderJets(p, program, params, z);
+  const C = jet.columns;
+  const perPoint = p.transpose(p.reshape(jet.stacked, [C, n, jet.width]), [1, 0, 2]); // [n, C, D]
+  const gram = p.matmul(perPoint, p.transpose(perPoint, [0, 2, 1]));
+  return {
+    plan: p,
+    outputs: [{ name: "gram", node: gram }],
+    columns: program.columns,
+    description: `Gram matrix of the jet columns (order ≤ 2) of the decoder of "${model.name}" at the points z [n, ${model.latentDim}].`,
+  };
+}

@@ -4,7 +4,8 @@
  * session. Evaluation of a research-sized model (TorusAE) is dominated by these points; tfjs is the
  * fallback where ONNX Runtime cannot load.
  */
-import { emitOnnx, geometryPlan } from "../../emit/facade.js";
+import { emitOnnx, geometryPlan, jetGramPlan } from "../../emit/facade.js";
+import type { MetricJetFn } from "../eval/geodesic.js";
 import type { Session } from "../train/session.js";
 import { createSession, loadOrt, threadCount, type OrtSession } from "./ort.js";
 
@@ -65,4 +66,61 @@ export async function onnxGeometry(session: Session, z: Float64Array, n: number,
     out.g.set(r["g"]!.data as Float32Array, s * d * d);
   }
   return out;
+}
+
+const gramSessions = new WeakMap<Session, Promise<{ ort: OrtSession; columns: readonly (readonly number[])[] } | null>>();
+
+async function gramSession(session: Session, threads: number) {
+  try {
+    const g = jetGramPlan(session.model);
+    const ort = await createSession(
+      emitOnnx(g.plan, { name: "jet-gram", docString: g.description, outputs: g.outputs }),
+      threads,
+      "the evaluation jet-Gram graph",
+    );
+    return { ort, columns: g.columns };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * g and ∂g at latent points by ONNX Runtime (float32 network and Gram, float64 assembly), from the
+ * Gram matrix of the jet columns: g_ij = ⟨∂_iΨ, ∂_jΨ⟩, ∂_k g_ij = ⟨∂_k∂_iΨ, ∂_jΨ⟩ + ⟨∂_iΨ, ∂_k∂_jΨ⟩.
+ * Null where ONNX Runtime is unavailable (evaluation then uses tfjs).
+ */
+export async function onnxMetricJets(session: Session, threads?: number): Promise<MetricJetFn | null> {
+  let pending = gramSessions.get(session);
+  if (!pending) gramSessions.set(session, (pending = gramSession(session, threadCount(threads))));
+  const built = await pending;
+  if (!built) return null;
+  const ort = await loadOrt();
+  const d = session.latentDim;
+  const C = built.columns.length;
+  const index = new Map(built.columns.map((alpha, c) => [alpha.join(","), c]));
+  const first = (i: number): number => index.get(String(i))!;
+  const second = (i: number, j: number): number => index.get([Math.min(i, j), Math.max(i, j)].join(","))!;
+  return async (z, m) => {
+    const params = Float32Array.from(session.variable("decoder").dataSync() as Float32Array);
+    const g = new Float64Array(m * d * d);
+    const dg = new Float64Array(m * d * d * d);
+    const chunk = 4096;
+    for (let s = 0; s < m; s += chunk) {
+      const k = Math.min(chunk, m - s);
+      const r = await built.ort.run({
+        params: new ort.Tensor("float32", params, [params.length]),
+        z: new ort.Tensor("float32", Float32Array.from(z.subarray(s * d, (s + k) * d)), [k, d]),
+      });
+      const G = r["gram"]!.data as Float32Array;
+      for (let p = 0; p < k; p++) {
+        const at = (a: number, b: number): number => G[(p * C + a) * C + b]!;
+        const q = s + p;
+        for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) g[(q * d + i) * d + j] = at(first(i), first(j));
+        for (let kk = 0; kk < d; kk++)
+          for (let i = 0; i < d; i++)
+            for (let j = 0; j < d; j++) dg[((q * d + kk) * d + i) * d + j] = at(second(kk, i), first(j)) + at(first(i), second(kk, j));
+      }
+    }
+    return { g, dg };
+  };
 }

@@ -7,7 +7,8 @@
  * across backends.
  *
  * Supported on the GPU path: ∫R² dμ (either route) with the batch measure, any activations, a torus
- * latent. The rest is a UserError naming the field.
+ * latent, and the terms of the codes alone (uniformity, the Isomap anchor: latent-terms.ts, on the
+ * host, their z̄ added on the device). The rest is a UserError naming the field.
  */
 import { UserError } from "../../util/errors.js";
 import { resolveBackend } from "../webgpu/backend.js";
@@ -16,6 +17,7 @@ import { WebGpuAutoencoder } from "../webgpu/autoencoder.js";
 import type { Adam } from "./adam.js";
 import { useBackend } from "./backend.js";
 import type { TrainConfig } from "./config.js";
+import { hasLatentTerms, latentTerms, type LatentTermValues } from "./latent-terms.js";
 import type { Parts, Session } from "./session.js";
 
 /** The first config field the GPU path does not support, with why; null when it supports them all. */
@@ -24,11 +26,9 @@ export function gpuUnsupported(config: TrainConfig): { field: string; message: s
   const hint = "use --backend cpu or wasm";
   if (l.curv > 0 && l.functional !== "R2")
     return { field: "loss.functional", message: `${l.functional} is not on the webgpu backend yet (R2 is): ${hint}` };
-  if (l.uniformity.weight > 0)
-    return { field: "loss.uniformity.weight", message: `the uniformity term is not on the webgpu backend yet: set it to 0 or ${hint}` };
   if (l.contractive.weight > 0)
     return { field: "loss.contractive.weight", message: `the contractive term is not on the webgpu backend yet: set it to 0 or ${hint}` };
-  for (const term of ["decoderContractive", "isometry", "volume", "conformality", "isomap"] as const)
+  for (const term of ["decoderContractive", "isometry", "volume", "conformality"] as const)
     if (l[term].weight > 0)
       return { field: `loss.${term}.weight`, message: `the ${term} term is not on the webgpu backend yet: set it to 0 or ${hint}` };
   if (l.curv > 0 && l.inverseMetricEpsilon > 0)
@@ -114,17 +114,25 @@ export class GpuTrainStep {
   }
 
   /**
-   * One step on the batch x (n × D): loss parts and gradient norm as the tfjs path reports them;
-   * the Adam update is applied only when both are finite (the trainer's NaN guard).
+   * One step on the batch x (n × D), with the batch's Isomap anchor rows when that term is on: loss
+   * parts and gradient norm as the tfjs path reports them; the Adam update is applied only when both
+   * are finite (the trainer's NaN guard).
    */
-  async step(x: Float32Array, n: number): Promise<{ parts: Parts; gradNorm: number }> {
-    const r = await this.ae.evaluateStep(x, n);
+  async step(x: Float32Array, n: number, anchor: Float32Array | null): Promise<{ parts: Parts; gradNorm: number }> {
+    const l = this.config.loss;
+    const d = this.ae.model.latentDim;
+    let terms: LatentTermValues | null = null;
+    const latent = hasLatentTerms(l) ? (z: Float32Array) => (terms = latentTerms(l, z, n, d, anchor)).zbar : undefined;
+    const r = await this.ae.evaluateStep(x, n, latent);
+    const extra = terms as LatentTermValues | null;
+    const uniformity = extra?.uniformity ?? 0;
+    const isomap = extra?.isomap ?? 0;
     const parts: Parts = {
-      loss: r.loss,
+      loss: r.loss + l.uniformity.weight * uniformity + l.isomap.weight * isomap,
       recon: r.recon,
       curv: r.r2,
       r2: r.r2,
-      uniformity: 0,
+      uniformity,
       contractive: 0,
       degenerate: r.degenerate,
       volume: r.volume,
@@ -135,9 +143,9 @@ export class GpuTrainStep {
       isometry: 0,
       volumeVariance: 0,
       conformality: 0,
-      isomap: 0,
+      isomap,
     };
-    if (Number.isFinite(r.loss) && Number.isFinite(r.gradNorm)) {
+    if (Number.isFinite(parts.loss) && Number.isFinite(r.gradNorm)) {
       const o = this.config.optimizer;
       await this.ae.applyAdam({ lr: o.lr, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon });
     }

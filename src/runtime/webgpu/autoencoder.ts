@@ -291,6 +291,7 @@ export class WebGpuAutoencoder {
       x: this.buffer("x", n * D),
       z: this.buffer("z", n * d),
       zbar: this.buffer("zbar", n * d),
+      zextra: this.buffer("zextra", n * d),
       curvZbar: this.buffer("curvZbar", n * d),
       se: this.buffer("se", n),
       out: this.buffer("out", this.loss.curv > 0 ? n * this.decoder.set.perPoint : 1),
@@ -301,9 +302,19 @@ export class WebGpuAutoencoder {
     };
   }
 
-  /** Forward, backward and the gradients of the step's loss on the batch x (n × D); no update. */
-  private async compute(x: Float32Array, n: number, poisonOutputs: boolean): Promise<ReturnType<WebGpuAutoencoder["buffers"]>> {
+  /**
+   * Forward, backward and the gradients of the step's loss on the batch x (n × D); no update. With
+   * `latent`, the pass stops after the encoder: z is read back, `latent` returns the adjoint of the
+   * host's z-only terms (n × d), and the encoder's backward pass adds it to z̄.
+   */
+  private async compute(
+    x: Float32Array,
+    n: number,
+    poisonOutputs: boolean,
+    latent?: (z: Float32Array) => Float32Array,
+  ): Promise<ReturnType<WebGpuAutoencoder["buffers"]>> {
     const D = this.model.outputDim;
+    const d = this.model.latentDim;
     if (x.length < n * D) throw new RangeError(`expected ${n} × ${D} data values, got ${x.length}`);
     const b = this.buffers(n);
     this.device.queue.writeBuffer(b.x, 0, x, 0, n * D);
@@ -313,17 +324,19 @@ export class WebGpuAutoencoder {
     const { recon, curv } = this.loss;
     const groups = [Math.ceil(n / POINT_WORKGROUP)] as const;
     const s = this.set;
-    await this.runner.run((pass) => {
-      const cfg = { n, scale: recon / (n * D) };
+    const cfg = { n, scale: recon / (n * D) };
+    const encode = (pass: GPUComputePassEncoder): void => {
       this.enc.tiled.encodeForward(pass, { theta: this.enc.theta, src: b.x, tape: b.tapeE }, cfg, n);
       this.runner.dispatch(pass, this.encoderOut, { tape: b.tapeE, z: b.z }, cfg, groups);
+    };
+    const backward = (pass: GPUComputePassEncoder): void => {
       // The curvature gradient first (λ_curv/n per point; z is held fixed), then the reconstruction's is added.
       if (curv > 0) this.decoder.encodeGradient(pass, b.z, b.out, b.curvZbar, n, { lbar: curv / n });
       this.dec.tiled.encodeForward(pass, { theta: this.dec.theta, src: b.z, tape: b.tapeD }, cfg, n);
       this.runner.dispatch(pass, this.reconSeed, { tape: b.tapeD, x: b.x, adj: b.adjD, se: b.se }, cfg, groups);
       this.dec.tiled.encodeBackward(pass, { theta: this.dec.theta, tape: b.tapeD, adj: b.adjD, src: b.z, zbar: b.zbar }, cfg, n);
       this.encodeReductions(pass, "decoder", this.dec.plan, b.tapeD, b.adjD, this.dec.grad, n, curv > 0);
-      this.runner.dispatch(pass, this.encoderSeed, { tape: b.tapeE, zbar: b.zbar, adj: b.adjE }, cfg, groups);
+      this.runner.dispatch(pass, this.encoderSeed, { tape: b.tapeE, zbar: b.zbar, adj: b.adjE, zextra: b.zextra }, cfg, groups);
       this.enc.tiled.encodeBackward(pass, { theta: this.enc.theta, tape: b.tapeE, adj: b.adjE }, cfg, n);
       this.encodeReductions(pass, "encoder", this.enc.plan, b.tapeE, b.adjE, this.enc.grad, n, false);
       this.runner.dispatch(
@@ -333,7 +346,16 @@ export class WebGpuAutoencoder {
         { n, curv: curv > 0 ? 1 : 0, countE: this.enc.plan.paramCount, countD: this.dec.plan.paramCount, detEps: this.loss.detEpsilon },
         [1],
       );
-    }, this.timeoutMs);
+    };
+    if (!latent) {
+      this.device.queue.writeBuffer(b.zextra, 0, new Float32Array(n * d));
+      await this.runner.run((pass) => (encode(pass), backward(pass)), this.timeoutMs);
+      return b;
+    }
+    await this.runner.run(encode, this.timeoutMs);
+    const zbarExtra = latent(await this.read(b.z, n * d));
+    this.device.queue.writeBuffer(b.zextra, 0, zbarExtra, 0, n * d);
+    await this.runner.run(backward, this.timeoutMs);
     return b;
   }
 
@@ -354,15 +376,22 @@ export class WebGpuAutoencoder {
     };
   }
 
-  /** The step's loss parts and gradient norm on the batch x (n × D), gradients left on the device. */
-  async evaluateStep(x: Float32Array, n: number): Promise<AutoencoderStepParts> {
-    await this.compute(x, n, false);
+  /**
+   * The step's loss parts and gradient norm on the batch x (n × D), gradients left on the device.
+   * `latent` adds the host's z-only terms (see compute); their values are the caller's to add.
+   */
+  async evaluateStep(x: Float32Array, n: number, latent?: (z: Float32Array) => Float32Array): Promise<AutoencoderStepParts> {
+    await this.compute(x, n, false, latent);
     return this.readParts(n);
   }
 
   /** Everything a step computes, read back (tests); outputs are poisoned with NaN first if asked. */
-  async gradients(x: Float32Array, n: number, opts: { poison?: boolean } = {}): Promise<AutoencoderGradients> {
-    const b = await this.compute(x, n, opts.poison ?? false);
+  async gradients(
+    x: Float32Array,
+    n: number,
+    opts: { poison?: boolean; latent?: (z: Float32Array) => Float32Array } = {},
+  ): Promise<AutoencoderGradients> {
+    const b = await this.compute(x, n, opts.poison ?? false, opts.latent);
     const d = this.model.latentDim;
     return {
       z: await this.read(b.z, n * d),
