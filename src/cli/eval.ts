@@ -63,14 +63,14 @@ export function registerEval(program: Command): void {
     .description("evaluate trained runs: writes runs/<name>/eval.json (+ latent.json) and prints the metrics")
     .argument("<runs...>", "run folders written by `ricci-gen train` (runs/<name>)")
     .option("--backend <name>", "tfjs backend: cpu or wasm (default: wasm, or cpu when the run trained on cpu)")
-    .option("--geodesic-pairs <n>", "random code pairs for our geodesic ratio (default 32, 8 for D > 100; 0 skips)")
-    .option("--geodesic-iter <n>", "iterations of each random-pair geodesic at most (default 100, 60 for D > 100)")
+    .option("--geodesic-pairs <n>", "random code pairs for our geodesic ratio (default 32; 8 for D > 100 without ONNX Runtime; 0 skips)")
+    .option("--geodesic-iter <n>", "iterations of each random-pair geodesic at most (default 100; 40 for D > 100 without ONNX Runtime)")
     .option(
       "--geodesic-grid-lines <n>",
-      "geodesics in the research's grid ratio (default 11; 0 skips; off by default for D > 100, where 5 takes minutes)",
+      "geodesics in the research's grid ratio (default 11; 0 skips; off by default for D > 100 without ONNX Runtime, where 5 take minutes)",
     )
-    .option("--geodesic-grid-points <n>", "points per logarithmic-chart line of the grid (default 20, 8 for D > 100)")
-    .option("--geodesic-grid-iter <n>", "iterations of each grid geodesic at most (default 100, 40 for D > 100)")
+    .option("--geodesic-grid-points <n>", "points per logarithmic-chart line of the grid (default 20; 8 for D > 100 without ONNX Runtime)")
+    .option("--geodesic-grid-iter <n>", "iterations of each grid geodesic at most (default 100; 30 for D > 100 without ONNX Runtime)")
     .option("--json", "print one JSON document, an array of the eval.json of each run, instead of the table")
     .option("--no-progress", "no per-phase progress lines on stderr (where the results went is still printed)")
     .action(

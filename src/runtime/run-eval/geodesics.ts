@@ -4,8 +4,9 @@
  * chart, d = 2 only). g and its exact first derivatives come from the decoder's second-order jets.
  *
  * Cost: every solver iteration evaluates the jets at pairs·segments midpoints, and each exp-map
- * RK4 step at 4·lines·points points; `metricPoints` in eval.json counts them. A wide decoder
- * (D > 100, e.g. the TorusAE's 784 outputs: ≈ 5–15 ms of CPU per point with tfjs wasm) gets
+ * RK4 step at 4·lines·points points; `metricPoints` in eval.json counts them. The jets come from
+ * ONNX Runtime (onnx/geometry.ts) where it loads. Only on the tfjs fallback does a wide decoder
+ * (D > 100, e.g. the TorusAE's 784 outputs: ≈ 5–15 ms of CPU per point with tfjs wasm) get
  * smaller defaults: 8 random pairs with 8 segments and ≤ 40 iterations (≈ 1,800 points), and no grid
  * unless asked for (then 8 points per line, 8 segments, ≤ 30 iterations, 10 RK4 steps, 2 shooting
  * iterations: ≈ 9,000 points for 5 lines). Converged pairs stop early (see `geodesicLengthRatio`).
@@ -108,9 +109,10 @@ export async function geodesicScores(
   done: (phase: string) => void = () => {},
 ): Promise<{ geodesic: RunEvaluation["geodesic"]; geodesicGrid: RunEvaluation["geodesicGrid"] }> {
   const d = session.latentDim;
-  const wide = session.model.outputDim > 100;
   // ONNX Runtime where it loads (far faster than tfjs at research widths), else the tfjs kernels.
   const fast = await onnxMetricJets(session);
+  // The smaller defaults for wide decoders apply on tfjs only: with ONNX Runtime the full ones take seconds.
+  const wide = session.model.outputDim > 100 && !fast;
   const metricAt: MetricFn = fast ? async (pts, count) => (await fast(pts, count)).g : metricFn(session);
   // Work is counted in points where g and ∂g are evaluated (one decoder jet each): load-independent.
   let points = 0;
@@ -133,7 +135,7 @@ export async function geodesicScores(
   }
   done("geodesic");
   let geodesicGrid: RunEvaluation["geodesicGrid"] = null;
-  // Off by default for wide decoders: ≈ 9,000 jet points for 5 lines, minutes of CPU (--geodesic-grid-lines 5).
+  // Off by default for wide decoders on tfjs: ≈ 9,000 jet points for 5 lines, minutes of CPU (--geodesic-grid-lines 5).
   const lines = opts.geodesicGridLines ?? (wide ? 0 : 11);
   if (lines === 0 && wide && opts.geodesicGridLines === undefined)
     notes.push("no geodesic grid ratio by default for D > 100 (minutes of CPU): `ricci-gen eval --geodesic-grid-lines 5` computes it");
