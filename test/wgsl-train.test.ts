@@ -326,6 +326,27 @@ function curveError(a: readonly number[], b: readonly number[]): number {
   return Math.max(...a.map((v, i) => Math.abs(v - b[i]!) / Math.abs(b[i]!)));
 }
 
+/** A small torus-latent autoencoder (torus-embedded tanh decoder), written once to the test folder. */
+function torusModelFile(): string {
+  const model = join(dir, "torus.model.json");
+  const layers = (hidden: number, out: number) => [
+    { units: hidden, activation: "tanh" },
+    { units: out, activation: "linear" },
+  ];
+  writeFileSync(
+    model,
+    JSON.stringify({
+      name: "torus-small",
+      latentDim: 2,
+      outputDim: 3,
+      decoder: { type: "mlp", torusEmbedding: true, layers: layers(32, 3) },
+      encoder: { layers: layers(16, 2) },
+      weights: { seed: 1 },
+    }),
+  );
+  return model;
+}
+
 const CURVE_TOL = 1e-3;
 
 describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) against the tfjs cpu path", () => {
@@ -365,30 +386,7 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
   }, 300_000);
 
   it("a periodic latent (torus-embedded decoder, z wrapped to (−π, π]) matches too", async () => {
-    const model = join(dir, "torus.model.json");
-    writeFileSync(
-      model,
-      JSON.stringify({
-        name: "torus-small",
-        latentDim: 2,
-        outputDim: 3,
-        decoder: {
-          type: "mlp",
-          torusEmbedding: true,
-          layers: [
-            { units: 32, activation: "tanh" },
-            { units: 3, activation: "linear" },
-          ],
-        },
-        encoder: {
-          layers: [
-            { units: 16, activation: "tanh" },
-            { units: 2, activation: "linear" },
-          ],
-        },
-        weights: { seed: 1 },
-      }),
-    );
+    const model = torusModelFile();
     // A well-conditioned decoder: with a 16-unit sin layer some encoded points sit near det g = 0,
     // R² there is ~1e4, and the two f32 paths part ways after ~10 steps (chaotically, not by a bias).
     const extra = { model, loss: { recon: 1, curv: 0.01 } };
@@ -400,30 +398,7 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
   }, 300_000);
 
   it("the terms of the codes alone (uniformity on a torus latent, the Isomap anchor): host values, z̄ on the device", async () => {
-    const torus = join(dir, "torus-unif.model.json");
-    writeFileSync(
-      torus,
-      JSON.stringify({
-        name: "torus-unif",
-        latentDim: 2,
-        outputDim: 3,
-        decoder: {
-          type: "mlp",
-          torusEmbedding: true,
-          layers: [
-            { units: 24, activation: "tanh" },
-            { units: 3, activation: "linear" },
-          ],
-        },
-        encoder: {
-          layers: [
-            { units: 16, activation: "tanh" },
-            { units: 2, activation: "linear" },
-          ],
-        },
-        weights: { seed: 2 },
-      }),
-    );
+    const torus = torusModelFile();
     const cases: [string, Record<string, unknown>, string][] = [
       // Without ∫R²: on this torus decoder the curvature term's f32 rounding at near-degenerate points
       // makes single steps' losses differ by ~1e-4 in both paths, which would hide the term's own error.

@@ -18,19 +18,23 @@ export interface PointGeometry {
   g: Float64Array;
 }
 
-const sessions = new WeakMap<Session, Promise<OrtSession | null>>();
+type Graph = "geometry" | "jet-gram";
+const cache = new Map<Graph, WeakMap<Session, Promise<OrtSession | null>>>();
 
-async function geometrySession(session: Session, threads: number): Promise<OrtSession | null> {
-  try {
-    const g = geometryPlan(session.model, session.curvature.route);
-    return await createSession(
-      emitOnnx(g.plan, { name: "geometry", docString: g.description, outputs: g.outputs }),
-      threads,
-      "the evaluation geometry graph",
-    );
-  } catch {
-    return null;
+/** One ONNX Runtime session per decoder session and graph, built on first use; null where ONNX Runtime cannot load. */
+function graphSession(session: Session, graph: Graph, threads?: number): Promise<OrtSession | null> {
+  const perSession = cache.get(graph) ?? cache.set(graph, new WeakMap()).get(graph)!;
+  let pending = perSession.get(session);
+  if (!pending) {
+    const build = async (): Promise<OrtSession> => {
+      const lowered = graph === "geometry" ? geometryPlan(session.model, session.curvature.route) : jetGramPlan(session.model);
+      const bytes = emitOnnx(lowered.plan, { name: graph, docString: lowered.description, outputs: lowered.outputs });
+      return createSession(bytes, threadCount(threads), `the evaluation ${graph} graph`);
+    };
+    pending = build().catch(() => null);
+    perSession.set(session, pending);
   }
+  return pending;
 }
 
 /**
@@ -38,9 +42,7 @@ async function geometrySession(session: Session, threads: number): Promise<OrtSe
  * graph is built on the session's first call, with `threads` threads (default: every core).
  */
 export async function onnxGeometry(session: Session, z: Float64Array, n: number, threads?: number): Promise<PointGeometry | null> {
-  let pending = sessions.get(session);
-  if (!pending) sessions.set(session, (pending = geometrySession(session, threadCount(threads))));
-  const ort_ = await pending;
+  const ort_ = await graphSession(session, "geometry", threads);
   if (!ort_) return null;
   const ort = await loadOrt();
   const d = session.latentDim;
@@ -68,36 +70,19 @@ export async function onnxGeometry(session: Session, z: Float64Array, n: number,
   return out;
 }
 
-const gramSessions = new WeakMap<Session, Promise<{ ort: OrtSession; columns: readonly (readonly number[])[] } | null>>();
-
-async function gramSession(session: Session, threads: number) {
-  try {
-    const g = jetGramPlan(session.model);
-    const ort = await createSession(
-      emitOnnx(g.plan, { name: "jet-gram", docString: g.description, outputs: g.outputs }),
-      threads,
-      "the evaluation jet-Gram graph",
-    );
-    return { ort, columns: g.columns };
-  } catch {
-    return null;
-  }
-}
-
 /**
  * g and ∂g at latent points by ONNX Runtime (float32 network and Gram, float64 assembly), from the
  * Gram matrix of the jet columns: g_ij = ⟨∂_iΨ, ∂_jΨ⟩, ∂_k g_ij = ⟨∂_k∂_iΨ, ∂_jΨ⟩ + ⟨∂_iΨ, ∂_k∂_jΨ⟩.
  * Null where ONNX Runtime is unavailable (evaluation then uses tfjs).
  */
 export async function onnxMetricJets(session: Session, threads?: number): Promise<MetricJetFn | null> {
-  let pending = gramSessions.get(session);
-  if (!pending) gramSessions.set(session, (pending = gramSession(session, threadCount(threads))));
-  const built = await pending;
-  if (!built) return null;
+  const gram = await graphSession(session, "jet-gram", threads);
+  if (!gram) return null;
   const ort = await loadOrt();
   const d = session.latentDim;
-  const C = built.columns.length;
-  const index = new Map(built.columns.map((alpha, c) => [alpha.join(","), c]));
+  const columns = jetGramPlan(session.model).columns;
+  const C = columns.length;
+  const index = new Map(columns.map((alpha, c) => [alpha.join(","), c]));
   const first = (i: number): number => index.get(String(i))!;
   const second = (i: number, j: number): number => index.get([Math.min(i, j), Math.max(i, j)].join(","))!;
   return async (z, m) => {
@@ -107,7 +92,7 @@ export async function onnxMetricJets(session: Session, threads?: number): Promis
     const chunk = 4096;
     for (let s = 0; s < m; s += chunk) {
       const k = Math.min(chunk, m - s);
-      const r = await built.ort.run({
+      const r = await gram.run({
         params: new ort.Tensor("float32", params, [params.length]),
         z: new ort.Tensor("float32", Float32Array.from(z.subarray(s * d, (s + k) * d)), [k, d]),
       });
