@@ -21,6 +21,7 @@ export { emitTfjs } from "./tfjs.js";
 export { emitOnnx, ONNX_OPSET } from "./onnx.js";
 export { decoderOnnx } from "./onnx-decoder.js";
 export { curvaturePlan, geometryPlan, jetGramPlan } from "../plan/curvature.js";
+export { canonical, columnIndex, columnKey, jetColumns } from "../ir/jets.js";
 export { HYPER_INPUTS, stepPlan, type HyperInput, type StepGraph, type StepSpec } from "../plan/step.js";
 export { planFlops, type FlopCount } from "../plan/flops.js";
 export { TensorPlan } from "../plan/tensor.js";

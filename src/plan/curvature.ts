@@ -2,6 +2,7 @@
  * The curvature plan of a decoder: g, det g and R by route A or B at a batch of latent points, from
  * the flat decoder parameters. `compile` prints it as onnx/curvature-{a,b}.onnx.
  */
+import { jetColumns } from "../ir/jets.js";
 import { curvatureKernelName, modelKernels, type Route } from "../ir/kernels.js";
 import type { Model } from "../model/types.js";
 import { lowerAssembly, lowerDecoderJets } from "./lower-decoder.js";
@@ -81,11 +82,13 @@ export function geometryPlan(model: Model, route: Route): LoweredGraph {
 
 /**
  * The Gram matrix of the decoder's jet columns up to order 2 at points z: G [n, C, C] with
- * G_ab = ⟨∂^a Ψ, ∂^b Ψ⟩ and C = 1 + d + d(d+1)/2 columns in `columns` order (multi-indices, sorted).
+ * G_ab = ⟨∂^a Ψ, ∂^b Ψ⟩ and C = 1 + d + d(d+1)/2 columns in `jetColumns(d, 2)` order.
  * Evaluation's geodesics read g_ij = G_{i,j} and ∂_k g_ij = G_{ki,j} + G_{i,kj} from it.
  */
-export function jetGramPlan(model: Model): LoweredGraph & { columns: readonly (readonly number[])[] } {
+export function jetGramPlan(model: Model): LoweredGraph {
   const program = modelKernels(model, ["b"]).find((k) => k.name === curvatureKernelName("b"))!.program;
+  if (program.columns.length !== jetColumns(model.latentDim, 2).length)
+    throw new Error("jetGramPlan: route B's program is not of jet order 2");
   const p = new TensorPlan();
   const n = sym("n");
   const params = program.paramCount > 0 ? p.input("params", [program.paramCount]) : null;
@@ -97,7 +100,6 @@ export function jetGramPlan(model: Model): LoweredGraph & { columns: readonly (r
   return {
     plan: p,
     outputs: [{ name: "gram", node: gram }],
-    columns: program.columns,
     description: `Gram matrix of the jet columns (order ≤ 2) of the decoder of "${model.name}" at the points z [n, ${model.latentDim}].`,
   };
 }

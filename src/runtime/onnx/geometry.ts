@@ -4,7 +4,7 @@
  * session. Evaluation of a research-sized model (TorusAE) is dominated by these points; tfjs is the
  * fallback where ONNX Runtime cannot load.
  */
-import { emitOnnx, geometryPlan, jetGramPlan } from "../../emit/facade.js";
+import { canonical, columnIndex, columnKey, emitOnnx, geometryPlan, jetColumns, jetGramPlan } from "../../emit/facade.js";
 import type { MetricJetFn } from "../eval/geodesic.js";
 import type { Session } from "../train/session.js";
 import { createSession, loadOrt, threadCount, type OrtSession } from "./ort.js";
@@ -80,11 +80,11 @@ export async function onnxMetricJets(session: Session, threads?: number): Promis
   if (!gram) return null;
   const ort = await loadOrt();
   const d = session.latentDim;
-  const columns = jetGramPlan(session.model).columns;
+  const columns = jetColumns(d, 2); // jetGramPlan's column order
   const C = columns.length;
-  const index = new Map(columns.map((alpha, c) => [alpha.join(","), c]));
-  const first = (i: number): number => index.get(String(i))!;
-  const second = (i: number, j: number): number => index.get([Math.min(i, j), Math.max(i, j)].join(","))!;
+  const index = columnIndex(columns);
+  const first = (i: number): number => index.get(columnKey([i]))!;
+  const second = (i: number, j: number): number => index.get(columnKey(canonical([i, j])))!;
   return async (z, m) => {
     const params = Float32Array.from(session.variable("decoder").dataSync() as Float32Array);
     const g = new Float64Array(m * d * d);

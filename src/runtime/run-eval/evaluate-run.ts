@@ -8,13 +8,13 @@
  * Sized for a 2-core CPU: curvature on at most `maxPoints` test points, the O(n²) neighbourhood
  * metrics on at most `knnPoints` of them, a 48 × 48 grid for d = 2.
  */
-import { onnxGeometry } from "../onnx/geometry.js";
+import { onnxGeometry, type PointGeometry } from "../onnx/geometry.js";
 import * as tf from "@tensorflow/tfjs";
 import { readTidy } from "../tfjs-read.js";
 import { UserError } from "../../util/errors.js";
 import { conditionNumbers, isometryDistortion, mse, neighbourhoodPreservation, r2, r2Pooled, summarize, tearing } from "../eval/index.js";
 import type { TrainConfig } from "../train/config.js";
-import { curvatureFunctional } from "../train/losses.js";
+import { tfjsGeometry } from "../train/evaluate.js";
 import type { Session, SessionData } from "../train/session.js";
 import { coarseMetricGrid, type MetricGrid } from "../export/latent-files.js";
 import { classScores, swissRollScores } from "./dataset-scores.js";
@@ -70,44 +70,9 @@ const K = 10;
 const TEAR_FACTOR = 3;
 const CHUNK = 512;
 
-interface PointGeometry {
-  R: Float64Array;
-  sqrtDetG: Float64Array;
-  /** 1 where det g > ε. */
-  ok: Uint8Array;
-  /** n × d × d. */
-  g: Float64Array;
-}
-
-/** R, √det g, the mask and g at latent points z (n × d): by ONNX Runtime where it loads, else tfjs in chunks. */
+/** R, √det g, the mask and g at latent points z (n × d): by ONNX Runtime where it loads, else tfjs. */
 async function geometryAt(session: Session, z: Float64Array, n: number): Promise<PointGeometry> {
-  const fast = await onnxGeometry(session, z, n);
-  if (fast) return fast;
-  const d = session.latentDim;
-  const out: PointGeometry = {
-    R: new Float64Array(n),
-    sqrtDetG: new Float64Array(n),
-    ok: new Uint8Array(n),
-    g: new Float64Array(n * d * d),
-  };
-  const setup = { ...session.curvature, functional: "R2" as const };
-  for (let s = 0; s < n; s += CHUNK) {
-    const m = Math.min(CHUNK, n - s);
-    const [R, sq, mask, g] = readTidy(() => {
-      const zt = tf.tensor2d(Float32Array.from(z.subarray(s * d, (s + m) * d)), [m, d]);
-      const decW = session.decoder.weights(tf, session.variable("decoder"));
-      const c = curvatureFunctional(setup, decW, null, null, zt, 1);
-      const gt = session.decoder.kernels["metric"]!(tf, decW, zt)["g"]!;
-      return [c.R, c.sqrtdetg, c.mask, gt];
-    });
-    for (let i = 0; i < m; i++) {
-      out.R[s + i] = R![i]!;
-      out.sqrtDetG[s + i] = sq![i]!;
-      out.ok[s + i] = mask![i]! > 0 ? 1 : 0;
-    }
-    out.g.set(Float64Array.from(g!), s * d * d);
-  }
-  return out;
+  return (await onnxGeometry(session, z, n)) ?? tfjsGeometry(session, z, n);
 }
 
 function curvatureStats(geo: PointGeometry): CurvatureStats {

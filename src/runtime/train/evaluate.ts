@@ -25,10 +25,41 @@ export interface TestMetrics {
 /** Per-point geometry at codes z (n × d), e.g. by ONNX Runtime (onnx/geometry.ts); null: use tfjs. */
 export type GeometryFn = (z: Float64Array, n: number) => Promise<PointGeometry | null>;
 
+const GEOMETRY_CHUNK = 512;
+
+/** R, √det g, the mask and g at latent points z (n × d) through the session's tfjs kernels (float32). */
+export function tfjsGeometry(session: Session, z: Float64Array, n: number): PointGeometry {
+  const d = session.latentDim;
+  const out: PointGeometry = {
+    R: new Float64Array(n),
+    sqrtDetG: new Float64Array(n),
+    ok: new Uint8Array(n),
+    g: new Float64Array(n * d * d),
+  };
+  const setup = { ...session.curvature, functional: "R2" as const };
+  for (let s = 0; s < n; s += GEOMETRY_CHUNK) {
+    const m = Math.min(GEOMETRY_CHUNK, n - s);
+    const [R, sq, mask, g] = readTidy(() => {
+      const zt = tf.tensor2d(Float32Array.from(z.subarray(s * d, (s + m) * d)), [m, d]);
+      const decW = session.decoder.weights(tf, session.variable("decoder"));
+      const c = curvatureFunctional(setup, decW, null, null, zt, 1);
+      return [c.R, c.sqrtdetg, c.mask, session.decoder.kernels["metric"]!(tf, decW, zt)["g"]!];
+    });
+    for (let i = 0; i < m; i++) {
+      out.R[s + i] = R![i]!;
+      out.sqrtDetG[s + i] = sq![i]!;
+      out.ok[s + i] = mask![i]! > 0 ? 1 : 0;
+    }
+    out.g.set(g!, s * d * d);
+  }
+  return out;
+}
+
 /**
  * Test metrics of the session's current parameters on the first n rows of x. Encoding and
- * reconstruction run on tfjs; the per-point geometry runs on `geometry` where given (the onnx
- * engine passes ONNX Runtime's, which is far faster than tfjs at research widths), else on tfjs.
+ * reconstruction run on tfjs; the per-point geometry runs on `geometry` where given and available
+ * (the onnx engine passes ONNX Runtime's, which is far faster than tfjs at research widths), else
+ * on tfjs.
  */
 export async function evaluateSession(
   session: Session,
@@ -37,10 +68,8 @@ export async function evaluateSession(
   opts: { chunk?: number; functionalPoints?: number; geometry?: GeometryFn | undefined } = {},
 ): Promise<TestMetrics> {
   const D = session.model.outputDim;
-  const d = session.latentDim;
   const chunk = opts.chunk ?? 1024;
   const sums = { se: 0, r2: 0, sq: 0, absR: 0, good: 0, degenerate: 0 };
-  const setup = { ...session.curvature, functional: "R2" as const };
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(chunk, n - start);
     const [se, z] = readTidy(() => {
@@ -51,32 +80,19 @@ export async function evaluateSession(
       return [tf.sum(tf.square(tf.sub(xhat, xb))), codes];
     });
     sums.se += se![0]!;
-    const geo = opts.geometry ? await opts.geometry(Float64Array.from(z!), m) : null;
-    if (geo) {
-      for (let p = 0; p < m; p++) {
-        if (!geo.ok[p]) {
-          sums.degenerate++;
-          continue;
-        }
-        const R = geo.R[p]!;
-        sums.r2 += R * R * geo.sqrtDetG[p]!;
-        sums.sq += geo.sqrtDetG[p]!;
-        sums.absR += Math.abs(R);
-        sums.good++;
+    const codes = Float64Array.from(z!);
+    const geo = (opts.geometry ? await opts.geometry(codes, m) : null) ?? tfjsGeometry(session, codes, m);
+    for (let p = 0; p < m; p++) {
+      if (!geo.ok[p]) {
+        sums.degenerate++;
+        continue;
       }
-      continue;
+      const R = geo.R[p]!;
+      sums.r2 += R * R * geo.sqrtDetG[p]!;
+      sums.sq += geo.sqrtDetG[p]!;
+      sums.absR += Math.abs(R);
+      sums.good++;
     }
-    const vals = tf.tidy(() => {
-      const decW = session.decoder.weights(tf, session.variable("decoder"));
-      const c = curvatureFunctional(setup, decW, null, null, tf.tensor2d(z!, [m, d]), 1);
-      const sum = (t: tf.Tensor) => tf.sum(tf.mul(c.mask, t));
-      return tf.stack([c.r2, sum(c.sqrtdetg), sum(tf.abs(c.R)), tf.sum(c.mask), c.degenerate]).dataSync();
-    });
-    sums.r2 += vals[0]!;
-    sums.sq += vals[1]!;
-    sums.absR += vals[2]!;
-    sums.good += vals[3]!;
-    sums.degenerate += vals[4]!;
   }
   const { se, r2, sq, absR, good, degenerate } = sums;
   let functional = r2 / Math.max(good, 1);
