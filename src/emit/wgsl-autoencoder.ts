@@ -415,13 +415,15 @@ export function gradReduceDirectKernel(): WgslKernel {
 }
 
 export const PARTS_WORKGROUP = 256;
-export const PARTS_UNIFORM = uniformLayout({ n: "u32", curv: "u32", countE: "u32", countD: "u32", detEps: "f32" });
+export const PARTS_UNIFORM = uniformLayout({ n: "u32", m: "u32", curv: "u32", countE: "u32", countD: "u32", detEps: "f32" });
 /** What trainParts writes, in order. */
 export const PARTS_FIELDS = ["sumSquaredError", "sumR2SqrtDetG", "live", "sumSqrtDetG", "gradSqEncoder", "gradSqDecoder"] as const;
 
 /**
- * `trainParts`: the step's scalar sums in one workgroup. With cfg.curv ≠ 0 it reads the curvature
- * fields (field-major, total = n) and masks degenerate points with select (their R may be NaN).
+ * `trainParts`: the step's scalar sums in one workgroup: squared errors over the n batch points and,
+ * with cfg.curv ≠ 0, the curvature fields of the m curvature points (field-major, total = m: the
+ * batch itself, or the uniform or grid measure's points), degenerate points masked with select
+ * (their R may be NaN).
  */
 export function trainPartsKernel(latentDim: number): WgslKernel {
   const W = PARTS_WORKGROUP;
@@ -441,12 +443,12 @@ export function trainPartsKernel(latentDim: number): WgslKernel {
     `@compute @workgroup_size(${W})`,
     "fn main(@builtin(local_invocation_index) t: u32) {",
     ...Array.from({ length: K }, (_, k) => `  var s${k} = 0.0;`),
-    `  for (var p = t; p < cfg.n; p += ${u32(W)}) {`,
-    "    s0 += se[p];",
+    `  for (var p = t; p < cfg.n; p += ${u32(W)}) { s0 += se[p]; }`,
+    `  for (var p = t; p < cfg.m; p += ${u32(W)}) {`,
     "    if (cfg.curv != 0u) {",
-    `      let live = out[${u32(f("detg"))} * cfg.n + p] > cfg.detEps;`,
-    `      let sq = out[${u32(f("sqrtdetg"))} * cfg.n + p];`,
-    `      let R = out[${u32(f("R"))} * cfg.n + p];`,
+    `      let live = out[${u32(f("detg"))} * cfg.m + p] > cfg.detEps;`,
+    `      let sq = out[${u32(f("sqrtdetg"))} * cfg.m + p];`,
+    `      let R = out[${u32(f("R"))} * cfg.m + p];`,
     "      s1 += select(0.0, sq * R * R, live);",
     "      s2 += select(0.0, 1.0, live);",
     "      s3 += select(0.0, sq, live);",

@@ -4,6 +4,7 @@
 
 struct Uniforms {
   n: u32,
+  m: u32,
   curv: u32,
   countE: u32,
   countD: u32,
@@ -27,12 +28,12 @@ fn main(@builtin(local_invocation_index) t: u32) {
   var s3 = 0.0;
   var s4 = 0.0;
   var s5 = 0.0;
-  for (var p = t; p < cfg.n; p += 256u) {
-    s0 += se[p];
+  for (var p = t; p < cfg.n; p += 256u) { s0 += se[p]; }
+  for (var p = t; p < cfg.m; p += 256u) {
     if (cfg.curv != 0u) {
-      let live = out[4u * cfg.n + p] > cfg.detEps;
-      let sq = out[5u * cfg.n + p];
-      let R = out[6u * cfg.n + p];
+      let live = out[4u * cfg.m + p] > cfg.detEps;
+      let sq = out[5u * cfg.m + p];
+      let R = out[6u * cfg.m + p];
       s1 += select(0.0, sq * R * R, live);
       s2 += select(0.0, 1.0, live);
       s3 += select(0.0, sq, live);

@@ -6,14 +6,14 @@
  * checkpoints keep their format (flat float32 params and moments per variable) and --resume works
  * across backends.
  *
- * Supported on the GPU path: ∫R² dμ (either route) with the batch measure, any activations, a torus
- * latent, and the terms of the codes alone (uniformity, the Isomap anchor: latent-terms.ts, on the
+ * Supported on the GPU path: ∫R² dμ (either route) with the batch, uniform or grid measure, any
+ * activations, a torus latent, and the terms of the codes alone (uniformity, the Isomap anchor: latent-terms.ts, on the
  * host, their z̄ added on the device). The rest is a UserError naming the field.
  */
 import { UserError } from "../../util/errors.js";
 import { resolveBackend } from "../webgpu/backend.js";
 import type { GpuContext } from "../webgpu/device.js";
-import { WebGpuAutoencoder } from "../webgpu/autoencoder.js";
+import { WebGpuAutoencoder, type CurvaturePoints } from "../webgpu/autoencoder.js";
 import type { Adam } from "./adam.js";
 import { useBackend } from "./backend.js";
 import type { TrainConfig } from "./config.js";
@@ -35,11 +35,6 @@ export function gpuUnsupported(config: TrainConfig): { field: string; message: s
     return {
       field: "loss.inverseMetricEpsilon",
       message: `the ε-regularised inverse is not on the webgpu backend yet: set it to 0 or ${hint}`,
-    };
-  if (l.curv > 0 && config.measure.kind !== "batch")
-    return {
-      field: "measure.kind",
-      message: `the webgpu backend integrates at the encoded batch points only ("batch"), not "${config.measure.kind}": ${hint}`,
     };
   return null;
 }
@@ -114,16 +109,21 @@ export class GpuTrainStep {
   }
 
   /**
-   * One step on the batch x (n × D), with the batch's Isomap anchor rows when that term is on: loss
-   * parts and gradient norm as the tfjs path reports them; the Adam update is applied only when both
-   * are finite (the trainer's NaN guard).
+   * One step on the batch x (n × D), with the batch's Isomap anchor rows when that term is on and the
+   * uniform or grid measure's points (null: the encoded batch): loss parts and gradient norm as the
+   * tfjs path reports them; the Adam update is applied only when both are finite (the NaN guard).
    */
-  async step(x: Float32Array, n: number, anchor: Float32Array | null): Promise<{ parts: Parts; gradNorm: number }> {
+  async step(
+    x: Float32Array,
+    n: number,
+    anchor: Float32Array | null,
+    measure: CurvaturePoints | null = null,
+  ): Promise<{ parts: Parts; gradNorm: number }> {
     const l = this.config.loss;
     const d = this.ae.model.latentDim;
     let terms: LatentTermValues | null = null;
     const latent = hasLatentTerms(l) ? (z: Float32Array) => (terms = latentTerms(l, z, n, d, anchor)).zbar : undefined;
-    const r = await this.ae.evaluateStep(x, n, latent);
+    const r = await this.ae.evaluateStep(x, n, latent, measure);
     const extra = terms as LatentTermValues | null;
     const uniformity = extra?.uniformity ?? 0;
     const isomap = extra?.isomap ?? 0;

@@ -2,10 +2,11 @@
  * An autoencoder training step on WebGPU, every kernel generated: encoder and decoder parameters and
  * their Adam moments stay on the device; a step uploads the batch and reads back six sums.
  *
- *   loss = λ_recon · MSE(Ψ(Φ(x)), x) + λ_curv · mean_batch m·R²√det g   at z = Φ(x)
+ *   loss = λ_recon · MSE(Ψ(Φ(x)), x) + λ_curv · Σ_p w·m_p·R_p²√det g_p
  *
- * with the trainer's batch measure: the curvature points are the encoded batch, with no gradient
- * into the encoder through them (as stopGradient in the tfjs path), m = [det g > ε] (losses.ts).
+ * over the curvature points z_p of the trainer's measure (measure.ts): the encoded batch z = Φ(x)
+ * with w = 1/n, held fixed (no gradient into the encoder through them, as stopGradient in the tfjs
+ * path), or the uniform or grid measure's points with their weight; m = [det g > ε] (losses.ts).
  * One submission: the encoder's products (tiled, emit/wgsl-tiled.ts) and z → (curvature forward,
  * assembly, adjoints, reduction: WebGpuDecoder) → the decoder's value products, the squared error and
  * its adjoint products → decoder weight reduction (added to the curvature gradient) → the encoder's
@@ -44,6 +45,13 @@ export interface AutoencoderLoss {
   detEpsilon: number;
 }
 
+/** The uniform or grid measure's points of one step (m × d) and the weight of each; null: the batch. */
+export interface CurvaturePoints {
+  points: Float32Array;
+  n: number;
+  weight: number;
+}
+
 export interface AdamSettings {
   lr: number;
   beta1: number;
@@ -55,7 +63,7 @@ export interface AdamSettings {
 export interface AutoencoderStepParts {
   loss: number;
   recon: number;
-  /** Σ_p (1/n) m_p √det g R² (= curv for R2). */
+  /** Σ_p w m_p √det g R² (= curv for R2). */
   r2: number;
   degenerate: number;
   volume: number;
@@ -276,7 +284,7 @@ export class WebGpuAutoencoder {
     });
   }
 
-  private buffers(n: number) {
+  private buffers(n: number, m: number) {
     const d = this.model.latentDim;
     const D = this.model.outputDim;
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
@@ -292,9 +300,10 @@ export class WebGpuAutoencoder {
       z: this.buffer("z", n * d),
       zbar: this.buffer("zbar", n * d),
       zextra: this.buffer("zextra", n * d),
-      curvZbar: this.buffer("curvZbar", n * d),
+      zm: this.buffer("zm", m * d),
+      curvZbar: this.buffer("curvZbar", m * d),
       se: this.buffer("se", n),
-      out: this.buffer("out", this.loss.curv > 0 ? n * this.decoder.set.perPoint : 1),
+      out: this.buffer("out", this.loss.curv > 0 ? m * this.decoder.set.perPoint : 1),
       tapeE: this.buffer("encoder.tape", encPlan.tape.tapeRows * n),
       adjE: this.buffer("encoder.adj", encPlan.adjRows * n),
       tapeD: this.buffer("decoder.tape", decPlan.tape.tapeRows * n),
@@ -312,12 +321,16 @@ export class WebGpuAutoencoder {
     n: number,
     poisonOutputs: boolean,
     latent?: (z: Float32Array) => Float32Array,
+    measure?: CurvaturePoints | null,
   ): Promise<ReturnType<WebGpuAutoencoder["buffers"]>> {
     const D = this.model.outputDim;
     const d = this.model.latentDim;
     if (x.length < n * D) throw new RangeError(`expected ${n} × ${D} data values, got ${x.length}`);
-    const b = this.buffers(n);
+    const m = measure ? measure.n : n;
+    if (measure && measure.points.length < m * d) throw new RangeError(`expected ${m} × ${d} measure points, got ${measure.points.length}`);
+    const b = this.buffers(n, m);
     this.device.queue.writeBuffer(b.x, 0, x, 0, n * D);
+    if (measure) this.device.queue.writeBuffer(b.zm, 0, measure.points, 0, m * d);
     if (poisonOutputs)
       for (const buf of [b.z, b.zbar, b.se, b.out, b.tapeE, b.adjE, b.tapeD, b.adjD, this.enc.grad, this.dec.grad, this.parts])
         poison(this.device, buf);
@@ -331,7 +344,8 @@ export class WebGpuAutoencoder {
     };
     const backward = (pass: GPUComputePassEncoder): void => {
       // The curvature gradient first (λ_curv/n per point; z is held fixed), then the reconstruction's is added.
-      if (curv > 0) this.decoder.encodeGradient(pass, b.z, b.out, b.curvZbar, n, { lbar: curv / n });
+      if (curv > 0)
+        this.decoder.encodeGradient(pass, measure ? b.zm : b.z, b.out, b.curvZbar, m, { lbar: curv * (measure?.weight ?? 1 / n) });
       this.dec.tiled.encodeForward(pass, { theta: this.dec.theta, src: b.z, tape: b.tapeD }, cfg, n);
       this.runner.dispatch(pass, this.reconSeed, { tape: b.tapeD, x: b.x, adj: b.adjD, se: b.se }, cfg, groups);
       this.dec.tiled.encodeBackward(pass, { theta: this.dec.theta, tape: b.tapeD, adj: b.adjD, src: b.z, zbar: b.zbar }, cfg, n);
@@ -343,7 +357,7 @@ export class WebGpuAutoencoder {
         pass,
         s.trainParts,
         { se: b.se, out: b.out, gradE: this.enc.grad, gradD: this.dec.grad, parts: this.parts },
-        { n, curv: curv > 0 ? 1 : 0, countE: this.enc.plan.paramCount, countD: this.dec.plan.paramCount, detEps: this.loss.detEpsilon },
+        { n, m, curv: curv > 0 ? 1 : 0, countE: this.enc.plan.paramCount, countD: this.dec.plan.paramCount, detEps: this.loss.detEpsilon },
         [1],
       );
     };
@@ -359,18 +373,20 @@ export class WebGpuAutoencoder {
     return b;
   }
 
-  private async readParts(n: number): Promise<AutoencoderStepParts> {
+  private async readParts(n: number, measure?: CurvaturePoints | null): Promise<AutoencoderStepParts> {
     const v = await this.read(this.parts, PARTS_FIELDS.length);
     const [se, r2sum, live, sqrtSum, gE, gD] = Array.from(v) as [number, number, number, number, number, number];
     const recon = se / (n * this.model.outputDim);
     const useCurv = this.loss.curv > 0;
-    const r2 = useCurv ? r2sum / n : 0;
+    const m = measure ? measure.n : n;
+    const w = measure ? measure.weight : 1 / n;
+    const r2 = useCurv ? r2sum * w : 0;
     return {
       loss: this.loss.recon * recon + this.loss.curv * r2,
       recon,
       r2,
-      degenerate: useCurv ? n - live : 0,
-      volume: useCurv ? sqrtSum / n : 0,
+      degenerate: useCurv ? m - live : 0,
+      volume: useCurv ? sqrtSum * w : 0,
       meanSqrtDetG: useCurv ? sqrtSum / Math.max(live, 1) : 0,
       gradNorm: Math.sqrt(gE + gD),
     };
@@ -380,18 +396,23 @@ export class WebGpuAutoencoder {
    * The step's loss parts and gradient norm on the batch x (n × D), gradients left on the device.
    * `latent` adds the host's z-only terms (see compute); their values are the caller's to add.
    */
-  async evaluateStep(x: Float32Array, n: number, latent?: (z: Float32Array) => Float32Array): Promise<AutoencoderStepParts> {
-    await this.compute(x, n, false, latent);
-    return this.readParts(n);
+  async evaluateStep(
+    x: Float32Array,
+    n: number,
+    latent?: (z: Float32Array) => Float32Array,
+    measure?: CurvaturePoints | null,
+  ): Promise<AutoencoderStepParts> {
+    await this.compute(x, n, false, latent, measure);
+    return this.readParts(n, measure);
   }
 
   /** Everything a step computes, read back (tests); outputs are poisoned with NaN first if asked. */
   async gradients(
     x: Float32Array,
     n: number,
-    opts: { poison?: boolean; latent?: (z: Float32Array) => Float32Array } = {},
+    opts: { poison?: boolean; latent?: (z: Float32Array) => Float32Array; measure?: CurvaturePoints | undefined } = {},
   ): Promise<AutoencoderGradients> {
-    const b = await this.compute(x, n, opts.poison ?? false, opts.latent);
+    const b = await this.compute(x, n, opts.poison ?? false, opts.latent, opts.measure);
     const d = this.model.latentDim;
     return {
       z: await this.read(b.z, n * d),
@@ -399,7 +420,7 @@ export class WebGpuAutoencoder {
       zbar: await this.read(b.zbar, n * d),
       encoder: await this.read(this.enc.grad, this.enc.plan.paramCount),
       decoder: await this.read(this.dec.grad, this.dec.plan.paramCount),
-      parts: await this.readParts(n),
+      parts: await this.readParts(n, opts.measure),
     };
   }
 

@@ -58,7 +58,7 @@ class WebGpuEngine implements StepEngine {
   }
 
   step(input: StepInput): Promise<StepResult> {
-    return this.gpuStep.step(input.batch, input.n, input.anchor);
+    return this.gpuStep.step(input.batch, input.n, input.anchor, input.measure);
   }
 
   sync(): Promise<void> {
