@@ -459,6 +459,24 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
     }
   }, 600_000);
 
+  it("the ε-regularised inverse (R from g + 0.1·I, √det g from g), routes A and B: first loss and 25-step curve", async () => {
+    for (const route of ["a", "b"] as const) {
+      const extra = { loss: { recon: 1, curv: 0.05, route, inverseMetricEpsilon: 0.1 } };
+      const records: Record<string, number[]> = { cpu: [], webgpu: [] };
+      for (const backend of ["cpu", "webgpu"] as const) {
+        const config = trainConfig(`eps-${route}-${backend}`, { backend, maxSteps: 25, ...extra }, "tanh");
+        await train(config, { progress: false, force: true, onStep: (r) => records[backend]!.push(r.loss as number, r["curv"] as number) });
+      }
+      const [cpu, gpuRecords] = [records["cpu"]!, records["webgpu"]!];
+      const first = Math.abs(gpuRecords[1]! - cpu[1]!) / cpu[1]!;
+      const err = curveError(gpuRecords, cpu);
+      console.info(`ε-inverse, route ${route}: step 1 ∫R² ${first.toExponential(2)}, 25 steps ${err.toExponential(2)} from cpu`);
+      expect(cpu[1]!).toBeGreaterThan(0);
+      expect(first).toBeLessThanOrEqual(1e-4);
+      expect(err).toBeLessThanOrEqual(CURVE_TOL);
+    }
+  }, 600_000);
+
   it("a NaN/Inf loss stops the run at that step, with the last good checkpoint kept (the NaN guard)", async () => {
     const err = await lossCurve("gpu-nan", "webgpu", { second: "exp(x)", extra: { optimizer: { lr: 1e6 }, checkpointEvery: 1 } }).catch(
       (e: unknown) => e,

@@ -369,14 +369,14 @@ function outputAdjointLines(plan: TiledPlan, fn: string): string[] {
  * points, det g ≤ cfg.detEps, whose g_ii get +1 first so that it stays finite) and Ā of the output
  * layer unit by unit (Ψ̄ = Σ Ḡ Ψ is never held).
  */
-export function assembleKernel(plan: TiledPlan, route: Route, training: boolean): WgslKernel {
+export function assembleKernel(plan: TiledPlan, route: Route, training: boolean, inverseEpsilon = 0): WgslKernel {
   const p = plan.program;
   const C = plan.columns;
   const D = p.outputDim;
   const d = p.latentDim;
   const psiRow = plan.tape.tape.find((r) => r.name === "psi")!.offset;
   const P = (c: number, k: string): string => at("tape", `${u32(psiRow + c * D)} + ${k}`);
-  const asm = curvatureAssembly(p, route);
+  const asm = curvatureAssembly(p, route, inverseEpsilon);
   const { fields } = curvatureFields(d);
   const printed = printBlock(asm.block, wgslDialect, (name) => name, "c_");
   const body = [
@@ -438,7 +438,7 @@ export function assembleKernel(plan: TiledPlan, route: Route, training: boolean)
   const name = `${plan.prefix}Assemble${training ? "Train" : ""}`;
   return kernel(
     name,
-    `per point: Gram of the output jet, g, det g, √det g, R (route ${route.toUpperCase()}), R²√det g${training ? "; Ḡ and the output layer's Ā" : ""}`,
+    `per point: Gram of the output jet, g, det g, √det g, R (route ${route.toUpperCase()}${inverseEpsilon > 0 ? `, from g + ${inverseEpsilon}·I` : ""}), R²√det g${training ? "; Ḡ and the output layer's Ā" : ""}`,
     [`out is field-major: ${fields.map((f) => `${f.name} (${f.size}) at ${f.offset}·total`).join(", ")}.`],
     JET_POINT_UNIFORM,
     bindings,

@@ -227,8 +227,12 @@ export interface Assembly {
   loss: NodeId;
 }
 
-/** g, det g, √det g, R (route A or B) and R²√det g from Gram entries G{c1}_{c2}. */
-export function curvatureAssembly(p: DecoderProgram, route: Route): Assembly {
+/**
+ * g, det g, √det g, R (route A or B) and R²√det g from Gram entries G{c1}_{c2}. With
+ * `inverseEpsilon` ε > 0 (the ε-regularised inverse, a run's constant) R is assembled from g + εI,
+ * while g, det g and √det g stay those of g itself: the trainer's convention (runtime/train/losses.ts).
+ */
+export function curvatureAssembly(p: DecoderProgram, route: Route, inverseEpsilon = 0): Assembly {
   const d = p.latentDim;
   const b = new Builder();
   const index = columnIndex(p.columns);
@@ -239,7 +243,15 @@ export function curvatureAssembly(p: DecoderProgram, route: Route): Assembly {
     return b.input(`G${Math.min(c1, c2)}_${Math.max(c1, c2)}`);
   };
   const m = metric(b, d, gram);
-  const R = route === "a" ? intrinsic(b, d, gram, m).scalar : extrinsicScalar(b, d, gram, m);
+  const shifted: Gram =
+    inverseEpsilon > 0
+      ? (alpha, beta) =>
+          alpha.length === 1 && beta.length === 1 && alpha[0] === beta[0]
+            ? b.add(gram(alpha, beta), b.num(inverseEpsilon))
+            : gram(alpha, beta)
+      : gram;
+  const mR = inverseEpsilon > 0 ? metric(b, d, shifted) : m;
+  const R = route === "a" ? intrinsic(b, d, shifted, mR).scalar : extrinsicScalar(b, d, shifted, mR);
   const sqrtdet = b.unary("sqrt", m.det);
   const loss = b.mul(b.mul(R, R), sqrtdet);
   const byField: Record<string, NodeId[]> = { g: m.g.flat(), detg: [m.det], sqrtdetg: [sqrtdet], R: [R], loss: [loss] };

@@ -6,8 +6,8 @@
  * checkpoints keep their format (flat float32 params and moments per variable) and --resume works
  * across backends.
  *
- * Supported on the GPU path: ∫R² dμ (either route) with the batch, uniform or grid measure, any
- * activations, a torus latent, and the terms of the codes alone (uniformity, the Isomap anchor: latent-terms.ts, on the
+ * Supported on the GPU path: ∫R² dμ (either route, the ε-regularised inverse included) with the
+ * batch, uniform or grid measure, any activations, a torus latent, and the terms of the codes alone (uniformity, the Isomap anchor: latent-terms.ts, on the
  * host, their z̄ added on the device). The rest is a UserError naming the field.
  */
 import { UserError } from "../../util/errors.js";
@@ -31,11 +31,6 @@ export function gpuUnsupported(config: TrainConfig): { field: string; message: s
   for (const term of ["decoderContractive", "isometry", "volume", "conformality"] as const)
     if (l[term].weight > 0)
       return { field: `loss.${term}.weight`, message: `the ${term} term is not on the webgpu backend yet: set it to 0 or ${hint}` };
-  if (l.curv > 0 && l.inverseMetricEpsilon > 0)
-    return {
-      field: "loss.inverseMetricEpsilon",
-      message: `the ε-regularised inverse is not on the webgpu backend yet: set it to 0 or ${hint}`,
-    };
   return null;
 }
 
@@ -79,7 +74,7 @@ export class GpuTrainStep {
     const ae = await WebGpuAutoencoder.create(
       ctx,
       session.model,
-      { recon: l.recon, curv: l.curv, route: l.route, detEpsilon: l.detEpsilon },
+      { recon: l.recon, curv: l.curv, route: l.route, detEpsilon: l.detEpsilon, inverseMetricEpsilon: l.inverseMetricEpsilon },
       { torus: session.torus },
     );
     return new GpuTrainStep(ae, config);

@@ -43,6 +43,8 @@ export interface AutoencoderLoss {
   curv: number;
   route: Route;
   detEpsilon: number;
+  /** ε of the regularised inverse (g + εI)⁻¹ in R (default 0). */
+  inverseMetricEpsilon?: number;
 }
 
 /** The uniform or grid measure's points of one step (m × d) and the weight of each; null: the batch. */
@@ -174,7 +176,13 @@ export class WebGpuAutoencoder {
     // Training batches are small: on CPU adapters the direct reduction beats the split-K ones (which
     // pay for barriers and tree sums); on GPUs the decoder's own choice stands.
     const reduce = opts.reduce ?? (ctx.software ? "direct" : "auto");
-    const decoder = await WebGpuDecoder.create(ctx, model, { route: loss.route, runner, detEpsilon: loss.detEpsilon, reduce });
+    const decoder = await WebGpuDecoder.create(ctx, model, {
+      route: loss.route,
+      runner,
+      detEpsilon: loss.detEpsilon,
+      inverseMetricEpsilon: loss.inverseMetricEpsilon ?? 0,
+      reduce,
+    });
     const set = wgslAutoencoderSet(model, opts.torus);
     const ae = new WebGpuAutoencoder(model, loss, decoder, set, opts.valueReduce ?? (ctx.software ? "direct" : "tiled"), opts.torus);
     if (loss.curv > 0) await decoder.prepareTraining();

@@ -78,6 +78,8 @@ export interface WebGpuDecoderOptions {
   reduce?: ReduceMode | "auto";
   /** Points with det g ≤ this are degenerate: no weight in the loss gradient (default 0). */
   detEpsilon?: number;
+  /** ε of the regularised inverse: R from g + εI, √det g from g (default 0; MLP decoders only). */
+  inverseMetricEpsilon?: number;
   /** Tile sizes of the products (default: from the device's limits). */
   tiles?: TileConfig;
 }
@@ -200,10 +202,11 @@ export class WebGpuDecoder {
       const plan = curvaturePlan(model, route, opts.tiles ?? deviceTileConfig(runner.device));
       tiled = {
         mlp: new TiledMlp(tiledKernels(plan, true), runner),
-        assemble: assembleKernel(plan, route, false),
-        assembleTrain: assembleKernel(plan, route, true),
+        assemble: assembleKernel(plan, route, false, opts.inverseMetricEpsilon ?? 0),
+        assembleTrain: assembleKernel(plan, route, true, opts.inverseMetricEpsilon ?? 0),
       };
-    }
+    } else if ((opts.inverseMetricEpsilon ?? 0) > 0)
+      throw new RangeError(`model ${model.name}: the ε-regularised inverse needs an MLP decoder`);
     const dec = new WebGpuDecoder(set, runner, opts, tiled);
     if (tiled) {
       await runner.prepare(tiled.mlp.kernels.input);
