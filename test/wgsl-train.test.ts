@@ -459,6 +459,34 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
     }
   }, 600_000);
 
+  it("the chart-fixing terms (isometry with mixup, volume, conformality; a torus latent): loss curves and term values", async () => {
+    const torus = torusModelFile();
+    const cases: [string, Record<string, unknown>, string][] = [
+      ["iso", { loss: { recon: 1, curv: 0.05, isometry: { weight: 1 }, regularizerPoints: { eta: 1 } } }, "isometry"],
+      ["vol", { loss: { recon: 1, curv: 0, volume: { weight: 0.5 } } }, "volumeVariance"],
+      [
+        "conf",
+        { model: torus, loss: { recon: 1, curv: 0, conformality: { weight: 0.5 }, regularizerPoints: { eta: 0.2 } } },
+        "conformality",
+      ],
+    ];
+    for (const [name, extra, part] of cases) {
+      const records: Record<string, number[]> = { cpu: [], webgpu: [] };
+      for (const backend of ["cpu", "webgpu"] as const) {
+        const config = trainConfig(`chart-${name}-${backend}`, { backend, maxSteps: 25, ...extra }, "tanh");
+        await train(config, { progress: false, force: true, onStep: (r) => records[backend]!.push(r.loss as number, r[part] as number) });
+      }
+      const [cpu, gpuRecords] = [records["cpu"]!, records["webgpu"]!];
+      const first = Math.abs(gpuRecords[1]! - cpu[1]!) / cpu[1]!;
+      const err = curveError(gpuRecords, cpu);
+      console.info(`${part} on webgpu: step 1 ${first.toExponential(2)}, 25 steps ${err.toExponential(2)} from cpu (loss and ${part})`);
+      expect(cpu[1]!).toBeGreaterThan(0);
+      expect(cpu[49]!).toBeLessThan(cpu[1]!);
+      expect(first).toBeLessThanOrEqual(1e-4);
+      expect(err).toBeLessThanOrEqual(CURVE_TOL);
+    }
+  }, 600_000);
+
   it("the ε-regularised inverse (R from g + 0.1·I, √det g from g), routes A and B: first loss and 25-step curve", async () => {
     for (const route of ["a", "b"] as const) {
       const extra = { loss: { recon: 1, curv: 0.05, route, inverseMetricEpsilon: 0.1 } };
@@ -496,7 +524,7 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
 describe("backend webgpu: what the GPU path does not support is a clear config error", () => {
   const cases: [string, Record<string, unknown>][] = [
     ["loss.functional", { loss: { curv: 0.1, functional: "F" } }],
-    ["loss.isometry.weight", { loss: { curv: 0.1, isometry: { weight: 1 } } }],
+    ["loss.decoderContractive.weight", { loss: { curv: 0.1, decoderContractive: { weight: 1 } } }],
     ["loss.contractive.weight", { loss: { curv: 0.1, contractive: { weight: 1 } } }],
   ];
   for (const [field, extra] of cases) {

@@ -39,14 +39,14 @@ export const JET_POINT_UNIFORM = uniformLayout({ n: "u32", base: "u32", total: "
 /** Uniform of the per-point kernels of value networks: scale = λ_recon/(n·D) for the reconstruction. */
 export const VALUE_POINT_UNIFORM = uniformLayout({ n: "u32", scale: "f32" });
 
-const storage = (binding: number, name: string, write: boolean): WgslBinding => ({
+export const storage = (binding: number, name: string, write: boolean): WgslBinding => ({
   binding,
   name,
   kind: write ? "storage" : "read-only-storage",
 });
-const cfgBinding: WgslBinding = { binding: 0, name: "cfg", kind: "uniform" };
+export const cfgBinding: WgslBinding = { binding: 0, name: "cfg", kind: "uniform" };
 
-function kernel(
+export function kernel(
   name: string,
   description: string,
   notes: string[],
@@ -67,7 +67,7 @@ function kernel(
 }
 
 /** Element (row, point) of a point-fastest buffer. */
-const at = (buffer: string, row: number | string, point = "p"): string =>
+export const at = (buffer: string, row: number | string, point = "p"): string =>
   `${buffer}[(${typeof row === "number" ? u32(row) : row}) * cfg.n + ${point}]`;
 
 /** `fn name(a: array<f32, C>) -> array<f32, C>`: the activation's jet rule on one unit's jet. */
@@ -83,7 +83,7 @@ function jetRuleFunction(name: string, act: ActivationStage, C: number): string[
 }
 
 /** `fn name(a, yb) -> abar`: the adjoint of the jet rule (reverse mode through the IR). */
-function jetAdjointFunction(name: string, act: ActivationStage, C: number): string[] {
+export function jetAdjointFunction(name: string, act: ActivationStage, C: number): string[] {
   const printed = printBlock(
     activationAdjointBlock(act),
     wgslDialect,
@@ -251,7 +251,7 @@ export function adjointProductKernel(plan: TiledPlan, li: number): WgslKernel {
 
 // ---- per-point kernels -------------------------------------------------------------------------
 
-const pointEntry = (plan: TiledPlan, body: readonly string[], base: boolean): string[] => [
+export const pointEntry = (plan: TiledPlan, body: readonly string[], base: boolean): string[] => [
   `@compute @workgroup_size(${plan.lanes})`,
   "fn main(@builtin(global_invocation_id) gid: vec3u) {",
   "  let p = gid.x;",
@@ -343,7 +343,7 @@ export function inputAdjointKernel(plan: TiledPlan): WgslKernel {
 }
 
 /** Lines computing Ā of the output layer for unit `k` from yb{c} (already declared), written to adj. */
-function outputAdjointLines(plan: TiledPlan, fn: string): string[] {
+export function outputAdjointLines(plan: TiledPlan, fn: string): string[] {
   const C = plan.columns;
   const l = plan.layers[plan.layers.length - 1]!;
   const lines = [

@@ -7,8 +7,11 @@
  * across backends.
  *
  * Supported on the GPU path: ∫R² dμ (either route, the ε-regularised inverse included) with the
- * batch, uniform or grid measure, any activations, a torus latent, and the terms of the codes alone (uniformity, the Isomap anchor: latent-terms.ts, on the
- * host, their z̄ added on the device). The rest is a UserError naming the field.
+ * batch, uniform or grid measure, any activations, a torus latent, the chart-fixing terms (isometry,
+ * volume, conformality: G at the regulariser points read back, chart-terms.ts on the host, their
+ * adjoint on the device), and the terms of the codes alone (uniformity, the Isomap anchor:
+ * latent-terms.ts, on the host, their z̄ added on the device). The rest is a UserError naming the
+ * field.
  */
 import { UserError } from "../../util/errors.js";
 import { resolveBackend } from "../webgpu/backend.js";
@@ -17,7 +20,9 @@ import { WebGpuAutoencoder, type CurvaturePoints } from "../webgpu/autoencoder.j
 import type { Adam } from "./adam.js";
 import { useBackend } from "./backend.js";
 import type { TrainConfig } from "./config.js";
+import { chartTermsWithGradient, hasChartTerms, mixCodes, type ChartTermValues, type ChartWeights } from "./chart-terms.js";
 import { hasLatentTerms, latentTerms, type LatentTermValues } from "./latent-terms.js";
+import type { RegularizerPoints } from "./regularizer-points.js";
 import type { Parts, Session } from "./session.js";
 
 /** The first config field the GPU path does not support, with why; null when it supports them all. */
@@ -28,9 +33,11 @@ export function gpuUnsupported(config: TrainConfig): { field: string; message: s
     return { field: "loss.functional", message: `${l.functional} is not on the webgpu backend yet (R2 is): ${hint}` };
   if (l.contractive.weight > 0)
     return { field: "loss.contractive.weight", message: `the contractive term is not on the webgpu backend yet: set it to 0 or ${hint}` };
-  for (const term of ["decoderContractive", "isometry", "volume", "conformality"] as const)
-    if (l[term].weight > 0)
-      return { field: `loss.${term}.weight`, message: `the ${term} term is not on the webgpu backend yet: set it to 0 or ${hint}` };
+  if (l.decoderContractive.weight > 0)
+    return {
+      field: "loss.decoderContractive.weight",
+      message: `the decoderContractive term is not on the webgpu backend yet: set it to 0 or ${hint}`,
+    };
   return null;
 }
 
@@ -62,11 +69,19 @@ export async function selectTrainingBackend(config: TrainConfig): Promise<Traini
   return { name: `webgpu (generated WGSL on ${choice.ctx.describe()}; tfjs ${mirror} for evaluation)`, gpu: choice.ctx };
 }
 
+const chartWeights = (config: TrainConfig): ChartWeights => ({
+  isometry: config.loss.isometry.weight,
+  volume: config.loss.volume.weight,
+  conformality: config.loss.conformality.weight,
+});
+
 /** The trainer's per-step work on the device, and the transfers to and from the tfjs session. */
 export class GpuTrainStep {
   private constructor(
     private readonly ae: WebGpuAutoencoder,
     private readonly config: TrainConfig,
+    /** A periodic latent: z̃ is wrapped to (−π, π]. */
+    private readonly torus: boolean,
   ) {}
 
   static async create(ctx: GpuContext, session: Session, config: TrainConfig): Promise<GpuTrainStep> {
@@ -75,9 +90,9 @@ export class GpuTrainStep {
       ctx,
       session.model,
       { recon: l.recon, curv: l.curv, route: l.route, detEpsilon: l.detEpsilon, inverseMetricEpsilon: l.inverseMetricEpsilon },
-      { torus: session.torus },
+      { torus: session.torus, chartTerms: hasChartTerms(chartWeights(config)) },
     );
-    return new GpuTrainStep(ae, config);
+    return new GpuTrainStep(ae, config, session.torus);
   }
 
   /** Uploads the session's parameters and the Adam state (zero moments when it has none yet). */
@@ -113,17 +128,36 @@ export class GpuTrainStep {
     n: number,
     anchor: Float32Array | null,
     measure: CurvaturePoints | null = null,
+    regularizer: RegularizerPoints | null = null,
   ): Promise<{ parts: Parts; gradNorm: number }> {
     const l = this.config.loss;
     const d = this.ae.model.latentDim;
     let terms: LatentTermValues | null = null;
+    let chartValues: ChartTermValues | null = null;
     const latent = hasLatentTerms(l) ? (z: Float32Array) => (terms = latentTerms(l, z, n, d, anchor)).zbar : undefined;
-    const r = await this.ae.evaluateStep(x, n, latent, measure);
+    const weights = chartWeights(this.config);
+    let chart;
+    if (hasChartTerms(weights)) {
+      if (!regularizer || regularizer.alpha.length !== n) throw new Error("the chart-fixing terms need regulariser points for this batch");
+      chart = {
+        points: (z: Float32Array) => mixCodes(z, regularizer.alpha, regularizer.perm, n, d, this.torus),
+        adjoint: (G: Float32Array) => (chartValues = chartTermsWithGradient(G, n, d, weights, l.detEpsilon)).gbar,
+      };
+    }
+    const r = await this.ae.evaluateStep(x, n, { latent, chart }, measure);
     const extra = terms as LatentTermValues | null;
     const uniformity = extra?.uniformity ?? 0;
     const isomap = extra?.isomap ?? 0;
+    const c = chartValues as ChartTermValues | null;
+    const [isometry, volumeVariance, conformality] = [c?.isometry ?? 0, c?.volumeVariance ?? 0, c?.conformality ?? 0];
     const parts: Parts = {
-      loss: r.loss + l.uniformity.weight * uniformity + l.isomap.weight * isomap,
+      loss:
+        r.loss +
+        l.uniformity.weight * uniformity +
+        l.isomap.weight * isomap +
+        weights.isometry * isometry +
+        weights.volume * volumeVariance +
+        weights.conformality * conformality,
       recon: r.recon,
       curv: r.r2,
       r2: r.r2,
@@ -135,9 +169,9 @@ export class GpuTrainStep {
       normError: 0,
       tau: 0,
       decoderContractive: 0,
-      isometry: 0,
-      volumeVariance: 0,
-      conformality: 0,
+      isometry,
+      volumeVariance,
+      conformality,
       isomap,
     };
     if (Number.isFinite(parts.loss) && Number.isFinite(r.gradNorm)) {

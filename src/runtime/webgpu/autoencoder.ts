@@ -36,6 +36,7 @@ import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
 import { reductionGrid, reductionSplits, WebGpuDecoder, type ReduceMode, type WebGpuDecoderOptions } from "./decoder.js";
 import type { GpuContext } from "./device.js";
 import { KernelRunner } from "./kernels.js";
+import { DeviceChartTerms } from "./chart.js";
 
 export interface AutoencoderLoss {
   recon: number;
@@ -95,6 +96,18 @@ export interface AutoencoderOptions {
    * adapters (the split-K kernels' barriers dominate there at training batch sizes), "tiled" on GPUs.
    */
   valueReduce?: ReduceMode;
+  /** Prepare the chart-fixing terms' kernels (the decoder's order-1 jets at the regulariser points). */
+  chartTerms?: boolean;
+}
+
+/**
+ * Terms computed on the host between the step's passes: `latent` gets z and returns the adjoint of
+ * the z-only terms (n × d); `chart` gets z and returns the regulariser points z̃, then gets G at z̃
+ * (n × d × d) and returns A = ∂L/∂G.
+ */
+export interface HostTerms {
+  latent?: ((z: Float32Array) => Float32Array) | undefined;
+  chart?: { points: (z: Float32Array) => Float32Array; adjoint: (G: Float32Array) => Float32Array } | undefined;
 }
 
 export interface AdamState {
@@ -125,6 +138,8 @@ export class WebGpuAutoencoder {
   private readonly reconSeed: WgslKernel;
   private readonly grown = new Map<string, { buffer: GPUBuffer; bytes: number }>();
   private readonly timeoutMs = 600_000;
+  /** The chart-fixing terms' device part, when asked for at creation. */
+  private chart: DeviceChartTerms | null = null;
   /** Adam steps taken (bias correction); restored from checkpoints. */
   adamSteps = 0;
 
@@ -186,6 +201,10 @@ export class WebGpuAutoencoder {
     const set = wgslAutoencoderSet(model, opts.torus);
     const ae = new WebGpuAutoencoder(model, loss, decoder, set, opts.valueReduce ?? (ctx.software ? "direct" : "tiled"), opts.torus);
     if (loss.curv > 0) await decoder.prepareTraining();
+    if (opts.chartTerms) {
+      ae.chart = new DeviceChartTerms(model, runner, deviceTileConfig(runner.device));
+      await ae.chart.prepare();
+    }
     const t = decoder.set.training!;
     await ae.enc.tiled.prepare();
     await ae.dec.tiled.prepare();
@@ -328,7 +347,7 @@ export class WebGpuAutoencoder {
     x: Float32Array,
     n: number,
     poisonOutputs: boolean,
-    latent?: (z: Float32Array) => Float32Array,
+    host: HostTerms = {},
     measure?: CurvaturePoints | null,
   ): Promise<ReturnType<WebGpuAutoencoder["buffers"]>> {
     const D = this.model.outputDim;
@@ -358,6 +377,12 @@ export class WebGpuAutoencoder {
       this.runner.dispatch(pass, this.reconSeed, { tape: b.tapeD, x: b.x, adj: b.adjD, se: b.se }, cfg, groups);
       this.dec.tiled.encodeBackward(pass, { theta: this.dec.theta, tape: b.tapeD, adj: b.adjD, src: b.z, zbar: b.zbar }, cfg, n);
       this.encodeReductions(pass, "decoder", this.dec.plan, b.tapeD, b.adjD, this.dec.grad, n, curv > 0);
+      if (host.chart)
+        this.requireChart().encodeGradient(pass, this.dec.theta, this.dec.grad, n, {
+          mode: this.valueReduce,
+          reduce: this.reduceKernel,
+          finalize: this.decoder.set.training!.gradFinalize,
+        });
       this.runner.dispatch(pass, this.encoderSeed, { tape: b.tapeE, zbar: b.zbar, adj: b.adjE, zextra: b.zextra }, cfg, groups);
       this.enc.tiled.encodeBackward(pass, { theta: this.enc.theta, tape: b.tapeE, adj: b.adjE }, cfg, n);
       this.encodeReductions(pass, "encoder", this.enc.plan, b.tapeE, b.adjE, this.enc.grad, n, false);
@@ -369,16 +394,32 @@ export class WebGpuAutoencoder {
         [1],
       );
     };
-    if (!latent) {
+    if (!host.latent && !host.chart) {
       this.device.queue.writeBuffer(b.zextra, 0, new Float32Array(n * d));
       await this.runner.run((pass) => (encode(pass), backward(pass)), this.timeoutMs);
       return b;
     }
     await this.runner.run(encode, this.timeoutMs);
-    const zbarExtra = latent(await this.read(b.z, n * d));
-    this.device.queue.writeBuffer(b.zextra, 0, zbarExtra, 0, n * d);
+    const z = await this.read(b.z, n * d);
+    this.device.queue.writeBuffer(b.zextra, 0, host.latent ? host.latent(z) : new Float32Array(n * d), 0, n * d);
+    if (host.chart) await this.chartAdjoint(host.chart, z, n);
     await this.runner.run(backward, this.timeoutMs);
     return b;
+  }
+
+  private requireChart(): DeviceChartTerms {
+    if (!this.chart) throw new Error("the chart-fixing terms need WebGpuAutoencoder.create(…, { chartTerms: true })");
+    return this.chart;
+  }
+
+  /** G at the regulariser points, read back; the host's A = ∂L/∂G written for the backward pass. */
+  private async chartAdjoint(chart: NonNullable<HostTerms["chart"]>, z: Float32Array, n: number): Promise<void> {
+    const dev = this.requireChart();
+    const zt = chart.points(z);
+    let gout: GPUBuffer | null = null;
+    await this.runner.run((pass) => void (gout = dev.encodeMetric(pass, this.dec.theta, zt, n)), this.timeoutMs);
+    const G = await this.read(gout!, n * this.model.latentDim ** 2);
+    dev.setAdjoint(chart.adjoint(G), n);
   }
 
   private async readParts(n: number, measure?: CurvaturePoints | null): Promise<AutoencoderStepParts> {
@@ -404,13 +445,8 @@ export class WebGpuAutoencoder {
    * The step's loss parts and gradient norm on the batch x (n × D), gradients left on the device.
    * `latent` adds the host's z-only terms (see compute); their values are the caller's to add.
    */
-  async evaluateStep(
-    x: Float32Array,
-    n: number,
-    latent?: (z: Float32Array) => Float32Array,
-    measure?: CurvaturePoints | null,
-  ): Promise<AutoencoderStepParts> {
-    await this.compute(x, n, false, latent, measure);
+  async evaluateStep(x: Float32Array, n: number, host: HostTerms = {}, measure?: CurvaturePoints | null): Promise<AutoencoderStepParts> {
+    await this.compute(x, n, false, host, measure);
     return this.readParts(n, measure);
   }
 
@@ -418,9 +454,9 @@ export class WebGpuAutoencoder {
   async gradients(
     x: Float32Array,
     n: number,
-    opts: { poison?: boolean; latent?: (z: Float32Array) => Float32Array; measure?: CurvaturePoints | undefined } = {},
+    opts: { poison?: boolean; host?: HostTerms; measure?: CurvaturePoints | undefined } = {},
   ): Promise<AutoencoderGradients> {
-    const b = await this.compute(x, n, opts.poison ?? false, opts.latent, opts.measure);
+    const b = await this.compute(x, n, opts.poison ?? false, opts.host, opts.measure);
     const d = this.model.latentDim;
     return {
       z: await this.read(b.z, n * d),
@@ -451,6 +487,7 @@ export class WebGpuAutoencoder {
     for (const b of [this.enc.theta, this.enc.grad, this.enc.m, this.enc.v, this.dec.m, this.dec.v, this.parts]) b.destroy();
     for (const g of this.grown.values()) g.buffer.destroy();
     this.grown.clear();
+    this.chart?.destroy();
     this.decoder.destroy();
   }
 }

@@ -58,7 +58,7 @@ class WebGpuEngine implements StepEngine {
   }
 
   step(input: StepInput): Promise<StepResult> {
-    return this.gpuStep.step(input.batch, input.n, input.anchor, input.measure);
+    return this.gpuStep.step(input.batch, input.n, input.anchor, input.measure, input.regularizer);
   }
 
   sync(): Promise<void> {

@@ -1,0 +1,130 @@
+/**
+ * The chart-fixing terms from the pullback metrics G_p (n × d × d) at the regulariser points, in
+ * float64 on the host, with A_p = ∂L/∂G_p for L = λ_iso·isometry + λ_vol·volume + λ_conf·
+ * conformality. The webgpu engine reads G back from the device (emit/wgsl-chart.ts), and writes A
+ * for the adjoint. Definitions as in losses.ts `chartTerms` (t_p = Tr G_p, s_p = Tr G_p², T and S
+ * their batch means, ℓ_p = ½ log max(det G_p, ε)):
+ *
+ *   isometry      d·S/T² − 1               ∂/∂G_p = (2d/n)·(G_p/T² − (S/T³)·I)
+ *   conformality  mean_p (d·s_p/t_p² − 1)  ∂/∂G_p = (2d/n)·(G_p/t_p² − (s_p/t_p³)·I)
+ *   volume        mean_p (ℓ_p − ℓ̄)²        ∂/∂G_p = (2/n)(ℓ_p − ℓ̄)·½ G_p⁻¹   (0 where det G_p ≤ ε)
+ *
+ * A_p is the derivative with respect to the full symmetric matrix (each G_ij on its own), so the
+ * device's jet adjoint is ∂L/∂(∂_iΨ) = 2 Σ_j A_ij ∂_jΨ.
+ */
+
+export interface ChartWeights {
+  isometry: number;
+  volume: number;
+  conformality: number;
+}
+
+export interface ChartTermValues {
+  isometry: number;
+  volumeVariance: number;
+  conformality: number;
+  /** Σ λ·∂term/∂G_p, n × d × d. */
+  gbar: Float32Array;
+}
+
+/** True when any chart-fixing term is on. */
+export const hasChartTerms = (w: ChartWeights): boolean => w.isometry > 0 || w.volume > 0 || w.conformality > 0;
+
+/** z̃_p = α_p z_p + (1 − α_p) z_{π(p)}, wrapped to (−π, π] on a torus latent (losses.ts mixPoints). */
+export function mixCodes(
+  z: ArrayLike<number>,
+  alpha: ArrayLike<number>,
+  perm: ArrayLike<number>,
+  n: number,
+  d: number,
+  torus: boolean,
+): Float32Array {
+  const out = new Float32Array(n * d);
+  for (let p = 0; p < n; p++)
+    for (let i = 0; i < d; i++) {
+      const a = alpha[p]!;
+      const v = Math.fround(Math.fround(a * z[p * d + i]!) + Math.fround((1 - a) * z[perm[p]! * d + i]!));
+      out[p * d + i] = torus ? v - 2 * Math.PI * Math.round(v / (2 * Math.PI)) : v;
+    }
+  return out;
+}
+
+/** log det and inverse of a symmetric d × d matrix (row-major) by Gaussian elimination. */
+function detAndInverse(G: ArrayLike<number>, at: number, d: number): { det: number; inv: Float64Array } {
+  const a = Float64Array.from({ length: d * d }, (_, k) => G[at + k]!);
+  const inv = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) inv[i * d + i] = 1;
+  let det = 1;
+  for (let c = 0; c < d; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < d; r++) if (Math.abs(a[r * d + c]!) > Math.abs(a[pivot * d + c]!)) pivot = r;
+    if (pivot !== c) {
+      det = -det;
+      for (let k = 0; k < d; k++) {
+        [a[c * d + k], a[pivot * d + k]] = [a[pivot * d + k]!, a[c * d + k]!];
+        [inv[c * d + k], inv[pivot * d + k]] = [inv[pivot * d + k]!, inv[c * d + k]!];
+      }
+    }
+    const v = a[c * d + c]!;
+    det *= v;
+    if (v === 0) return { det: 0, inv };
+    for (let k = 0; k < d; k++) {
+      a[c * d + k] = a[c * d + k]! / v;
+      inv[c * d + k] = inv[c * d + k]! / v;
+    }
+    for (let r = 0; r < d; r++) {
+      if (r === c) continue;
+      const f = a[r * d + c]!;
+      for (let k = 0; k < d; k++) {
+        a[r * d + k] = a[r * d + k]! - f * a[c * d + k]!;
+        inv[r * d + k] = inv[r * d + k]! - f * inv[c * d + k]!;
+      }
+    }
+  }
+  return { det, inv };
+}
+
+/** The three terms at G (n × d × d) and A = Σ λ·∂term/∂G. */
+export function chartTermsWithGradient(G: ArrayLike<number>, n: number, d: number, w: ChartWeights, detEpsilon: number): ChartTermValues {
+  const dd = d * d;
+  const A = new Float64Array(n * dd);
+  const t = new Float64Array(n);
+  const s = new Float64Array(n);
+  for (let p = 0; p < n; p++)
+    for (let i = 0; i < d; i++) {
+      t[p] = t[p]! + G[p * dd + i * d + i]!;
+      for (let j = 0; j < d; j++) s[p] = s[p]! + G[p * dd + i * d + j]! ** 2;
+    }
+  const T = t.reduce((a, b) => a + b, 0) / n;
+  const S = s.reduce((a, b) => a + b, 0) / n;
+  const isometry = (d * S) / T ** 2 - 1;
+  let conformality = 0;
+  for (let p = 0; p < n; p++) conformality += (d * s[p]!) / t[p]! ** 2 - 1;
+  conformality /= n;
+  const addTo = (p: number, scale: number, diagonal: number): void => {
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++)
+        A[p * dd + i * d + j] = A[p * dd + i * d + j]! + scale * G[p * dd + i * d + j]! + (i === j ? diagonal : 0);
+  };
+  for (let p = 0; p < n; p++) {
+    if (w.isometry > 0) addTo(p, (w.isometry * 2 * d) / (n * T ** 2), (-w.isometry * 2 * d * S) / (n * T ** 3));
+    if (w.conformality > 0) addTo(p, (w.conformality * 2 * d) / (n * t[p]! ** 2), (-w.conformality * 2 * d * s[p]!) / (n * t[p]! ** 3));
+  }
+  const logs = new Float64Array(n);
+  const inverses: (Float64Array | null)[] = [];
+  for (let p = 0; p < n; p++) {
+    const { det, inv } = detAndInverse(G, p * dd, d);
+    logs[p] = 0.5 * Math.log(Math.max(det, detEpsilon));
+    inverses.push(det > detEpsilon ? inv : null);
+  }
+  const mean = logs.reduce((a, b) => a + b, 0) / n;
+  let volumeVariance = 0;
+  for (let p = 0; p < n; p++) {
+    volumeVariance += (logs[p]! - mean) ** 2 / n;
+    const inv = inverses[p];
+    if (!(w.volume > 0) || !inv) continue;
+    const scale = (w.volume * 2 * (logs[p]! - mean)) / n / 2;
+    for (let k = 0; k < dd; k++) A[p * dd + k] = A[p * dd + k]! + scale * inv[k]!;
+  }
+  return { isometry, volumeVariance, conformality, gbar: Float32Array.from(A) };
+}
