@@ -20,7 +20,7 @@ import { initialParams } from "../src/model/params.js";
 import type { Activation, Mlp, Model } from "../src/model/types.js";
 import { loadKernelModule, type KernelModule } from "../src/runtime/kernel-module.js";
 import { parseTrainConfig } from "../src/runtime/train/config.js";
-import { selectTrainingBackend } from "../src/runtime/train/gpu-trainer.js";
+import { gpuUnsupported, selectTrainingBackend } from "../src/runtime/train/gpu-trainer.js";
 import { decodeF32, loadCheckpoint } from "../src/runtime/train/checkpoint.js";
 import { train, TrainingFailure } from "../src/runtime/train/trainer.js";
 import { WebGpuAutoencoder } from "../src/runtime/webgpu/autoencoder.js";
@@ -459,7 +459,7 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
     }
   }, 600_000);
 
-  it("the chart-fixing terms (isometry with mixup, volume, conformality; a torus latent): loss curves and term values", async () => {
+  it("the terms of G = JᵀJ (isometry with mixup, volume, conformality; both contractive terms; a torus latent): loss curves and term values", async () => {
     const torus = torusModelFile();
     const cases: [string, Record<string, unknown>, string][] = [
       ["iso", { loss: { recon: 1, curv: 0.05, isometry: { weight: 1 }, regularizerPoints: { eta: 1 } } }, "isometry"],
@@ -469,6 +469,10 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
         { model: torus, loss: { recon: 1, curv: 0, conformality: { weight: 0.5 }, regularizerPoints: { eta: 0.2 } } },
         "conformality",
       ],
+      // The contractive terms: the research's batch max (one point's gradient) and the mean; δ below the norms.
+      ["enc-max", { loss: { recon: 1, curv: 0.05, contractive: { weight: 0.5, delta: 0.2 } } }, "contractive"],
+      ["dec-mean", { loss: { recon: 1, curv: 0, decoderContractive: { weight: 1, delta: 0.1, reduce: "mean" } } }, "decoderContractive"],
+      ["dec-torus", { model: torus, loss: { recon: 1, curv: 0, decoderContractive: { weight: 1, delta: 0.1 } } }, "decoderContractive"],
     ];
     for (const [name, extra, part] of cases) {
       const records: Record<string, number[]> = { cpu: [], webgpu: [] };
@@ -522,11 +526,7 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
 });
 
 describe("backend webgpu: what the GPU path does not support is a clear config error", () => {
-  const cases: [string, Record<string, unknown>][] = [
-    ["loss.functional", { loss: { curv: 0.1, functional: "F" } }],
-    ["loss.decoderContractive.weight", { loss: { curv: 0.1, decoderContractive: { weight: 1 } } }],
-    ["loss.contractive.weight", { loss: { curv: 0.1, contractive: { weight: 1 } } }],
-  ];
+  const cases: [string, Record<string, unknown>][] = [["loss.functional", { loss: { curv: 0.1, functional: "F" } }]];
   for (const [field, extra] of cases) {
     it(`${field}`, async () => {
       const config = trainConfig(`bad-${field}`, { backend: "webgpu", maxSteps: 1, ...extra });
@@ -537,6 +537,23 @@ describe("backend webgpu: what the GPU path does not support is a clear config e
       });
     });
   }
+});
+
+describe("backend webgpu: the contractive term's input limit", () => {
+  it("an encoder of more than 16 inputs is a config error naming loss.contractive.weight (and the onnx backend)", () => {
+    const config = trainConfig("wide-contractive", { backend: "webgpu", loss: { curv: 0.1, contractive: { weight: 1 } } });
+    const wide = mlpModel({ d: 2, D: 784, hidden: [8], activation: named("tanh"), torus: false, seed: 1 });
+    const model: Model = {
+      ...wide,
+      encoder: { inputDim: 784, torusEmbedding: false, layers: [{ units: 2, activation: named("linear") }] },
+      encoderWeights: { kind: "seed", seed: 2 },
+    };
+    expect(gpuUnsupported(config, model)).toMatchObject({
+      field: "loss.contractive.weight",
+      message: expect.stringMatching(/has 784; .*--backend onnx/),
+    });
+    expect(gpuUnsupported(config, { ...model, encoder: { ...model.encoder!, inputDim: 3 } })).toBeNull();
+  });
 });
 
 describe("backend auto", () => {

@@ -39,11 +39,12 @@ export {
   gradReduceDirectKernel,
   PARTS_FIELDS,
   wgslAutoencoderSet,
+  mlpProgram,
   type ValuePlan,
   type WgslAutoencoderSet,
 } from "./wgsl-autoencoder.js";
 export { FMA_WORKGROUP, fmaCeilingKernel, fmaFlops } from "./wgsl-bench.js";
-export { chartMetricKernel, chartSeedKernel } from "./wgsl-chart.js";
+export { jetMetricKernel, jetSeedKernel, type MetricMode } from "./wgsl-chart.js";
 export { layerGradPlans } from "./wgsl-adjoint.js";
 export { align4, packUniform, type UniformLayout, type UniformValues } from "./wgsl-layout.js";
 export { curvaturePlan as tileCurvaturePlan, tileConfig, tiledPlan, type TileConfig, type TiledPlan } from "./wgsl-tile-plan.js";

@@ -70,7 +70,8 @@ export interface ValuePlan {
   paramCount: number;
 }
 
-function valuePlan(name: string, mlp: Mlp, outputDim: number): ValuePlan {
+/** An MLP (the encoder, say) as a decoder program of jets of `order` with respect to its input. */
+export function mlpProgram(name: string, mlp: Mlp, outputDim: number, order: number): DecoderProgram {
   // decoderProgram reads only the decoder and the dimensions: the MLP goes in as a "decoder".
   const asModel: Model = {
     name,
@@ -82,7 +83,11 @@ function valuePlan(name: string, mlp: Mlp, outputDim: number): ValuePlan {
     encoderWeights: { kind: "seed", seed: 0 },
     sourceHash: "",
   };
-  const program = decoderProgram(asModel, 0);
+  return decoderProgram(asModel, order);
+}
+
+function valuePlan(name: string, mlp: Mlp, outputDim: number): ValuePlan {
+  const program = mlpProgram(name, mlp, outputDim, 0);
   const tape = tapeLayout(program);
   const layers = layerGradPlans(program, tape);
   return { program, tape, layers, inputDim: mlp.inputDim, outputDim, paramCount: program.paramCount };

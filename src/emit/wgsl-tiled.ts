@@ -502,11 +502,19 @@ export function encoderSeedKernel(plan: TiledPlan): WgslKernel {
   const d = plan.program.outputDim;
   const last = plan.layers[plan.layers.length - 1]!;
   const at = "p * " + u32(d) + " + k";
-  const loop = [`let yb0 = zbar[${at}] + zextra[${at}];`, ...outputAdjointLines(plan, "jetAdjoint")];
+  const loop = [`let yb0 = zbar[${at}] + zextra[${at}] + zjet[${at}];`, ...outputAdjointLines(plan, "jetAdjoint")];
   const body = [`for (var k = 0u; k < ${u32(d)}; k++) {`, ...indent(loop), "}"];
   const head = last.act.identity ? [] : jetAdjointFunction("jetAdjoint", last.act, 1);
-  // zextra: the adjoint of the terms computed on the host from z alone (runtime/train/latent-terms.ts).
-  const bindings = [cfgBinding, storage(1, "tape", false), storage(2, "zbar", false), storage(3, "adj", true), storage(4, "zextra", false)];
+  // zextra: the adjoint of the terms computed on the host from z alone (runtime/train/latent-terms.ts);
+  // zjet: that of the decoder's contractive term, through its jets on the device (wgsl-chart.ts).
+  const bindings = [
+    cfgBinding,
+    storage(1, "tape", false),
+    storage(2, "zbar", false),
+    storage(3, "adj", true),
+    storage(4, "zextra", false),
+    storage(5, "zjet", false),
+  ];
   return kernel(
     "encoderSeed",
     "Ā of the encoder's output layer from z̄",

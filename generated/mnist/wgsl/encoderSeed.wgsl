@@ -11,6 +11,7 @@ struct Uniforms {
 @group(0) @binding(2) var<storage, read> zbar: array<f32>;
 @group(0) @binding(3) var<storage, read_write> adj: array<f32>;
 @group(0) @binding(4) var<storage, read> zextra: array<f32>;
+@group(0) @binding(5) var<storage, read> zjet: array<f32>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -18,7 +19,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (p >= cfg.n) { return; }
   let q = p;
   for (var k = 0u; k < 2u; k++) {
-    let yb0 = zbar[p * 2u + k] + zextra[p * 2u + k];
+    let yb0 = zbar[p * 2u + k] + zextra[p * 2u + k] + zjet[p * 2u + k];
     let yb = array<f32, 1>(yb0);
     let abar = yb;
     adj[(384u + k) * cfg.n + p] = abar[0];

@@ -128,3 +128,25 @@ export function chartTermsWithGradient(G: ArrayLike<number>, n: number, d: numbe
   }
   return { isometry, volumeVariance, conformality, gbar: Float32Array.from(A) };
 }
+
+/**
+ * A contractive term from Tr G_p = ‖J_p‖²_F per point (losses.ts contractiveTerm): K = reduce_p
+ * max(‖J_p‖_F − δ, 0) with ‖J‖_F = √(Tr G + 10⁻¹²), reduce = max or mean; and a_p = λ·∂K/∂(Tr G_p),
+ * so that ∂(λK)/∂G_p = a_p·I. The max's gradient goes to every point that attains it (as tf.max's).
+ */
+export function contractiveWithGradient(
+  trace: ArrayLike<number>,
+  n: number,
+  s: { weight: number; delta: number; reduce: "max" | "mean" },
+): { value: number; adjoint: Float32Array } {
+  const norm = Float64Array.from({ length: n }, (_, p) => Math.sqrt(trace[p]! + 1e-12));
+  const excess = norm.map((v) => Math.max(v - s.delta, 0));
+  const adjoint = new Float32Array(n);
+  if (s.reduce === "mean") {
+    for (let p = 0; p < n; p++) if (excess[p]! > 0) adjoint[p] = s.weight / (n * 2 * norm[p]!);
+    return { value: excess.reduce((a, b) => a + b, 0) / n, adjoint };
+  }
+  const top = Math.max(...excess);
+  for (let p = 0; p < n; p++) if (excess[p] === top && top > 0) adjoint[p] = s.weight / (2 * norm[p]!);
+  return { value: top, adjoint };
+}

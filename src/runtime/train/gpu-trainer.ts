@@ -9,7 +9,8 @@
  * Supported on the GPU path: ∫R² dμ (either route, the ε-regularised inverse included) with the
  * batch, uniform or grid measure, any activations, a torus latent, the chart-fixing terms (isometry,
  * volume, conformality: G at the regulariser points read back, chart-terms.ts on the host, their
- * adjoint on the device), and the terms of the codes alone (uniformity, the Isomap anchor:
+ * adjoint on the device), both contractive terms (the same with ‖J‖²_F; the encoder's for at most 16
+ * inputs), and the terms of the codes alone (uniformity, the Isomap anchor:
  * latent-terms.ts, on the host, their z̄ added on the device). The rest is a UserError naming the
  * field.
  */
@@ -17,26 +18,30 @@ import { UserError } from "../../util/errors.js";
 import { resolveBackend } from "../webgpu/backend.js";
 import type { GpuContext } from "../webgpu/device.js";
 import { WebGpuAutoencoder, type CurvaturePoints } from "../webgpu/autoencoder.js";
+import type { HostMetricTerms, JetMetrics, JetTermFlags } from "../webgpu/jet-terms.js";
+import type { Model } from "../../model/types.js";
 import type { Adam } from "./adam.js";
 import { useBackend } from "./backend.js";
 import type { TrainConfig } from "./config.js";
-import { chartTermsWithGradient, hasChartTerms, mixCodes, type ChartTermValues, type ChartWeights } from "./chart-terms.js";
+import { chartTermsWithGradient, contractiveWithGradient, hasChartTerms, mixCodes, type ChartWeights } from "./chart-terms.js";
 import { hasLatentTerms, latentTerms, type LatentTermValues } from "./latent-terms.js";
 import type { RegularizerPoints } from "./regularizer-points.js";
 import type { Parts, Session } from "./session.js";
 
+/** Forward-jet columns of the encoder's Jacobian on webgpu: one per input (the tiled products hold them in registers). */
+const CONTRACTIVE_INPUTS = 16;
+
 /** The first config field the GPU path does not support, with why; null when it supports them all. */
-export function gpuUnsupported(config: TrainConfig): { field: string; message: string } | null {
+export function gpuUnsupported(config: TrainConfig, model?: Model): { field: string; message: string } | null {
   const l = config.loss;
   const hint = "use --backend cpu or wasm";
   if (l.curv > 0 && l.functional !== "R2")
     return { field: "loss.functional", message: `${l.functional} is not on the webgpu backend yet (R2 is): ${hint}` };
-  if (l.contractive.weight > 0)
-    return { field: "loss.contractive.weight", message: `the contractive term is not on the webgpu backend yet: set it to 0 or ${hint}` };
-  if (l.decoderContractive.weight > 0)
+  const inputs = model?.encoder?.inputDim ?? 0;
+  if (l.contractive.weight > 0 && inputs > CONTRACTIVE_INPUTS)
     return {
-      field: "loss.decoderContractive.weight",
-      message: `the decoderContractive term is not on the webgpu backend yet: set it to 0 or ${hint}`,
+      field: "loss.contractive.weight",
+      message: `on the webgpu backend the contractive term takes the encoder's Jacobian as forward jets, one column per input: at most ${CONTRACTIVE_INPUTS} inputs, and this encoder has ${inputs}; set it to 0 or use --backend onnx`,
     };
   return null;
 }
@@ -53,10 +58,10 @@ export interface TrainingBackend {
  * the driver hint otherwise) and a supported config; "auto" takes WebGPU when both hold, else wasm,
  * saying why.
  */
-export async function selectTrainingBackend(config: TrainConfig): Promise<TrainingBackend> {
+export async function selectTrainingBackend(config: TrainConfig, model?: Model): Promise<TrainingBackend> {
   const requested = config.backend;
   if (requested !== "webgpu" && requested !== "auto") return { name: await useBackend(requested), gpu: null };
-  const unsupported = gpuUnsupported(config);
+  const unsupported = gpuUnsupported(config, model);
   if (unsupported && requested === "webgpu") throw new UserError(unsupported.field, unsupported.message);
   if (unsupported)
     return { name: `${await useBackend("wasm")} (auto: the webgpu backend does not support this ${unsupported.field})`, gpu: null };
@@ -75,6 +80,63 @@ const chartWeights = (config: TrainConfig): ChartWeights => ({
   conformality: config.loss.conformality.weight,
 });
 
+const jetTermFlags = (config: TrainConfig): JetTermFlags => ({
+  chart: hasChartTerms(chartWeights(config)),
+  decoderContractive: config.loss.decoderContractive.weight > 0,
+  contractive: config.loss.contractive.weight > 0,
+});
+
+interface MetricTermValues {
+  isometry: number;
+  volumeVariance: number;
+  conformality: number;
+  contractive: number;
+  decoderContractive: number;
+}
+
+/**
+ * The host's share of the terms of G in one step (chart-terms.ts): z̃ from z, then the values and
+ * the adjoints from the metrics read back; `values` is filled in when the step has run.
+ */
+function hostMetricTerms(
+  config: TrainConfig,
+  n: number,
+  d: number,
+  torus: boolean,
+  regularizer: RegularizerPoints | null,
+): { host: HostMetricTerms; values: MetricTermValues } | null {
+  const flags = jetTermFlags(config);
+  if (!flags.chart && !flags.decoderContractive && !flags.contractive) return null;
+  const l = config.loss;
+  const values: MetricTermValues = { isometry: 0, volumeVariance: 0, conformality: 0, contractive: 0, decoderContractive: 0 };
+  const host: HostMetricTerms = {
+    adjoints: (m: JetMetrics): JetMetrics => {
+      const out: JetMetrics = {};
+      if (m.chart) {
+        const c = chartTermsWithGradient(m.chart, n, d, chartWeights(config), l.detEpsilon);
+        Object.assign(values, { isometry: c.isometry, volumeVariance: c.volumeVariance, conformality: c.conformality });
+        out.chart = c.gbar;
+      }
+      if (m.decoderTrace) {
+        const c = contractiveWithGradient(m.decoderTrace, n, l.decoderContractive);
+        values.decoderContractive = c.value;
+        out.decoderTrace = c.adjoint;
+      }
+      if (m.encoderTrace) {
+        const c = contractiveWithGradient(m.encoderTrace, n, l.contractive);
+        values.contractive = c.value;
+        out.encoderTrace = c.adjoint;
+      }
+      return out;
+    },
+  };
+  if (flags.chart) {
+    if (!regularizer || regularizer.alpha.length !== n) throw new Error("the chart-fixing terms need regulariser points for this batch");
+    host.chartPoints = (z) => mixCodes(z, regularizer.alpha, regularizer.perm, n, d, torus);
+  }
+  return { host, values };
+}
+
 /** The trainer's per-step work on the device, and the transfers to and from the tfjs session. */
 export class GpuTrainStep {
   private constructor(
@@ -90,7 +152,7 @@ export class GpuTrainStep {
       ctx,
       session.model,
       { recon: l.recon, curv: l.curv, route: l.route, detEpsilon: l.detEpsilon, inverseMetricEpsilon: l.inverseMetricEpsilon },
-      { torus: session.torus, chartTerms: hasChartTerms(chartWeights(config)) },
+      { torus: session.torus, jetTerms: jetTermFlags(config) },
     );
     return new GpuTrainStep(ae, config, session.torus);
   }
@@ -133,45 +195,37 @@ export class GpuTrainStep {
     const l = this.config.loss;
     const d = this.ae.model.latentDim;
     let terms: LatentTermValues | null = null;
-    let chartValues: ChartTermValues | null = null;
     const latent = hasLatentTerms(l) ? (z: Float32Array) => (terms = latentTerms(l, z, n, d, anchor)).zbar : undefined;
-    const weights = chartWeights(this.config);
-    let chart;
-    if (hasChartTerms(weights)) {
-      if (!regularizer || regularizer.alpha.length !== n) throw new Error("the chart-fixing terms need regulariser points for this batch");
-      chart = {
-        points: (z: Float32Array) => mixCodes(z, regularizer.alpha, regularizer.perm, n, d, this.torus),
-        adjoint: (G: Float32Array) => (chartValues = chartTermsWithGradient(G, n, d, weights, l.detEpsilon)).gbar,
-      };
-    }
-    const r = await this.ae.evaluateStep(x, n, { latent, chart }, measure);
+    const metric = hostMetricTerms(this.config, n, d, this.torus, regularizer);
+    const r = await this.ae.evaluateStep(x, n, { latent, metric: metric?.host }, measure);
     const extra = terms as LatentTermValues | null;
     const uniformity = extra?.uniformity ?? 0;
     const isomap = extra?.isomap ?? 0;
-    const c = chartValues as ChartTermValues | null;
-    const [isometry, volumeVariance, conformality] = [c?.isometry ?? 0, c?.volumeVariance ?? 0, c?.conformality ?? 0];
+    const g = metric?.values ?? { isometry: 0, volumeVariance: 0, conformality: 0, contractive: 0, decoderContractive: 0 };
     const parts: Parts = {
       loss:
         r.loss +
         l.uniformity.weight * uniformity +
         l.isomap.weight * isomap +
-        weights.isometry * isometry +
-        weights.volume * volumeVariance +
-        weights.conformality * conformality,
+        l.isometry.weight * g.isometry +
+        l.volume.weight * g.volumeVariance +
+        l.conformality.weight * g.conformality +
+        l.contractive.weight * g.contractive +
+        l.decoderContractive.weight * g.decoderContractive,
       recon: r.recon,
       curv: r.r2,
       r2: r.r2,
       uniformity,
-      contractive: 0,
+      contractive: g.contractive,
       degenerate: r.degenerate,
       volume: r.volume,
       meanSqrtDetG: r.meanSqrtDetG,
       normError: 0,
       tau: 0,
-      decoderContractive: 0,
-      isometry,
-      volumeVariance,
-      conformality,
+      decoderContractive: g.decoderContractive,
+      isometry: g.isometry,
+      volumeVariance: g.volumeVariance,
+      conformality: g.conformality,
       isomap,
     };
     if (Number.isFinite(parts.loss) && Number.isFinite(r.gradNorm)) {

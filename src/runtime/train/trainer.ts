@@ -113,8 +113,8 @@ async function trainLocked(config: TrainConfig, opts: TrainOptions): Promise<{ r
     throw new UserError("name", `${runDir} already holds a run: use --resume to continue it or --force to start over`);
   if (opts.resume && !existsSync(files.checkpoint)) throw new UserError("--resume", `no checkpoint in ${runDir}: nothing to resume`);
 
-  const choice = await chooseEngine(config);
   const modelInfo = loadTrainingModel(config);
+  const choice = await chooseEngine(config, modelInfo.model);
   const data = loadTrainingData(config, modelInfo.model.outputDim);
   checkMeasure(config.measure, modelInfo.model.latentDim);
   const built = await buildSession(config, modelInfo);

@@ -29,6 +29,8 @@ import {
   encoderSeedKernel,
   reconSeedKernel,
   tiledKernels,
+  decoderProgram,
+  mlpProgram,
 } from "../../emit/facade.js";
 import type { Model } from "../../model/types.js";
 import { deviceTileConfig, TiledMlp } from "./tiled.js";
@@ -36,7 +38,7 @@ import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
 import { reductionGrid, reductionSplits, WebGpuDecoder, type ReduceMode, type WebGpuDecoderOptions } from "./decoder.js";
 import type { GpuContext } from "./device.js";
 import { KernelRunner } from "./kernels.js";
-import { DeviceChartTerms } from "./chart.js";
+import { JetTermSet, type HostMetricTerms, type JetTermFlags } from "./jet-terms.js";
 
 export interface AutoencoderLoss {
   recon: number;
@@ -96,18 +98,18 @@ export interface AutoencoderOptions {
    * adapters (the split-K kernels' barriers dominate there at training batch sizes), "tiled" on GPUs.
    */
   valueReduce?: ReduceMode;
-  /** Prepare the chart-fixing terms' kernels (the decoder's order-1 jets at the regulariser points). */
-  chartTerms?: boolean;
+  /** The terms of G = JᵀJ the steps will have (their kernels are prepared at creation). */
+  jetTerms?: Partial<JetTermFlags>;
 }
 
 /**
  * Terms computed on the host between the step's passes: `latent` gets z and returns the adjoint of
- * the z-only terms (n × d); `chart` gets z and returns the regulariser points z̃, then gets G at z̃
- * (n × d × d) and returns A = ∂L/∂G.
+ * the z-only terms (n × d); `metric` gives the regulariser points z̃ from z and the adjoints of the
+ * terms of G (jet-terms.ts).
  */
 export interface HostTerms {
   latent?: ((z: Float32Array) => Float32Array) | undefined;
-  chart?: { points: (z: Float32Array) => Float32Array; adjoint: (G: Float32Array) => Float32Array } | undefined;
+  metric?: HostMetricTerms | undefined;
 }
 
 export interface AdamState {
@@ -138,8 +140,8 @@ export class WebGpuAutoencoder {
   private readonly reconSeed: WgslKernel;
   private readonly grown = new Map<string, { buffer: GPUBuffer; bytes: number }>();
   private readonly timeoutMs = 600_000;
-  /** The chart-fixing terms' device part, when asked for at creation. */
-  private chart: DeviceChartTerms | null = null;
+  /** The terms of G = JᵀJ (chart-fixing, contractive), when asked for at creation. */
+  private jets: JetTermSet | null = null;
   /** Adam steps taken (bias correction); restored from checkpoints. */
   adamSteps = 0;
 
@@ -201,10 +203,14 @@ export class WebGpuAutoencoder {
     const set = wgslAutoencoderSet(model, opts.torus);
     const ae = new WebGpuAutoencoder(model, loss, decoder, set, opts.valueReduce ?? (ctx.software ? "direct" : "tiled"), opts.torus);
     if (loss.curv > 0) await decoder.prepareTraining();
-    if (opts.chartTerms) {
-      ae.chart = new DeviceChartTerms(model, runner, deviceTileConfig(runner.device));
-      await ae.chart.prepare();
-    }
+    const flags = { chart: false, decoderContractive: false, contractive: false, ...opts.jetTerms };
+    if (flags.chart || flags.decoderContractive || flags.contractive)
+      ae.jets = await JetTermSet.create(
+        runner,
+        deviceTileConfig(runner.device),
+        { decoder: decoderProgram(model, 1), encoder: () => mlpProgram(`${model.name}.encoder`, model.encoder!, model.latentDim, 1) },
+        flags,
+      );
     const t = decoder.set.training!;
     await ae.enc.tiled.prepare();
     await ae.dec.tiled.prepare();
@@ -327,6 +333,7 @@ export class WebGpuAutoencoder {
       z: this.buffer("z", n * d),
       zbar: this.buffer("zbar", n * d),
       zextra: this.buffer("zextra", n * d),
+      zjet: this.buffer("zjet", n * d),
       zm: this.buffer("zm", m * d),
       curvZbar: this.buffer("curvZbar", m * d),
       se: this.buffer("se", n),
@@ -369,6 +376,7 @@ export class WebGpuAutoencoder {
       this.enc.tiled.encodeForward(pass, { theta: this.enc.theta, src: b.x, tape: b.tapeE }, cfg, n);
       this.runner.dispatch(pass, this.encoderOut, { tape: b.tapeE, z: b.z }, cfg, groups);
     };
+    const jetReduction = { mode: this.valueReduce, reduce: this.reduceKernel, finalize: this.decoder.set.training!.gradFinalize };
     const backward = (pass: GPUComputePassEncoder): void => {
       // The curvature gradient first (λ_curv/n per point; z is held fixed), then the reconstruction's is added.
       if (curv > 0)
@@ -377,15 +385,18 @@ export class WebGpuAutoencoder {
       this.runner.dispatch(pass, this.reconSeed, { tape: b.tapeD, x: b.x, adj: b.adjD, se: b.se }, cfg, groups);
       this.dec.tiled.encodeBackward(pass, { theta: this.dec.theta, tape: b.tapeD, adj: b.adjD, src: b.z, zbar: b.zbar }, cfg, n);
       this.encodeReductions(pass, "decoder", this.dec.plan, b.tapeD, b.adjD, this.dec.grad, n, curv > 0);
-      if (host.chart)
-        this.requireChart().encodeGradient(pass, this.dec.theta, this.dec.grad, n, {
-          mode: this.valueReduce,
-          reduce: this.reduceKernel,
-          finalize: this.decoder.set.training!.gradFinalize,
-        });
-      this.runner.dispatch(pass, this.encoderSeed, { tape: b.tapeE, zbar: b.zbar, adj: b.adjE, zextra: b.zextra }, cfg, groups);
+      if (host.metric)
+        this.requireJets().encodeDecoder(pass, { theta: this.dec.theta, grad: this.dec.grad, z: b.z, zjet: b.zjet }, n, jetReduction);
+      this.runner.dispatch(
+        pass,
+        this.encoderSeed,
+        { tape: b.tapeE, zbar: b.zbar, adj: b.adjE, zextra: b.zextra, zjet: b.zjet },
+        cfg,
+        groups,
+      );
       this.enc.tiled.encodeBackward(pass, { theta: this.enc.theta, tape: b.tapeE, adj: b.adjE }, cfg, n);
       this.encodeReductions(pass, "encoder", this.enc.plan, b.tapeE, b.adjE, this.enc.grad, n, false);
+      if (host.metric) this.requireJets().encodeEncoder(pass, { theta: this.enc.theta, grad: this.enc.grad }, n, jetReduction);
       this.runner.dispatch(
         pass,
         s.trainParts,
@@ -394,7 +405,8 @@ export class WebGpuAutoencoder {
         [1],
       );
     };
-    if (!host.latent && !host.chart) {
+    if (!this.jets?.decoderJ) this.device.queue.writeBuffer(b.zjet, 0, new Float32Array(n * d));
+    if (!host.latent && !host.metric) {
       this.device.queue.writeBuffer(b.zextra, 0, new Float32Array(n * d));
       await this.runner.run((pass) => (encode(pass), backward(pass)), this.timeoutMs);
       return b;
@@ -402,24 +414,21 @@ export class WebGpuAutoencoder {
     await this.runner.run(encode, this.timeoutMs);
     const z = await this.read(b.z, n * d);
     this.device.queue.writeBuffer(b.zextra, 0, host.latent ? host.latent(z) : new Float32Array(n * d), 0, n * d);
-    if (host.chart) await this.chartAdjoint(host.chart, z, n);
+    if (host.metric)
+      await this.requireJets().prepareAdjoints(
+        (record) => this.runner.run(record, this.timeoutMs),
+        (buffer, floats) => this.read(buffer, floats),
+        host.metric,
+        { z, zBuffer: b.z, xBuffer: b.x, decoderTheta: this.dec.theta, encoderTheta: this.enc.theta },
+        n,
+      );
     await this.runner.run(backward, this.timeoutMs);
     return b;
   }
 
-  private requireChart(): DeviceChartTerms {
-    if (!this.chart) throw new Error("the chart-fixing terms need WebGpuAutoencoder.create(…, { chartTerms: true })");
-    return this.chart;
-  }
-
-  /** G at the regulariser points, read back; the host's A = ∂L/∂G written for the backward pass. */
-  private async chartAdjoint(chart: NonNullable<HostTerms["chart"]>, z: Float32Array, n: number): Promise<void> {
-    const dev = this.requireChart();
-    const zt = chart.points(z);
-    let gout: GPUBuffer | null = null;
-    await this.runner.run((pass) => void (gout = dev.encodeMetric(pass, this.dec.theta, zt, n)), this.timeoutMs);
-    const G = await this.read(gout!, n * this.model.latentDim ** 2);
-    dev.setAdjoint(chart.adjoint(G), n);
+  private requireJets(): JetTermSet {
+    if (!this.jets) throw new Error("terms of G need WebGpuAutoencoder.create(…, { jetTerms })");
+    return this.jets;
   }
 
   private async readParts(n: number, measure?: CurvaturePoints | null): Promise<AutoencoderStepParts> {
@@ -487,7 +496,7 @@ export class WebGpuAutoencoder {
     for (const b of [this.enc.theta, this.enc.grad, this.enc.m, this.enc.v, this.dec.m, this.dec.v, this.parts]) b.destroy();
     for (const g of this.grown.values()) g.buffer.destroy();
     this.grown.clear();
-    this.chart?.destroy();
+    this.jets?.destroy();
     this.decoder.destroy();
   }
 }

@@ -6,6 +6,7 @@
  *   auto                  → webgpu on a hardware GPU adapter when it supports the config, else onnx
  */
 import { UserError } from "../../../util/errors.js";
+import type { Model } from "../../../model/types.js";
 import { resolveBackend } from "../../webgpu/backend.js";
 import type { GpuContext } from "../../webgpu/device.js";
 import { useBackend } from "../backend.js";
@@ -23,14 +24,14 @@ export interface EngineChoice {
 }
 
 /** Resolve the backend and initialise tfjs (which every engine uses for evaluation). */
-export async function chooseEngine(config: TrainConfig): Promise<EngineChoice> {
+export async function chooseEngine(config: TrainConfig, model?: Model): Promise<EngineChoice> {
   const requested = config.backend;
   if (requested === "onnx") {
     await useBackend("wasm");
     return { kind: "onnx", name: "onnx", gpu: null };
   }
   if (requested === "auto") {
-    const unsupported = gpuUnsupported(config);
+    const unsupported = gpuUnsupported(config, model);
     const probe = unsupported ? null : await resolveBackend("auto", "wasm", 10_000);
     if (probe?.backend === "webgpu" && !probe.ctx.software) {
       await useBackend("webgpu");
@@ -40,7 +41,7 @@ export async function chooseEngine(config: TrainConfig): Promise<EngineChoice> {
     await useBackend("wasm");
     return { kind: "onnx", name: "onnx (auto: no hardware GPU adapter)", gpu: null };
   }
-  const selected = await selectTrainingBackend(config);
+  const selected = await selectTrainingBackend(config, model);
   return { kind: selected.gpu ? "webgpu" : "tfjs", name: selected.name, gpu: selected.gpu };
 }
 
