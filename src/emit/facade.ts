@@ -45,6 +45,7 @@ export {
 } from "./wgsl-autoencoder.js";
 export { FMA_WORKGROUP, fmaCeilingKernel, fmaFlops } from "./wgsl-bench.js";
 export { jetMetricKernel, jetSeedKernel, type MetricMode } from "./wgsl-chart.js";
+export { assembleSeededKernel, seedStride } from "./wgsl-seeded.js";
 export { layerGradPlans } from "./wgsl-adjoint.js";
 export { align4, packUniform, type UniformLayout, type UniformValues } from "./wgsl-layout.js";
 export { curvaturePlan as tileCurvaturePlan, tileConfig, tiledPlan, type TileConfig, type TiledPlan } from "./wgsl-tile-plan.js";

@@ -50,7 +50,7 @@ export function mixCodes(
 }
 
 /** log det and inverse of a symmetric d × d matrix (row-major) by Gaussian elimination. */
-function detAndInverse(G: ArrayLike<number>, at: number, d: number): { det: number; inv: Float64Array } {
+export function detAndInverse(G: ArrayLike<number>, at: number, d: number): { det: number; inv: Float64Array } {
   const a = Float64Array.from({ length: d * d }, (_, k) => G[at + k]!);
   const inv = new Float64Array(d * d);
   for (let i = 0; i < d; i++) inv[i * d + i] = 1;

@@ -6,24 +6,24 @@
  * checkpoints keep their format (flat float32 params and moments per variable) and --resume works
  * across backends.
  *
- * Supported on the GPU path: ∫R² dμ (either route, the ε-regularised inverse included) with the
- * batch, uniform or grid measure, any activations, a torus latent, the chart-fixing terms (isometry,
- * volume, conformality: G at the regulariser points read back, chart-terms.ts on the host, their
- * adjoint on the device), both contractive terms (the same with ‖J‖²_F; the encoder's for at most 16
- * inputs), and the terms of the codes alone (uniformity, the Isomap anchor:
- * latent-terms.ts, on the host, their z̄ added on the device). The rest is a UserError naming the
- * field.
+ * Supported on the GPU path: every functional (∫R² on the device; F and W from the device's R,
+ * √det g and g on the host: host-functional.ts), measure and term, any activations, a torus latent.
+ * The terms that couple a batch's points run on the host between the passes: those of the codes
+ * (latent-terms.ts), those of the metric (chart-terms.ts: isometry, volume, conformality, both
+ * contractive terms). The encoder's contractive term takes at most 16 inputs; more is a UserError
+ * naming the field.
  */
 import { UserError } from "../../util/errors.js";
 import { resolveBackend } from "../webgpu/backend.js";
 import type { GpuContext } from "../webgpu/device.js";
-import { WebGpuAutoencoder, type CurvaturePoints } from "../webgpu/autoencoder.js";
+import { WebGpuAutoencoder, type CurvaturePoints, type FunctionalInput } from "../webgpu/autoencoder.js";
 import type { HostMetricTerms, JetMetrics, JetTermFlags } from "../webgpu/jet-terms.js";
 import type { Model } from "../../model/types.js";
 import type { Adam } from "./adam.js";
 import { useBackend } from "./backend.js";
 import type { TrainConfig } from "./config.js";
 import { chartTermsWithGradient, contractiveWithGradient, hasChartTerms, mixCodes, type ChartWeights } from "./chart-terms.js";
+import { hostFunctional, type HostFunctionalResult } from "./host-functional.js";
 import { hasLatentTerms, latentTerms, type LatentTermValues } from "./latent-terms.js";
 import type { RegularizerPoints } from "./regularizer-points.js";
 import type { Parts, Session } from "./session.js";
@@ -34,9 +34,6 @@ const CONTRACTIVE_INPUTS = 16;
 /** The first config field the GPU path does not support, with why; null when it supports them all. */
 export function gpuUnsupported(config: TrainConfig, model?: Model): { field: string; message: string } | null {
   const l = config.loss;
-  const hint = "use --backend cpu or wasm";
-  if (l.curv > 0 && l.functional !== "R2")
-    return { field: "loss.functional", message: `${l.functional} is not on the webgpu backend yet (R2 is): ${hint}` };
   const inputs = model?.encoder?.inputDim ?? 0;
   if (l.contractive.weight > 0 && inputs > CONTRACTIVE_INPUTS)
     return {
@@ -142,19 +139,27 @@ export class GpuTrainStep {
   private constructor(
     private readonly ae: WebGpuAutoencoder,
     private readonly config: TrainConfig,
-    /** A periodic latent: z̃ is wrapped to (−π, π]. */
-    private readonly torus: boolean,
+    /** The host mirror: its potential (F, W) is trained on the host, with `potentialAdam`. */
+    private readonly session: Session,
+    private readonly potentialAdam: Adam,
   ) {}
 
-  static async create(ctx: GpuContext, session: Session, config: TrainConfig): Promise<GpuTrainStep> {
+  static async create(ctx: GpuContext, session: Session, config: TrainConfig, potentialAdam: Adam): Promise<GpuTrainStep> {
     const l = config.loss;
     const ae = await WebGpuAutoencoder.create(
       ctx,
       session.model,
-      { recon: l.recon, curv: l.curv, route: l.route, detEpsilon: l.detEpsilon, inverseMetricEpsilon: l.inverseMetricEpsilon },
+      {
+        recon: l.recon,
+        curv: l.curv,
+        route: l.route,
+        detEpsilon: l.detEpsilon,
+        inverseMetricEpsilon: l.inverseMetricEpsilon,
+        functional: l.functional === "R2" ? "R2" : "host",
+      },
       { torus: session.torus, jetTerms: jetTermFlags(config) },
     );
-    return new GpuTrainStep(ae, config, session.torus);
+    return new GpuTrainStep(ae, config, session, potentialAdam);
   }
 
   /** Uploads the session's parameters and the Adam state (zero moments when it has none yet). */
@@ -173,7 +178,9 @@ export class GpuTrainStep {
   async pull(session: Session, adam: Adam): Promise<void> {
     const params = await this.ae.readParams();
     const st = await this.ae.readAdamState();
-    session.restore(params);
+    // The potential and τ (F, W) live on the host: keep their values.
+    const host = Object.fromEntries(session.potentialVars.map((k) => [k, session.snapshot()[k]!]));
+    session.restore({ ...host, ...params });
     adam.restore(
       { t: st.t, slots: { encoder: st.encoder, decoder: st.decoder } },
       new Map([...session.vars].map(([k, v]) => [k, v.shape])),
@@ -196,8 +203,15 @@ export class GpuTrainStep {
     const d = this.ae.model.latentDim;
     let terms: LatentTermValues | null = null;
     const latent = hasLatentTerms(l) ? (z: Float32Array) => (terms = latentTerms(l, z, n, d, anchor)).zbar : undefined;
-    const metric = hostMetricTerms(this.config, n, d, this.torus, regularizer);
-    const r = await this.ae.evaluateStep(x, n, { latent, metric: metric?.host }, measure);
+    const metric = hostMetricTerms(this.config, n, d, this.session.torus, regularizer);
+    let fw: HostFunctionalResult | null = null;
+    const functional =
+      l.functional === "R2"
+        ? undefined
+        : (input: FunctionalInput) => (fw = hostFunctional(this.session, this.config, this.potentialAdam, input)).seeds;
+    const r = await this.ae.evaluateStep(x, n, { latent, metric: metric?.host, functional }, measure);
+    const host = fw as HostFunctionalResult | null;
+    const curvPart = host ? host.value : r.r2;
     const extra = terms as LatentTermValues | null;
     const uniformity = extra?.uniformity ?? 0;
     const isomap = extra?.isomap ?? 0;
@@ -205,6 +219,7 @@ export class GpuTrainStep {
     const parts: Parts = {
       loss:
         r.loss +
+        (host ? l.curv * l.sign * host.value : 0) +
         l.uniformity.weight * uniformity +
         l.isomap.weight * isomap +
         l.isometry.weight * g.isometry +
@@ -213,26 +228,28 @@ export class GpuTrainStep {
         l.contractive.weight * g.contractive +
         l.decoderContractive.weight * g.decoderContractive,
       recon: r.recon,
-      curv: r.r2,
+      curv: curvPart,
       r2: r.r2,
       uniformity,
       contractive: g.contractive,
       degenerate: r.degenerate,
       volume: r.volume,
       meanSqrtDetG: r.meanSqrtDetG,
-      normError: 0,
-      tau: 0,
+      normError: host?.normError ?? 0,
+      tau: host?.tau ?? 0,
       decoderContractive: g.decoderContractive,
       isometry: g.isometry,
       volumeVariance: g.volumeVariance,
       conformality: g.conformality,
       isomap,
     };
-    if (Number.isFinite(parts.loss) && Number.isFinite(r.gradNorm)) {
+    const gradNorm = Math.sqrt(r.gradNorm ** 2 + (host?.gradSq ?? 0));
+    if (Number.isFinite(parts.loss) && Number.isFinite(gradNorm)) {
       const o = this.config.optimizer;
       await this.ae.applyAdam({ lr: o.lr, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon });
-    }
-    return { parts, gradNorm: r.gradNorm };
+      host?.apply();
+    } else host?.dispose();
+    return { parts, gradNorm };
   }
 
   destroy(): void {

@@ -112,8 +112,6 @@ export function curvatureFunctional(
   z: T,
   w: number,
 ): CurvatureResult {
-  const n = z.shape[0]!;
-  const d = s.latentDim;
   const P = s.decoder.decoderJets(tf, decoder, z, routeJetOrder(s.route));
   const det = s.decoder.fromJets["metric"]!(tf, P)["detg"]!;
   const mask = tf.step(tf.sub(det, s.detEpsilon));
@@ -124,18 +122,38 @@ export function curvatureFunctional(
   const R = curv["R"]!;
   // The measure uses the unshifted √det g (+1 at degenerate points keeps sqrt and log finite there).
   const sqrtdetg = epsInv > 0 ? tf.sqrt(tf.add(det, degenerateShift)) : curv["sqrtdetg"]!;
+  const ginv = s.functional === "R2" ? null : s.decoder.fromJets["inverseMetric"]!(tf, P, shift)["ginv"]!; // [n, d, d]
+  return functionalFromGeometry(s, { R, sqrtdetg, mask, ginv }, potential, logTau, z, w);
+}
+
+/**
+ * L_curv from the per-point geometry: R, the measure's √det g, the mask and, for F and W, the
+ * (shifted) inverse metric [n, d, d]. The webgpu engine calls it with the device's geometry as
+ * constants, for the potential's gradient and the adjoints of R, √det g and g⁻¹.
+ */
+export function functionalFromGeometry(
+  s: Pick<CurvatureSetup, "potential" | "functional" | "latentDim">,
+  geo: { R: T; sqrtdetg: T; mask: T; ginv: T | null },
+  potential: T | null,
+  logTau: T | null,
+  z: T,
+  w: number,
+): CurvatureResult {
+  const n = z.shape[0]!;
+  const d = s.latentDim;
+  const { R, sqrtdetg, mask } = geo;
   const mu = tf.mul(tf.mul(mask, sqrtdetg), w);
   const r2 = tf.sum(tf.mul(mu, tf.square(R)));
-  const degenerate = tf.sum(degenerateShift);
+  const degenerate = tf.sum(tf.sub(1, mask));
   const volume = tf.sum(mu);
   const meanSqrtDetG = tf.div(tf.sum(tf.mul(mask, sqrtdetg)), tf.maximum(tf.sum(mask), 1));
   if (s.functional === "R2") return { value: r2, r2, volume, meanSqrtDetG, degenerate, R, sqrtdetg, mask };
 
-  if (!s.potential || !potential) throw new Error(`functional ${s.functional} needs the potential`);
+  if (!s.potential || !potential || !geo.ginv) throw new Error(`functional ${s.functional} needs the potential`);
+  const ginv = geo.ginv;
   const pj = s.potential.decoderJets(tf, potential, z, 1);
   const fRaw = tf.reshape(pj[0]!, [n]);
   const grad = tf.concat(pj.slice(1, 1 + d), 1); // [n, d]
-  const ginv = s.decoder.fromJets["inverseMetric"]!(tf, P, shift)["ginv"]!; // [n, d, d]
   const grad2 = tf.sum(tf.mul(tf.mul(tf.reshape(grad, [n, d, 1]), ginv), tf.reshape(grad, [n, 1, d])), [1, 2]);
   // log μ_p, with masked points pushed to weight 0 (exp(−10⁴) = 0 in float32, gradient finite).
   const logMu = tf.add(tf.log(tf.mul(sqrtdetg, w)), tf.mul(tf.sub(mask, 1), 1e4));

@@ -31,6 +31,7 @@ import {
   tiledKernels,
   decoderProgram,
   mlpProgram,
+  seedStride,
 } from "../../emit/facade.js";
 import type { Model } from "../../model/types.js";
 import { deviceTileConfig, TiledMlp } from "./tiled.js";
@@ -48,6 +49,11 @@ export interface AutoencoderLoss {
   detEpsilon: number;
   /** ε of the regularised inverse (g + εI)⁻¹ in R (default 0). */
   inverseMetricEpsilon?: number;
+  /**
+   * "host": the curvature functional (F, W) is computed on the host from the fields read back, and
+   * its seeds drive the assembly's adjoint; its value is not in the parts' loss. Default "R2".
+   */
+  functional?: "R2" | "host";
 }
 
 /** The uniform or grid measure's points of one step (m × d) and the weight of each; null: the batch. */
@@ -102,6 +108,21 @@ export interface AutoencoderOptions {
   jetTerms?: Partial<JetTermFlags>;
 }
 
+/** Per-point curvature fields as the device computes them: g (m × d × d), det g, √det g of g, R. */
+export interface CurvatureFields {
+  g: Float32Array;
+  detg: Float32Array;
+  sqrtdetg: Float32Array;
+  R: Float32Array;
+}
+
+/** What a host functional (F, W) gets: the fields at the curvature points, those points and their weight. */
+export interface FunctionalInput extends CurvatureFields {
+  points: Float32Array;
+  m: number;
+  weight: number;
+}
+
 /**
  * Terms computed on the host between the step's passes: `latent` gets z and returns the adjoint of
  * the z-only terms (n × d); `metric` gives the regulariser points z̃ from z and the adjoints of the
@@ -110,7 +131,20 @@ export interface AutoencoderOptions {
 export interface HostTerms {
   latent?: ((z: Float32Array) => Float32Array) | undefined;
   metric?: HostMetricTerms | undefined;
+  /** A curvature functional computed on the host: returns the seeds ∂L/∂R, ∂L/∂√det g, ∂L/∂g (m × (2 + d²)). */
+  functional?: ((input: FunctionalInput) => Float32Array) | undefined;
 }
+
+/** The step's counts: n batch points, m curvature points at zc of weight w each. */
+interface StepShape {
+  n: number;
+  m: number;
+  zc: GPUBuffer;
+  weight: number;
+  host: HostTerms;
+}
+
+type StepBuffers = ReturnType<WebGpuAutoencoder["buffers"]>;
 
 export interface AdamState {
   t: number;
@@ -198,6 +232,7 @@ export class WebGpuAutoencoder {
       runner,
       detEpsilon: loss.detEpsilon,
       inverseMetricEpsilon: loss.inverseMetricEpsilon ?? 0,
+      seeded: loss.functional === "host",
       reduce,
     });
     const set = wgslAutoencoderSet(model, opts.torus);
@@ -336,6 +371,7 @@ export class WebGpuAutoencoder {
       zjet: this.buffer("zjet", n * d),
       zm: this.buffer("zm", m * d),
       curvZbar: this.buffer("curvZbar", m * d),
+      seed: this.buffer("seed", m * seedStride(d)),
       se: this.buffer("se", n),
       out: this.buffer("out", this.loss.curv > 0 ? m * this.decoder.set.perPoint : 1),
       tapeE: this.buffer("encoder.tape", encPlan.tape.tapeRows * n),
@@ -346,9 +382,9 @@ export class WebGpuAutoencoder {
   }
 
   /**
-   * Forward, backward and the gradients of the step's loss on the batch x (n × D); no update. With
-   * `latent`, the pass stops after the encoder: z is read back, `latent` returns the adjoint of the
-   * host's z-only terms (n × d), and the encoder's backward pass adds it to z̄.
+   * Forward, backward and the gradients of the step's loss on the batch x (n × D), no update. With
+   * host terms the step pauses after the encoder (and the curvature forward, for a host functional):
+   * z (and the curvature fields) are read back, the host's adjoints written, then the backward pass.
    */
   private async compute(
     x: Float32Array,
@@ -356,7 +392,7 @@ export class WebGpuAutoencoder {
     poisonOutputs: boolean,
     host: HostTerms = {},
     measure?: CurvaturePoints | null,
-  ): Promise<ReturnType<WebGpuAutoencoder["buffers"]>> {
+  ): Promise<StepBuffers> {
     const D = this.model.outputDim;
     const d = this.model.latentDim;
     if (x.length < n * D) throw new RangeError(`expected ${n} × ${D} data values, got ${x.length}`);
@@ -368,50 +404,18 @@ export class WebGpuAutoencoder {
     if (poisonOutputs)
       for (const buf of [b.z, b.zbar, b.se, b.out, b.tapeE, b.adjE, b.tapeD, b.adjD, this.enc.grad, this.dec.grad, this.parts])
         poison(this.device, buf);
-    const { recon, curv } = this.loss;
-    const groups = [Math.ceil(n / POINT_WORKGROUP)] as const;
-    const s = this.set;
-    const cfg = { n, scale: recon / (n * D) };
-    const encode = (pass: GPUComputePassEncoder): void => {
-      this.enc.tiled.encodeForward(pass, { theta: this.enc.theta, src: b.x, tape: b.tapeE }, cfg, n);
-      this.runner.dispatch(pass, this.encoderOut, { tape: b.tapeE, z: b.z }, cfg, groups);
-    };
-    const jetReduction = { mode: this.valueReduce, reduce: this.reduceKernel, finalize: this.decoder.set.training!.gradFinalize };
-    const backward = (pass: GPUComputePassEncoder): void => {
-      // The curvature gradient first (λ_curv/n per point; z is held fixed), then the reconstruction's is added.
-      if (curv > 0)
-        this.decoder.encodeGradient(pass, measure ? b.zm : b.z, b.out, b.curvZbar, m, { lbar: curv * (measure?.weight ?? 1 / n) });
-      this.dec.tiled.encodeForward(pass, { theta: this.dec.theta, src: b.z, tape: b.tapeD }, cfg, n);
-      this.runner.dispatch(pass, this.reconSeed, { tape: b.tapeD, x: b.x, adj: b.adjD, se: b.se }, cfg, groups);
-      this.dec.tiled.encodeBackward(pass, { theta: this.dec.theta, tape: b.tapeD, adj: b.adjD, src: b.z, zbar: b.zbar }, cfg, n);
-      this.encodeReductions(pass, "decoder", this.dec.plan, b.tapeD, b.adjD, this.dec.grad, n, curv > 0);
-      if (host.metric)
-        this.requireJets().encodeDecoder(pass, { theta: this.dec.theta, grad: this.dec.grad, z: b.z, zjet: b.zjet }, n, jetReduction);
-      this.runner.dispatch(
-        pass,
-        this.encoderSeed,
-        { tape: b.tapeE, zbar: b.zbar, adj: b.adjE, zextra: b.zextra, zjet: b.zjet },
-        cfg,
-        groups,
-      );
-      this.enc.tiled.encodeBackward(pass, { theta: this.enc.theta, tape: b.tapeE, adj: b.adjE }, cfg, n);
-      this.encodeReductions(pass, "encoder", this.enc.plan, b.tapeE, b.adjE, this.enc.grad, n, false);
-      if (host.metric) this.requireJets().encodeEncoder(pass, { theta: this.enc.theta, grad: this.enc.grad }, n, jetReduction);
-      this.runner.dispatch(
-        pass,
-        s.trainParts,
-        { se: b.se, out: b.out, gradE: this.enc.grad, gradD: this.dec.grad, parts: this.parts },
-        { n, m, curv: curv > 0 ? 1 : 0, countE: this.enc.plan.paramCount, countD: this.dec.plan.paramCount, detEps: this.loss.detEpsilon },
-        [1],
-      );
-    };
+    const step: StepShape = { n, m, zc: measure ? b.zm : b.z, weight: measure?.weight ?? 1 / n, host };
     if (!this.jets?.decoderJ) this.device.queue.writeBuffer(b.zjet, 0, new Float32Array(n * d));
-    if (!host.latent && !host.metric) {
+    if (!host.latent && !host.metric && !host.functional) {
       this.device.queue.writeBuffer(b.zextra, 0, new Float32Array(n * d));
-      await this.runner.run((pass) => (encode(pass), backward(pass)), this.timeoutMs);
+      await this.runner.run((pass) => (this.encodeEncoder(pass, b, n), this.encodeBackward(pass, b, step)), this.timeoutMs);
       return b;
     }
-    await this.runner.run(encode, this.timeoutMs);
+    const functional = host.functional && this.loss.curv > 0 ? host.functional : null;
+    await this.runner.run((pass) => {
+      this.encodeEncoder(pass, b, n);
+      if (functional) this.decoder.encodeCurvature(pass, step.zc, b.out, m);
+    }, this.timeoutMs);
     const z = await this.read(b.z, n * d);
     this.device.queue.writeBuffer(b.zextra, 0, host.latent ? host.latent(z) : new Float32Array(n * d), 0, n * d);
     if (host.metric)
@@ -422,8 +426,59 @@ export class WebGpuAutoencoder {
         { z, zBuffer: b.z, xBuffer: b.x, decoderTheta: this.dec.theta, encoderTheta: this.enc.theta },
         n,
       );
-    await this.runner.run(backward, this.timeoutMs);
+    if (functional) {
+      const fields = await this.readFields(b.out, m);
+      const seeds = functional({ ...fields, points: measure ? measure.points : z, m, weight: step.weight });
+      this.device.queue.writeBuffer(b.seed, 0, seeds, 0, m * seedStride(d));
+    }
+    await this.runner.run((pass) => this.encodeBackward(pass, b, step), this.timeoutMs);
     return b;
+  }
+
+  /** The encoder's products and z = Φ(x). */
+  private encodeEncoder(pass: GPUComputePassEncoder, b: StepBuffers, n: number): void {
+    const cfg = { n, scale: this.loss.recon / (n * this.model.outputDim) };
+    this.enc.tiled.encodeForward(pass, { theta: this.enc.theta, src: b.x, tape: b.tapeE }, cfg, n);
+    this.runner.dispatch(pass, this.encoderOut, { tape: b.tapeE, z: b.z }, cfg, [Math.ceil(n / POINT_WORKGROUP)]);
+  }
+
+  /** Everything after the encoder: curvature, reconstruction and jet-term gradients, the encoder's backward, the sums. */
+  private encodeBackward(pass: GPUComputePassEncoder, b: StepBuffers, step: StepShape): void {
+    const { n, m, host } = step;
+    const curv = this.loss.curv;
+    const cfg = { n, scale: this.loss.recon / (n * this.model.outputDim) };
+    const groups = [Math.ceil(n / POINT_WORKGROUP)] as const;
+    const jetReduction = { mode: this.valueReduce, reduce: this.reduceKernel, finalize: this.decoder.set.training!.gradFinalize };
+    // The curvature gradient first (z held fixed), then the reconstruction's is added.
+    if (curv > 0 && host.functional) this.decoder.encodeSeededGradient(pass, step.zc, b.seed, b.curvZbar, m);
+    else if (curv > 0) this.decoder.encodeGradient(pass, step.zc, b.out, b.curvZbar, m, { lbar: curv * step.weight });
+    this.dec.tiled.encodeForward(pass, { theta: this.dec.theta, src: b.z, tape: b.tapeD }, cfg, n);
+    this.runner.dispatch(pass, this.reconSeed, { tape: b.tapeD, x: b.x, adj: b.adjD, se: b.se }, cfg, groups);
+    this.dec.tiled.encodeBackward(pass, { theta: this.dec.theta, tape: b.tapeD, adj: b.adjD, src: b.z, zbar: b.zbar }, cfg, n);
+    this.encodeReductions(pass, "decoder", this.dec.plan, b.tapeD, b.adjD, this.dec.grad, n, curv > 0);
+    if (host.metric)
+      this.requireJets().encodeDecoder(pass, { theta: this.dec.theta, grad: this.dec.grad, z: b.z, zjet: b.zjet }, n, jetReduction);
+    this.runner.dispatch(pass, this.encoderSeed, { tape: b.tapeE, zbar: b.zbar, adj: b.adjE, zextra: b.zextra, zjet: b.zjet }, cfg, groups);
+    this.enc.tiled.encodeBackward(pass, { theta: this.enc.theta, tape: b.tapeE, adj: b.adjE }, cfg, n);
+    this.encodeReductions(pass, "encoder", this.enc.plan, b.tapeE, b.adjE, this.enc.grad, n, false);
+    if (host.metric) this.requireJets().encodeEncoder(pass, { theta: this.enc.theta, grad: this.enc.grad }, n, jetReduction);
+    this.runner.dispatch(
+      pass,
+      this.set.trainParts,
+      { se: b.se, out: b.out, gradE: this.enc.grad, gradD: this.dec.grad, parts: this.parts },
+      { n, m, curv: curv > 0 ? 1 : 0, countE: this.enc.plan.paramCount, countD: this.dec.plan.paramCount, detEps: this.loss.detEpsilon },
+      [1],
+    );
+  }
+
+  /** The curvature fields of m points, read back (field-major on the device). */
+  private async readFields(out: GPUBuffer, m: number): Promise<CurvatureFields> {
+    const all = await this.read(out, m * this.decoder.set.perPoint);
+    const field = (name: string): Float32Array => {
+      const f = this.decoder.set.fields.find((x) => x.name === name)!;
+      return all.slice(f.offset * m, (f.offset + f.size) * m);
+    };
+    return { g: field("g"), detg: field("detg"), sqrtdetg: field("sqrtdetg"), R: field("R") };
   }
 
   private requireJets(): JetTermSet {
@@ -440,7 +495,7 @@ export class WebGpuAutoencoder {
     const w = measure ? measure.weight : 1 / n;
     const r2 = useCurv ? r2sum * w : 0;
     return {
-      loss: this.loss.recon * recon + this.loss.curv * r2,
+      loss: this.loss.recon * recon + (this.loss.functional === "host" ? 0 : this.loss.curv * r2),
       recon,
       r2,
       degenerate: useCurv ? m - live : 0,

@@ -3,6 +3,8 @@ export interface TiledDecoder {
   mlp: TiledMlp;
   assemble: WgslKernel;
   assembleTrain: WgslKernel;
+  /** The assembly's adjoint from a host functional's seeds (F, W), when asked for. */
+  assembleSeeded: WgslKernel | null;
 }
 
 /**
@@ -35,6 +37,7 @@ import {
   tileCurvaturePlan as curvaturePlan,
   type TileConfig,
   assembleKernel,
+  assembleSeededKernel,
   tiledKernels,
   type WgslKernel,
 } from "../../emit/facade.js";
@@ -80,6 +83,8 @@ export interface WebGpuDecoderOptions {
   detEpsilon?: number;
   /** ε of the regularised inverse: R from g + εI, √det g from g (default 0; MLP decoders only). */
   inverseMetricEpsilon?: number;
+  /** Also prepare the seeded assembly adjoint (functionals computed on the host: F, W). */
+  seeded?: boolean;
   /** Tile sizes of the products (default: from the device's limits). */
   tiles?: TileConfig;
 }
@@ -204,6 +209,7 @@ export class WebGpuDecoder {
         mlp: new TiledMlp(tiledKernels(plan, true), runner),
         assemble: assembleKernel(plan, route, false, opts.inverseMetricEpsilon ?? 0),
         assembleTrain: assembleKernel(plan, route, true, opts.inverseMetricEpsilon ?? 0),
+        assembleSeeded: opts.seeded ? assembleSeededKernel(plan, route, opts.inverseMetricEpsilon ?? 0) : null,
       };
     } else if ((opts.inverseMetricEpsilon ?? 0) > 0)
       throw new RangeError(`model ${model.name}: the ε-regularised inverse needs an MLP decoder`);
@@ -227,6 +233,7 @@ export class WebGpuDecoder {
     const tiled = this.requireTiled();
     await tiled.mlp.prepare();
     for (const k of [tiled.assembleTrain, this.reduceKernel(), t.gradFinalize, t.adam]) await this.runner.prepare(k);
+    if (tiled.assembleSeeded) await this.runner.prepare(tiled.assembleSeeded);
   }
 
   private reduceKernel() {
@@ -384,6 +391,25 @@ export class WebGpuDecoder {
       this.encodeReductions(pass, t.plan.layers, tape, adj, partial, grad, m, base > 0 || !!opts.accumulate);
     }
     this.encodeMeanLoss(pass, out, n);
+  }
+
+  /**
+   * Records forward, the seeded assembly adjoint (seed: n × (2 + d²), the host's ∂L/∂R, ∂L/∂√det g,
+   * ∂L/∂g per point), adjoints and weight reduction for n points, chunk by chunk.
+   */
+  encodeSeededGradient(pass: GPUComputePassEncoder, z: GPUBuffer, seed: GPUBuffer, zbar: GPUBuffer, n: number): void {
+    const t = this.requireTraining();
+    const tiled = this.requireTiled();
+    if (!tiled.assembleSeeded) throw new Error("the seeded assembly needs WebGpuDecoder.create(…, { seeded: true })");
+    const { tape, adj, grad, partial } = this.trainingBuffers(n);
+    for (let base = 0; base < n; base += this.chunk) {
+      const m = Math.min(this.chunk, n - base);
+      const cfg = { n: m, base, total: n, lbar: 0, detEps: this.detEpsilon };
+      tiled.mlp.encodeForward(pass, { theta: this.theta, src: z, tape }, cfg, m);
+      this.runner.dispatch(pass, tiled.assembleSeeded, { tape, seed, adj }, cfg, [Math.ceil(m / POINT_WORKGROUP)]);
+      tiled.mlp.encodeBackward(pass, { theta: this.theta, tape, adj, src: z, zbar }, cfg, m);
+      this.encodeReductions(pass, t.plan.layers, tape, adj, partial, grad, m, base > 0);
+    }
   }
 
   /** [W̄_l | b̄_l] of every layer from the tapes of m points into grad (added to it with `accumulate`). */

@@ -85,7 +85,12 @@ export async function createEngine(
     }
     case "webgpu":
       if (!choice.gpu) throw new UserError("backend", "webgpu: no device");
-      return new WebGpuEngine(choice.name, await GpuTrainStep.create(choice.gpu, session, config), session, optimisers);
+      return new WebGpuEngine(
+        choice.name,
+        await GpuTrainStep.create(choice.gpu, session, config, optimisers.potential),
+        session,
+        optimisers,
+      );
     case "tfjs":
       return new TfjsEngine(choice.name, session, config, optimisers);
   }
