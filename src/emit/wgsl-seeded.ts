@@ -14,11 +14,10 @@ import { adjoints } from "../ir/reverse.js";
 import type { ScalarBlock } from "../ir/block.js";
 import { printBlock } from "./printer.js";
 import type { TiledPlan } from "./wgsl-tile-plan.js";
-import { at, cfgBinding, JET_POINT_UNIFORM, jetAdjointFunction, kernel, outputAdjointLines, pointEntry, storage } from "./wgsl-tiled.js";
+import { at, cfgBinding, gramAdjointLines, JET_POINT_UNIFORM, jetAdjointFunction, kernel, pointEntry, storage } from "./wgsl-tiled.js";
 import { curvatureAssembly, gramLoop, u32, wgslDialect, type WgslKernel } from "./wgsl.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-const indent = (lines: readonly string[]): string[] => lines.map((l) => "  " + l);
 
 /** Floats per point of the seed buffer: ∂L/∂R, ∂L/∂√det g, then ∂L/∂g row-major. */
 export const seedStride = (latentDim: number): number => 2 + latentDim * latentDim;
@@ -80,17 +79,7 @@ export function assembleSeededKernel(plan: TiledPlan, route: Route, inverseEpsil
     "// Ḡ (reverse mode through the assembly from the host's seeds)",
     ...printedG.statements,
   ];
-  asm.gramPairs.forEach(([c1, c2], k) =>
-    body.push(`let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${printedG.outputs[k]}` : printedG.outputs[k]};`),
-  );
-  const used = [...new Set(asm.gramPairs.flat())].sort((x, y) => x - y);
-  const loop = used.map((c) => `let P${c} = ${P(c, "k")};`);
-  for (let c = 0; c < C; c++) {
-    const terms = asm.gramPairs.flatMap(([c1, c2]) => (c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : []));
-    loop.push(`let yb${c} = ${terms.length ? terms.join(" + ") : "0.0"};`);
-  }
-  loop.push(...outputAdjointLines(plan, "jetAdjoint"));
-  body.push("// Ψ̄ = ∂L/∂Ψ and Ā of the output layer, unit by unit", `for (var k = 0u; k < ${u32(D)}; k++) {`, ...indent(loop), "}");
+  body.push(...gramAdjointLines(plan, asm.gramPairs, printedG.outputs, (c) => P(c, "k")));
   const last = plan.layers[plan.layers.length - 1]!;
   const head = last.act.identity ? [] : jetAdjointFunction("jetAdjoint", last.act, C);
   const bindings = [cfgBinding, storage(1, "tape", false), storage(2, "seed", false), storage(3, "adj", true)];

@@ -417,19 +417,7 @@ export function assembleKernel(plan: TiledPlan, route: Route, training: boolean,
       "// Ḡ (reverse mode through the assembly)",
       ...printedG.statements,
     );
-    asm.gramPairs.forEach(([c1, c2], k) =>
-      body.push(`let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${printedG.outputs[k]}` : printedG.outputs[k]};`),
-    );
-    const used = [...new Set(asm.gramPairs.flat())].sort((x, y) => x - y);
-    const loop = used.map((c) => `let P${c} = ${P(c, "k")};`);
-    for (let c = 0; c < C; c++) {
-      const terms = asm.gramPairs.flatMap(([c1, c2]) =>
-        c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : [],
-      );
-      loop.push(`let yb${c} = ${terms.length ? terms.join(" + ") : "0.0"};`);
-    }
-    loop.push(...outputAdjointLines(plan, "jetAdjoint"));
-    body.push("// Ψ̄ = ∂L/∂Ψ and Ā of the output layer, unit by unit", `for (var k = 0u; k < ${u32(D)}; k++) {`, ...indent(loop), "}");
+    body.push(...gramAdjointLines(plan, asm.gramPairs, printedG.outputs, (c) => P(c, "k")));
     const last = plan.layers[plan.layers.length - 1]!;
     if (!last.act.identity) head.push(...jetAdjointFunction("jetAdjoint", last.act, C));
   }
@@ -445,6 +433,28 @@ export function assembleKernel(plan: TiledPlan, route: Route, training: boolean,
     [...head, ...pointEntry(plan, body, true)],
     plan.lanes,
   );
+}
+
+/**
+ * From Ḡ (one expression per Gram pair, ∂L/∂G_{c1c2}) to the output layer's Ā, unit by unit:
+ * Ψ̄_c = Σ_{pairs ∋ c} Gb·Ψ_other with Gb doubled on the diagonal (∂G_cc/∂Ψ_c = 2Ψ_c); Ψ̄ is never held.
+ */
+export function gramAdjointLines(
+  plan: TiledPlan,
+  pairs: readonly [number, number][],
+  gbar: readonly string[],
+  load: (c: number) => string,
+): string[] {
+  const D = plan.program.outputDim;
+  const lines = pairs.map(([c1, c2], k) => `let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${gbar[k]}` : gbar[k]};`);
+  const used = [...new Set(pairs.flat())].sort((x, y) => x - y);
+  const loop = used.map((c) => `let P${c} = ${load(c)};`);
+  for (let c = 0; c < plan.columns; c++) {
+    const terms = pairs.flatMap(([c1, c2]) => (c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : []));
+    loop.push(`let yb${c} = ${terms.length ? terms.join(" + ") : "0.0"};`);
+  }
+  loop.push(...outputAdjointLines(plan, "jetAdjoint"));
+  return [...lines, "// Ψ̄ = ∂L/∂Ψ and Ā of the output layer, unit by unit", `for (var k = 0u; k < ${u32(D)}; k++) {`, ...indent(loop), "}"];
 }
 
 /** reconSeed: se[p] = Σ_k (Ψ_k − x_k)² and Ā of the decoder's output layer for cfg.scale · Σ se. */

@@ -128,16 +128,24 @@ export function conditionNumber(g: ArrayLike<number>, d: number): number {
 
 /** Inverse of a d×d matrix by Gauss–Jordan elimination with partial pivoting. */
 export function inverse(a: ArrayLike<number>, d: number): Float64Array {
+  return inverseAndDeterminant(a, d).inv;
+}
+
+/** A⁻¹ and det A by Gauss–Jordan elimination with partial pivoting (det = ± the pivots' product). */
+export function inverseAndDeterminant(a: ArrayLike<number>, d: number): { inv: Float64Array; det: number } {
   const m = Float64Array.from({ length: d * d }, (_, i) => a[i] ?? NaN);
   const inv = identity(d);
+  let det = 1;
   for (let col = 0; col < d; col++) {
     let piv = col;
     for (let r = col + 1; r < d; r++) if (Math.abs(m[r * d + col]!) > Math.abs(m[piv * d + col]!)) piv = r;
     if (piv !== col) {
       swapRows(m, d, piv, col);
       swapRows(inv, d, piv, col);
+      det = -det;
     }
     const p = m[col * d + col]!;
+    det *= p;
     for (let k = 0; k < d; k++) {
       m[col * d + k] = m[col * d + k]! / p;
       inv[col * d + k] = inv[col * d + k]! / p;
@@ -152,7 +160,7 @@ export function inverse(a: ArrayLike<number>, d: number): Float64Array {
       }
     }
   }
-  return inv;
+  return { inv, det };
 }
 
 function identity(d: number): Float64Array {

@@ -13,6 +13,8 @@
  * device's jet adjoint is ∂L/∂(∂_iΨ) = 2 Σ_j A_ij ∂_jΨ.
  */
 
+import { inverseAndDeterminant } from "../eval/linalg.js";
+
 export interface ChartWeights {
   isometry: number;
   volume: number;
@@ -49,41 +51,6 @@ export function mixCodes(
   return out;
 }
 
-/** log det and inverse of a symmetric d × d matrix (row-major) by Gaussian elimination. */
-export function detAndInverse(G: ArrayLike<number>, at: number, d: number): { det: number; inv: Float64Array } {
-  const a = Float64Array.from({ length: d * d }, (_, k) => G[at + k]!);
-  const inv = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) inv[i * d + i] = 1;
-  let det = 1;
-  for (let c = 0; c < d; c++) {
-    let pivot = c;
-    for (let r = c + 1; r < d; r++) if (Math.abs(a[r * d + c]!) > Math.abs(a[pivot * d + c]!)) pivot = r;
-    if (pivot !== c) {
-      det = -det;
-      for (let k = 0; k < d; k++) {
-        [a[c * d + k], a[pivot * d + k]] = [a[pivot * d + k]!, a[c * d + k]!];
-        [inv[c * d + k], inv[pivot * d + k]] = [inv[pivot * d + k]!, inv[c * d + k]!];
-      }
-    }
-    const v = a[c * d + c]!;
-    det *= v;
-    if (v === 0) return { det: 0, inv };
-    for (let k = 0; k < d; k++) {
-      a[c * d + k] = a[c * d + k]! / v;
-      inv[c * d + k] = inv[c * d + k]! / v;
-    }
-    for (let r = 0; r < d; r++) {
-      if (r === c) continue;
-      const f = a[r * d + c]!;
-      for (let k = 0; k < d; k++) {
-        a[r * d + k] = a[r * d + k]! - f * a[c * d + k]!;
-        inv[r * d + k] = inv[r * d + k]! - f * inv[c * d + k]!;
-      }
-    }
-  }
-  return { det, inv };
-}
-
 /** The three terms at G (n × d × d) and A = Σ λ·∂term/∂G. */
 export function chartTermsWithGradient(G: ArrayLike<number>, n: number, d: number, w: ChartWeights, detEpsilon: number): ChartTermValues {
   const dd = d * d;
@@ -113,7 +80,7 @@ export function chartTermsWithGradient(G: ArrayLike<number>, n: number, d: numbe
   const logs = new Float64Array(n);
   const inverses: (Float64Array | null)[] = [];
   for (let p = 0; p < n; p++) {
-    const { det, inv } = detAndInverse(G, p * dd, d);
+    const { det, inv } = inverseAndDeterminant(Array.from({ length: dd }, (_, k) => G[p * dd + k]!), d);
     logs[p] = 0.5 * Math.log(Math.max(det, detEpsilon));
     inverses.push(det > detEpsilon ? inv : null);
   }

@@ -13,7 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { FunctionalInput } from "../webgpu/autoencoder.js";
 import type { Adam } from "./adam.js";
-import { detAndInverse } from "./chart-terms.js";
+import { inverse as matrixInverse } from "../eval/linalg.js";
 import type { TrainConfig } from "./config.js";
 import { functionalFromGeometry } from "./losses.js";
 import type { Session } from "./session.js";
@@ -46,7 +46,7 @@ export function hostFunctional(session: Session, config: TrainConfig, potentialA
   for (let p = 0; p < m; p++) {
     const shift = 1 - live[p]! + l.inverseMetricEpsilon;
     for (let k = 0; k < d * d; k++) shifted[k] = input.g[p * d * d + k]! + (k % (d + 1) === 0 ? shift : 0);
-    inverse.set(detAndInverse(shifted, 0, d).inv, p * d * d);
+    inverse.set(matrixInverse(shifted, d), p * d * d);
   }
   const potentialVar = session.vars.get("potential") ?? null;
   const tauVar = session.vars.get("logTau") ?? null;
