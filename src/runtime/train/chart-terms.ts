@@ -80,7 +80,10 @@ export function chartTermsWithGradient(G: ArrayLike<number>, n: number, d: numbe
   const logs = new Float64Array(n);
   const inverses: (Float64Array | null)[] = [];
   for (let p = 0; p < n; p++) {
-    const { det, inv } = inverseAndDeterminant(Array.from({ length: dd }, (_, k) => G[p * dd + k]!), d);
+    const { det, inv } = inverseAndDeterminant(
+      Array.from({ length: dd }, (_, k) => G[p * dd + k]!),
+      d,
+    );
     logs[p] = 0.5 * Math.log(Math.max(det, detEpsilon));
     inverses.push(det > detEpsilon ? inv : null);
   }
