@@ -512,6 +512,7 @@ describe.skipIf(!gpu.ok && !inCI)("train --backend webgpu (generated WGSL) again
         await train(config, {
           progress: false,
           force: true,
+          threads: 1,
           onStep: (r) => records[backend]!.push(r.loss as number, r["curv"] as number, ...(name === "W" ? [r["tau"] as number] : [])),
         });
       }
