@@ -73,6 +73,7 @@ export async function onnxGeometry(session: Session, z: Float64Array, n: number,
 /**
  * g and ∂g at latent points by ONNX Runtime (float32 network and Gram, float64 assembly), from the
  * Gram matrix of the jet columns: g_ij = ⟨∂_iΨ, ∂_jΨ⟩, ∂_k g_ij = ⟨∂_k∂_iΨ, ∂_jΨ⟩ + ⟨∂_iΨ, ∂_k∂_jΨ⟩.
+ * The function holds the decoder's parameters as they are now (an evaluation calls it many times).
  * Null where ONNX Runtime is unavailable (evaluation then uses tfjs).
  */
 export async function onnxMetricJets(session: Session, threads?: number): Promise<MetricJetFn | null> {
@@ -83,10 +84,11 @@ export async function onnxMetricJets(session: Session, threads?: number): Promis
   const columns = jetColumns(d, 2); // jetGramPlan's column order
   const C = columns.length;
   const index = columnIndex(columns);
-  const first = (i: number): number => index.get(columnKey([i]))!;
-  const second = (i: number, j: number): number => index.get(columnKey(canonical([i, j])))!;
+  const range = Array.from({ length: d }, (_, i) => i);
+  const first = range.map((i) => index.get(columnKey([i]))!);
+  const second = range.map((i) => range.map((j) => index.get(columnKey(canonical([i, j])))!));
+  const params = Float32Array.from(session.variable("decoder").dataSync() as Float32Array);
   return async (z, m) => {
-    const params = Float32Array.from(session.variable("decoder").dataSync() as Float32Array);
     const g = new Float64Array(m * d * d);
     const dg = new Float64Array(m * d * d * d);
     const chunk = 4096;
@@ -100,10 +102,11 @@ export async function onnxMetricJets(session: Session, threads?: number): Promis
       for (let p = 0; p < k; p++) {
         const at = (a: number, b: number): number => G[(p * C + a) * C + b]!;
         const q = s + p;
-        for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) g[(q * d + i) * d + j] = at(first(i), first(j));
+        for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) g[(q * d + i) * d + j] = at(first[i]!, first[j]!);
         for (let kk = 0; kk < d; kk++)
           for (let i = 0; i < d; i++)
-            for (let j = 0; j < d; j++) dg[((q * d + kk) * d + i) * d + j] = at(second(kk, i), first(j)) + at(first(i), second(kk, j));
+            for (let j = 0; j < d; j++)
+              dg[((q * d + kk) * d + i) * d + j] = at(second[kk]![i]!, first[j]!) + at(first[i]!, second[kk]![j]!);
       }
     }
     return { g, dg };

@@ -29,9 +29,6 @@ export interface ChartTermValues {
   gbar: Float32Array;
 }
 
-/** True when any chart-fixing term is on. */
-export const hasChartTerms = (w: ChartWeights): boolean => w.isometry > 0 || w.volume > 0 || w.conformality > 0;
-
 /** z̃_p = α_p z_p + (1 − α_p) z_{π(p)}, wrapped to (−π, π] on a torus latent (losses.ts mixPoints). */
 export function mixCodes(
   z: ArrayLike<number>,

@@ -22,7 +22,7 @@ import type { Model } from "../../model/types.js";
 import type { Adam } from "./adam.js";
 import { useBackend } from "./backend.js";
 import type { TrainConfig } from "./config.js";
-import { chartTermsWithGradient, contractiveWithGradient, hasChartTerms, mixCodes, type ChartWeights } from "./chart-terms.js";
+import { chartTermsWithGradient, contractiveWithGradient, mixCodes, type ChartWeights } from "./chart-terms.js";
 import { hostFunctional, type HostFunctionalResult } from "./host-functional.js";
 import { hasLatentTerms, latentTerms, type LatentTermValues } from "./latent-terms.js";
 import type { RegularizerPoints } from "./regularizer-points.js";
@@ -77,10 +77,10 @@ const chartWeights = (config: TrainConfig): ChartWeights => ({
   conformality: config.loss.conformality.weight,
 });
 
-const jetTermFlags = (config: TrainConfig): JetTermFlags => ({
-  chart: hasChartTerms(chartWeights(config)),
-  decoderContractive: config.loss.decoderContractive.weight > 0,
-  contractive: config.loss.contractive.weight > 0,
+const jetTermFlags = (session: Session): JetTermFlags => ({
+  chart: session.usesRegularizerPoints,
+  decoderContractive: session.weights.decoderContractive > 0,
+  contractive: session.weights.contractive > 0,
 });
 
 interface MetricTermValues {
@@ -96,13 +96,13 @@ interface MetricTermValues {
  * the adjoints from the metrics read back; `values` is filled in when the step has run.
  */
 function hostMetricTerms(
+  session: Session,
   config: TrainConfig,
   n: number,
-  d: number,
-  torus: boolean,
   regularizer: RegularizerPoints | null,
 ): { host: HostMetricTerms; values: MetricTermValues } | null {
-  const flags = jetTermFlags(config);
+  const flags = jetTermFlags(session);
+  const d = session.latentDim;
   if (!flags.chart && !flags.decoderContractive && !flags.contractive) return null;
   const l = config.loss;
   const values: MetricTermValues = { isometry: 0, volumeVariance: 0, conformality: 0, contractive: 0, decoderContractive: 0 };
@@ -129,7 +129,7 @@ function hostMetricTerms(
   };
   if (flags.chart) {
     if (!regularizer || regularizer.alpha.length !== n) throw new Error("the chart-fixing terms need regulariser points for this batch");
-    host.chartPoints = (z) => mixCodes(z, regularizer.alpha, regularizer.perm, n, d, torus);
+    host.chartPoints = (z) => mixCodes(z, regularizer.alpha, regularizer.perm, n, d, session.torus);
   }
   return { host, values };
 }
@@ -157,7 +157,7 @@ export class GpuTrainStep {
         inverseMetricEpsilon: l.inverseMetricEpsilon,
         functional: l.functional === "R2" ? "R2" : "host",
       },
-      { torus: session.torus, jetTerms: jetTermFlags(config) },
+      { torus: session.torus, jetTerms: jetTermFlags(session) },
     );
     return new GpuTrainStep(ae, config, session, potentialAdam);
   }
@@ -179,7 +179,7 @@ export class GpuTrainStep {
     const params = await this.ae.readParams();
     const st = await this.ae.readAdamState();
     // The potential and τ (F, W) live on the host: keep their values.
-    const host = Object.fromEntries(session.potentialVars.map((k) => [k, session.snapshot()[k]!]));
+    const host = Object.fromEntries(session.potentialVars.map((k) => [k, Float32Array.from(session.variable(k).dataSync())]));
     session.restore({ ...host, ...params });
     adam.restore(
       { t: st.t, slots: { encoder: st.encoder, decoder: st.decoder } },
@@ -203,7 +203,7 @@ export class GpuTrainStep {
     const d = this.ae.model.latentDim;
     let terms: LatentTermValues | null = null;
     const latent = hasLatentTerms(l) ? (z: Float32Array) => (terms = latentTerms(l, z, n, d, anchor)).zbar : undefined;
-    const metric = hostMetricTerms(this.config, n, d, this.session.torus, regularizer);
+    const metric = hostMetricTerms(this.session, this.config, n, regularizer);
     let fw: HostFunctionalResult | null = null;
     const functional =
       l.functional === "R2"

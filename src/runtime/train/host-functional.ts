@@ -15,6 +15,7 @@ import type { FunctionalInput } from "../webgpu/autoencoder.js";
 import type { Adam } from "./adam.js";
 import { inverse as matrixInverse } from "../eval/linalg.js";
 import type { TrainConfig } from "./config.js";
+import { applyPotentialUpdate } from "./engines/engine.js";
 import { functionalFromGeometry } from "./losses.js";
 import type { Session } from "./session.js";
 
@@ -24,8 +25,6 @@ export interface HostFunctionalResult {
   normError: number;
   /** τ (W), else 0. */
   tau: number;
-  /** Σ_p w·m_p·R²√det g (the r2 part). */
-  r2: number;
   /** m × (2 + d²): ∂T/∂R, ∂T/∂√det g, ∂T/∂g row-major. */
   seeds: Float32Array;
   /** Squared norm of the potential's (and τ's) gradient, before the reversal. */
@@ -50,7 +49,7 @@ export function hostFunctional(session: Session, config: TrainConfig, potentialA
   }
   const potentialVar = session.vars.get("potential") ?? null;
   const tauVar = session.vars.get("logTau") ?? null;
-  const kept: { value?: tf.Tensor; normError?: tf.Tensor; r2?: tf.Tensor } = {};
+  const kept: { value?: tf.Tensor; normError?: tf.Tensor } = {};
   const grads = tf.tidy(() => {
     const R = tf.tensor1d(Float32Array.from(input.R, (v, p) => (live[p] ? v : 0)));
     const S = tf.tensor1d(Float32Array.from(input.sqrtdetg, (v, p) => (live[p] ? v : 1)));
@@ -65,7 +64,6 @@ export function hostFunctional(session: Session, config: TrainConfig, potentialA
       const c = functionalFromGeometry(session.curvature, { R: r, sqrtdetg: s, mask, ginv: gi }, pot, lt, z, weight);
       kept.value = tf.keep(c.value);
       kept.normError = tf.keep(c.normError ?? tf.scalar(0));
-      kept.r2 = tf.keep(c.r2);
       return tf.mul(c.value, l.curv * l.sign);
     })(xs);
     return g.map((t) => tf.keep(t));
@@ -76,23 +74,18 @@ export function hostFunctional(session: Session, config: TrainConfig, potentialA
   const gradSq = gPhi.reduce((acc, t) => acc + (tf.tidy(() => tf.sum(tf.square(t))).dataSync()[0] ?? 0), 0);
   const value = kept.value!.dataSync()[0]!;
   const normError = kept.normError!.dataSync()[0]!;
-  const r2 = kept.r2!.dataSync()[0]!;
-  const tau = tauVar ? Math.exp(tauVar.dataSync()[0]!) : session.logTau() ? Math.exp(session.logTau()!.dataSync()[0]!) : 0;
-  for (const t of [kept.value, kept.normError, kept.r2, gR, gS, gGinv]) t?.dispose();
+  const logTau = session.logTau();
+  const tau = logTau ? Math.exp(logTau.dataSync()[0]!) : 0;
+  for (const t of [kept.value, kept.normError, gR, gS, gGinv]) t?.dispose();
   const dispose = (): void => gPhi.forEach((t) => t.dispose());
   return {
     value,
     normError,
     tau,
-    r2,
     seeds,
     gradSq,
     apply: () => {
-      // φ minimises L_curv: its gradient of λ·sign·L is reversed for sign −1 (session.ts).
-      const vars = new Map(names.map((k) => [k, session.vars.get(k)!]));
-      const g = new Map(names.map((k, i) => [k, l.sign > 0 ? gPhi[i]! : tf.neg(gPhi[i]!)]));
-      potentialAdam.apply(vars, g);
-      if (l.sign <= 0) for (const t of g.values()) t.dispose();
+      applyPotentialUpdate(session, config, potentialAdam, new Map(names.map((k, i) => [k, gPhi[i]!])));
       dispose();
     },
     dispose,

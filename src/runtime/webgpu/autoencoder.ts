@@ -35,7 +35,7 @@ import {
 } from "../../emit/facade.js";
 import type { Model } from "../../model/types.js";
 import { deviceTileConfig, TiledMlp } from "./tiled.js";
-import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
+import { BufferPool, createStorageBuffer, poison, readBuffer } from "./buffers.js";
 import { reductionGrid, reductionSplits, WebGpuDecoder, type ReduceMode, type WebGpuDecoderOptions } from "./decoder.js";
 import type { GpuContext } from "./device.js";
 import { KernelRunner } from "./kernels.js";
@@ -172,7 +172,7 @@ export class WebGpuAutoencoder {
   private readonly encoderOut: WgslKernel;
   private readonly encoderSeed: WgslKernel;
   private readonly reconSeed: WgslKernel;
-  private readonly grown = new Map<string, { buffer: GPUBuffer; bytes: number }>();
+  private readonly pool: BufferPool;
   private readonly timeoutMs = 600_000;
   /** The terms of G = JᵀJ (chart-fixing, contractive), when asked for at creation. */
   private jets: JetTermSet | null = null;
@@ -193,6 +193,7 @@ export class WebGpuAutoencoder {
     this.runner = decoder.runner;
     this.set = set;
     const device = this.runner.device;
+    this.pool = new BufferPool(device);
     const buf = (n: number, label: string): GPUBuffer => createStorageBuffer(device, Math.max(n, 1) * 4, { label });
     const E = set.encoder.paramCount;
     const D = set.decoder.paramCount;
@@ -269,16 +270,6 @@ export class WebGpuAutoencoder {
     return this.valueReduce === "direct" ? this.set.gradReduceDirect : this.valueReduce === "tiled" ? t.gradReduce : t.gradReducePoints;
   }
 
-  private buffer(name: string, floats: number): GPUBuffer {
-    const bytes = Math.max(floats, 1) * 4;
-    const have = this.grown.get(name);
-    if (have && have.bytes >= bytes) return have.buffer;
-    have?.buffer.destroy();
-    const buffer = createStorageBuffer(this.device, bytes, { label: name });
-    this.grown.set(name, { buffer, bytes });
-    return buffer;
-  }
-
   private async read(buffer: GPUBuffer, floats: number): Promise<Float32Array> {
     if (floats === 0) return new Float32Array(0);
     return new Float32Array(await this.runner.settle(readBuffer(this.device, buffer, floats * 4), this.timeoutMs, "reading a result back"));
@@ -332,7 +323,7 @@ export class WebGpuAutoencoder {
     const t = this.decoder.set.training!;
     const mode = this.valueReduce;
     const plans = plan.layers.map((l) => reductionSplits(mode, l, 1, n));
-    const partial = this.buffer(`${name}.partial`, Math.max(...plan.layers.map((l, i) => plans[i]!.splits * l.units * (l.fanIn + 1))));
+    const partial = this.pool.floats(`${name}.partial`, Math.max(...plan.layers.map((l, i) => plans[i]!.splits * l.units * (l.fanIn + 1))));
     plan.layers.forEach((l, li) => {
       const { splits, kChunk } = plans[li]!;
       this.runner.dispatch(
@@ -364,20 +355,20 @@ export class WebGpuAutoencoder {
         `a batch of ${n} points needs ${rows * n * 4} bytes per tape, over the device's limit (${limit}): use a smaller batch`,
       );
     return {
-      x: this.buffer("x", n * D),
-      z: this.buffer("z", n * d),
-      zbar: this.buffer("zbar", n * d),
-      zextra: this.buffer("zextra", n * d),
-      zjet: this.buffer("zjet", n * d),
-      zm: this.buffer("zm", m * d),
-      curvZbar: this.buffer("curvZbar", m * d),
-      seed: this.buffer("seed", m * seedStride(d)),
-      se: this.buffer("se", n),
-      out: this.buffer("out", this.loss.curv > 0 ? m * this.decoder.set.perPoint : 1),
-      tapeE: this.buffer("encoder.tape", encPlan.tape.tapeRows * n),
-      adjE: this.buffer("encoder.adj", encPlan.adjRows * n),
-      tapeD: this.buffer("decoder.tape", decPlan.tape.tapeRows * n),
-      adjD: this.buffer("decoder.adj", decPlan.adjRows * n),
+      x: this.pool.floats("x", n * D),
+      z: this.pool.floats("z", n * d),
+      zbar: this.pool.floats("zbar", n * d),
+      zextra: this.pool.floats("zextra", n * d),
+      zjet: this.pool.floats("zjet", n * d),
+      zm: this.pool.floats("zm", m * d),
+      curvZbar: this.pool.floats("curvZbar", m * d),
+      seed: this.pool.floats("seed", m * seedStride(d)),
+      se: this.pool.floats("se", n),
+      out: this.pool.floats("out", this.loss.curv > 0 ? m * this.decoder.set.perPoint : 1),
+      tapeE: this.pool.floats("encoder.tape", encPlan.tape.tapeRows * n),
+      adjE: this.pool.floats("encoder.adj", encPlan.adjRows * n),
+      tapeD: this.pool.floats("decoder.tape", decPlan.tape.tapeRows * n),
+      adjD: this.pool.floats("decoder.adj", decPlan.adjRows * n),
     };
   }
 
@@ -450,8 +441,8 @@ export class WebGpuAutoencoder {
     const groups = [Math.ceil(n / POINT_WORKGROUP)] as const;
     const jetReduction = { mode: this.valueReduce, reduce: this.reduceKernel, finalize: this.decoder.set.training!.gradFinalize };
     // The curvature gradient first (z held fixed), then the reconstruction's is added.
-    if (curv > 0 && host.functional) this.decoder.encodeSeededGradient(pass, step.zc, b.seed, b.curvZbar, m);
-    else if (curv > 0) this.decoder.encodeGradient(pass, step.zc, b.out, b.curvZbar, m, { lbar: curv * step.weight });
+    if (curv > 0)
+      this.decoder.encodeGradient(pass, step.zc, b.out, b.curvZbar, m, host.functional ? { seed: b.seed } : { lbar: curv * step.weight });
     this.dec.tiled.encodeForward(pass, { theta: this.dec.theta, src: b.z, tape: b.tapeD }, cfg, n);
     this.runner.dispatch(pass, this.reconSeed, { tape: b.tapeD, x: b.x, adj: b.adjD, se: b.se }, cfg, groups);
     this.dec.tiled.encodeBackward(pass, { theta: this.dec.theta, tape: b.tapeD, adj: b.adjD, src: b.z, zbar: b.zbar }, cfg, n);
@@ -549,8 +540,7 @@ export class WebGpuAutoencoder {
 
   destroy(): void {
     for (const b of [this.enc.theta, this.enc.grad, this.enc.m, this.enc.v, this.dec.m, this.dec.v, this.parts]) b.destroy();
-    for (const g of this.grown.values()) g.buffer.destroy();
-    this.grown.clear();
+    this.pool.destroy();
     this.jets?.destroy();
     this.decoder.destroy();
   }

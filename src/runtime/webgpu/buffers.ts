@@ -82,3 +82,30 @@ export function createUniformBuffer(device: GPUDevice, layout: UniformLayout, va
 export function writeUniform(device: GPUDevice, buffer: GPUBuffer, layout: UniformLayout, values: UniformValues): void {
   device.queue.writeBuffer(buffer, 0, packUniform(layout, values));
 }
+
+/** Storage buffers kept by name and grown on demand (never shrunk), for per-batch scratch space. */
+export class BufferPool {
+  private readonly buffers = new Map<string, GPUBuffer>();
+
+  constructor(
+    private readonly device: GPUDevice,
+    /** Prepended to every buffer's label. */
+    private readonly prefix = "",
+  ) {}
+
+  /** A storage buffer of at least `count` 32-bit elements (at least one). */
+  floats(name: string, count: number): GPUBuffer {
+    const bytes = Math.max(count, 1) * 4;
+    const have = this.buffers.get(name);
+    if (have && have.size >= bytes) return have;
+    have?.destroy();
+    const buffer = createStorageBuffer(this.device, bytes, { label: this.prefix + name });
+    this.buffers.set(name, buffer);
+    return buffer;
+  }
+
+  destroy(): void {
+    for (const b of this.buffers.values()) b.destroy();
+    this.buffers.clear();
+  }
+}

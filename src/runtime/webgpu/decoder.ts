@@ -42,7 +42,7 @@ import {
   type WgslKernel,
 } from "../../emit/facade.js";
 import type { Model } from "../../model/types.js";
-import { createStorageBuffer, poison, readBuffer } from "./buffers.js";
+import { BufferPool, createStorageBuffer, poison, readBuffer } from "./buffers.js";
 import type { GpuContext } from "./device.js";
 import { KernelRunner } from "./kernels.js";
 import { deviceTileConfig, TiledMlp } from "./tiled.js";
@@ -94,6 +94,12 @@ export interface GradientEncodeOptions {
   lbar?: number;
   /** Add to the gradient buffer instead of overwriting it. */
   accumulate?: boolean;
+  /**
+   * The host's seeds ∂L/∂R, ∂L/∂√det g, ∂L/∂g per point (n × (2 + d²)) for a functional computed on
+   * the host (F, W): the seeded assembly adjoint runs instead of the one of lbar·R²√det g, and `out`
+   * is not written (it holds the fields of the forward pass that the seeds came from).
+   */
+  seed?: GPUBuffer;
 }
 
 export interface RunOptions {
@@ -104,11 +110,6 @@ export interface RunOptions {
 /** Workgroups wanted per reduction dispatch, to fill a large GPU. */
 const TARGET_WORKGROUPS = 512;
 const MAX_POINTS_PER_DISPATCH = 65535 * POINT_WORKGROUP;
-
-interface Grown {
-  buffer: GPUBuffer;
-  bytes: number;
-}
 
 /** Output tile edge of a weight-reduction variant. */
 export const reductionTile = (reduce: ReduceMode): number =>
@@ -167,7 +168,7 @@ export class WebGpuDecoder {
   private grad: GPUBuffer | null = null;
   private moments: [GPUBuffer, GPUBuffer] | null = null;
   private readonly scalars: GPUBuffer;
-  private readonly grown = new Map<string, Grown>();
+  private readonly pool: BufferPool;
   private adamStepCount = 0;
 
   /** The tiled kernels (MLP decoders); null for an analytic decoder. */
@@ -195,6 +196,7 @@ export class WebGpuDecoder {
       throw new RangeError(`model ${set.model}: one point's tape (${perPointBytes} bytes) exceeds the device's buffer limit (${limit})`);
     this.chunk = chunk;
     this.theta = createStorageBuffer(device, Math.max(set.paramCount, 1) * 4, { label: "theta" });
+    this.pool = new BufferPool(device);
     this.scalars = createStorageBuffer(device, 16, { label: "scalars" });
   }
 
@@ -261,16 +263,6 @@ export class WebGpuDecoder {
     return this.tiled;
   }
 
-  /** A storage buffer of at least `bytes`, kept and grown per name. */
-  private buffer(name: string, bytes: number): GPUBuffer {
-    const have = this.grown.get(name);
-    if (have && have.bytes >= bytes) return have.buffer;
-    have?.buffer.destroy();
-    const buffer = createStorageBuffer(this.device, Math.max(bytes, 4), { label: name });
-    this.grown.set(name, { buffer, bytes: Math.max(bytes, 4) });
-    return buffer;
-  }
-
   setParams(theta: ArrayLike<number>): void {
     if (theta.length !== this.set.paramCount) throw new RangeError(`expected ${this.set.paramCount} parameters, got ${theta.length}`);
     if (theta.length) this.device.queue.writeBuffer(this.theta, 0, Float32Array.from(theta));
@@ -288,7 +280,7 @@ export class WebGpuDecoder {
   private setPoints(points: ArrayLike<number>, n: number): GPUBuffer {
     const d = this.set.latentDim;
     if (points.length < n * d) throw new RangeError(`expected ${n} × ${d} latent coordinates, got ${points.length}`);
-    const z = this.buffer("z", n * d * 4);
+    const z = this.pool.floats("z", n * d);
     this.device.queue.writeBuffer(
       z,
       0,
@@ -326,7 +318,7 @@ export class WebGpuDecoder {
   /** Uploads the points and computes the curvature fields on the device, without reading them back. */
   async dispatchCurvature(points: ArrayLike<number>, n: number, opts: RunOptions = {}): Promise<GPUBuffer> {
     const z = this.setPoints(points, n);
-    const out = this.buffer("out", n * this.set.perPoint * 4);
+    const out = this.pool.floats("out", n * this.set.perPoint);
     if (opts.poison) poison(this.device, out);
     await this.runner.run((pass) => this.encodeCurvature(pass, z, out, n), this.timeoutMs);
     return out;
@@ -334,7 +326,7 @@ export class WebGpuDecoder {
 
   encodeCurvature(pass: GPUComputePassEncoder, z: GPUBuffer, out: GPUBuffer, n: number): void {
     if (this.tiled) {
-      const tape = this.buffer("tape", this.tiled.mlp.kernels.plan.tape.tapeRows * Math.max(1, Math.min(n, this.chunk)) * 4);
+      const tape = this.pool.floats("tape", this.tiled.mlp.kernels.plan.tape.tapeRows * Math.max(1, Math.min(n, this.chunk)));
       for (let base = 0; base < n; base += this.chunk) {
         const m = Math.min(this.chunk, n - base);
         const cfg = { n: m, base, total: n, lbar: 1 / n, detEps: this.detEpsilon };
@@ -363,10 +355,10 @@ export class WebGpuDecoder {
     const m = Math.max(1, Math.min(n, this.chunk));
     const partialFloats = Math.max(...t.plan.layers.map((l) => this.splits(l, m).splits * l.units * (l.fanIn + 1)));
     return {
-      tape: this.buffer("tape", plan.tape.tapeRows * m * 4),
-      adj: this.buffer("adj", plan.adjRows * m * 4),
+      tape: this.pool.floats("tape", plan.tape.tapeRows * m),
+      adj: this.pool.floats("adj", plan.adjRows * m),
       grad: this.gradientBuffer(),
-      partial: this.buffer("partial", partialFloats * 4),
+      partial: this.pool.floats("partial", partialFloats),
     };
   }
 
@@ -386,30 +378,19 @@ export class WebGpuDecoder {
       const m = Math.min(this.chunk, n - base);
       const cfg = { n: m, base, total: n, lbar: opts.lbar ?? 1 / n, detEps: this.detEpsilon };
       tiled.mlp.encodeForward(pass, { theta: this.theta, src: z, tape }, cfg, m);
-      this.runner.dispatch(pass, tiled.assembleTrain, { tape, out, adj }, cfg, [Math.ceil(m / POINT_WORKGROUP)]);
+      const groups = [Math.ceil(m / POINT_WORKGROUP)] as const;
+      if (opts.seed) this.runner.dispatch(pass, this.requireSeeded(), { tape, seed: opts.seed, adj }, cfg, groups);
+      else this.runner.dispatch(pass, tiled.assembleTrain, { tape, out, adj }, cfg, groups);
       tiled.mlp.encodeBackward(pass, { theta: this.theta, tape, adj, src: z, zbar }, cfg, m);
       this.encodeReductions(pass, t.plan.layers, tape, adj, partial, grad, m, base > 0 || !!opts.accumulate);
     }
-    this.encodeMeanLoss(pass, out, n);
+    if (!opts.seed) this.encodeMeanLoss(pass, out, n);
   }
 
-  /**
-   * Records forward, the seeded assembly adjoint (seed: n × (2 + d²), the host's ∂L/∂R, ∂L/∂√det g,
-   * ∂L/∂g per point), adjoints and weight reduction for n points, chunk by chunk.
-   */
-  encodeSeededGradient(pass: GPUComputePassEncoder, z: GPUBuffer, seed: GPUBuffer, zbar: GPUBuffer, n: number): void {
-    const t = this.requireTraining();
-    const tiled = this.requireTiled();
-    if (!tiled.assembleSeeded) throw new Error("the seeded assembly needs WebGpuDecoder.create(…, { seeded: true })");
-    const { tape, adj, grad, partial } = this.trainingBuffers(n);
-    for (let base = 0; base < n; base += this.chunk) {
-      const m = Math.min(this.chunk, n - base);
-      const cfg = { n: m, base, total: n, lbar: 0, detEps: this.detEpsilon };
-      tiled.mlp.encodeForward(pass, { theta: this.theta, src: z, tape }, cfg, m);
-      this.runner.dispatch(pass, tiled.assembleSeeded, { tape, seed, adj }, cfg, [Math.ceil(m / POINT_WORKGROUP)]);
-      tiled.mlp.encodeBackward(pass, { theta: this.theta, tape, adj, src: z, zbar }, cfg, m);
-      this.encodeReductions(pass, t.plan.layers, tape, adj, partial, grad, m, base > 0);
-    }
+  private requireSeeded(): WgslKernel {
+    const k = this.requireTiled().assembleSeeded;
+    if (!k) throw new Error("the seeded assembly needs WebGpuDecoder.create(…, { seeded: true })");
+    return k;
   }
 
   /** [W̄_l | b̄_l] of every layer from the tapes of m points into grad (added to it with `accumulate`). */
@@ -447,8 +428,8 @@ export class WebGpuDecoder {
   async gradient(points: ArrayLike<number>, n: number, opts: RunOptions = {}): Promise<GradientResult> {
     await this.prepareTraining();
     const z = this.setPoints(points, n);
-    const out = this.buffer("out", n * this.set.perPoint * 4);
-    const zbar = this.buffer("zbar", n * this.set.latentDim * 4);
+    const out = this.pool.floats("out", n * this.set.perPoint);
+    const zbar = this.pool.floats("zbar", n * this.set.latentDim);
     const { tape, adj, grad } = this.trainingBuffers(n);
     if (opts.poison) for (const b of [out, zbar, tape, adj, grad]) poison(this.device, b);
     await this.runner.run((pass) => this.encodeGradient(pass, z, out, zbar, n), this.timeoutMs);
@@ -494,8 +475,8 @@ export class WebGpuDecoder {
   async trainStep(points: ArrayLike<number>, n: number, hyper: Partial<AdamHyper> = {}, readLoss = true): Promise<number | null> {
     await this.prepareTraining();
     const z = this.setPoints(points, n);
-    const out = this.buffer("out", n * this.set.perPoint * 4);
-    const zbar = this.buffer("zbar", n * this.set.latentDim * 4);
+    const out = this.pool.floats("out", n * this.set.perPoint);
+    const zbar = this.pool.floats("zbar", n * this.set.latentDim);
     await this.runner.run((pass) => {
       this.encodeGradient(pass, z, out, zbar, n);
       this.encodeAdam(pass, { ...ADAM_DEFAULTS, ...hyper });
@@ -505,7 +486,6 @@ export class WebGpuDecoder {
 
   destroy(): void {
     for (const b of [this.theta, this.scalars, this.grad, ...(this.moments ?? [])]) b?.destroy();
-    for (const g of this.grown.values()) g.buffer.destroy();
-    this.grown.clear();
+    this.pool.destroy();
   }
 }

@@ -17,7 +17,7 @@ import {
   type TileConfig,
   type WgslKernel,
 } from "../../emit/facade.js";
-import { createStorageBuffer } from "./buffers.js";
+import { BufferPool } from "./buffers.js";
 import { reductionGrid, reductionSplits, type ReduceMode } from "./decoder.js";
 import type { KernelRunner } from "./kernels.js";
 import { TiledMlp } from "./tiled.js";
@@ -44,13 +44,14 @@ export class DeviceJetTerms {
   private readonly metric: WgslKernel;
   private readonly seed: WgslKernel;
   private readonly layers: LayerGradPlan[];
-  private readonly grown = new Map<string, { buffer: GPUBuffer; bytes: number }>();
+  private readonly pool: BufferPool;
 
   constructor(
     readonly spec: JetTermsSpec,
     readonly runner: KernelRunner,
     tiles: TileConfig,
   ) {
+    this.pool = new BufferPool(runner.device, `${spec.prefix}.`);
     const plan = tiledPlan("curvature", spec.prefix, spec.program, tiles);
     this.mlp = new TiledMlp(tiledKernels(plan, spec.inputAdjoint), runner);
     this.metric = jetMetricKernel(plan, spec.mode);
@@ -68,23 +69,13 @@ export class DeviceJetTerms {
     return this.spec.mode === "trace" ? 1 : this.spec.program.latentDim ** 2;
   }
 
-  private buffer(name: string, floats: number): GPUBuffer {
-    const bytes = Math.max(floats, 1) * 4;
-    const have = this.grown.get(name);
-    if (have && have.bytes >= bytes) return have.buffer;
-    have?.buffer.destroy();
-    const buffer = createStorageBuffer(this.runner.device, bytes, { label: `${this.spec.prefix}.${name}` });
-    this.grown.set(name, { buffer, bytes });
-    return buffer;
-  }
-
   private buffers(n: number) {
     const plan = this.mlp.kernels.plan;
     return {
-      tape: this.buffer("tape", plan.tape.tapeRows * n),
-      adj: this.buffer("adj", plan.adjRows * n),
-      gout: this.buffer("gout", n * this.perPoint),
-      gbar: this.buffer("gbar", n * this.perPoint),
+      tape: this.pool.floats("tape", plan.tape.tapeRows * n),
+      adj: this.pool.floats("adj", plan.adjRows * n),
+      gout: this.pool.floats("gout", n * this.perPoint),
+      gbar: this.pool.floats("gbar", n * this.perPoint),
     };
   }
 
@@ -97,7 +88,7 @@ export class DeviceJetTerms {
   /** A device buffer holding `points` (n × d), for points made on the host (z̃). */
   upload(points: Float32Array, n: number): GPUBuffer {
     const d = this.spec.program.latentDim;
-    const src = this.buffer("points", n * d);
+    const src = this.pool.floats("points", n * d);
     this.runner.device.queue.writeBuffer(src, 0, points, 0, n * d);
     return src;
   }
@@ -136,7 +127,7 @@ export class DeviceJetTerms {
     );
     const cols = plan.columns;
     const splits = this.layers.map((l) => reductionSplits(r.mode, l, cols, n));
-    const partial = this.buffer("partial", Math.max(...this.layers.map((l, i) => splits[i]!.splits * l.units * (l.fanIn + 1))));
+    const partial = this.pool.floats("partial", Math.max(...this.layers.map((l, i) => splits[i]!.splits * l.units * (l.fanIn + 1))));
     this.layers.forEach((l, li) => {
       const { splits: s, kChunk } = splits[li]!;
       this.runner.dispatch(
@@ -157,8 +148,7 @@ export class DeviceJetTerms {
   }
 
   destroy(): void {
-    for (const g of this.grown.values()) g.buffer.destroy();
-    this.grown.clear();
+    this.pool.destroy();
   }
 }
 
@@ -236,10 +226,12 @@ export class JetTermSet {
       if (this.decoderJ) out.decoderTrace = this.decoderJ.encodeMetric(pass, b.decoderTheta, b.zBuffer, n);
       if (this.encoderJ) out.encoderTrace = this.encoderJ.encodeMetric(pass, b.encoderTheta, b.xBuffer, n);
     });
-    const metrics: JetMetrics = {};
-    if (this.chart) metrics.chart = await read(out.chart!, n * this.chart.perPoint);
-    if (this.decoderJ) metrics.decoderTrace = await read(out.decoderTrace!, n);
-    if (this.encoderJ) metrics.encoderTrace = await read(out.encoderTrace!, n);
+    const [chart, decoderTrace, encoderTrace] = await Promise.all([
+      this.chart ? read(out.chart!, n * this.chart.perPoint) : undefined,
+      this.decoderJ ? read(out.decoderTrace!, n) : undefined,
+      this.encoderJ ? read(out.encoderTrace!, n) : undefined,
+    ]);
+    const metrics: JetMetrics = { ...(chart && { chart }), ...(decoderTrace && { decoderTrace }), ...(encoderTrace && { encoderTrace }) };
     const adj = host.adjoints(metrics);
     if (this.chart) this.chart.setAdjoint(adj.chart!, n);
     if (this.decoderJ) this.decoderJ.setAdjoint(adj.decoderTrace!, n);

@@ -51,13 +51,20 @@ export interface Optimisers {
  */
 export function applyUpdate(session: Session, config: TrainConfig, optimisers: Optimisers, grads: ReadonlyMap<string, tf.Tensor>): void {
   const modelGrads = new Map([...grads].filter(([k]) => session.modelVars.includes(k)));
-  const potGrads = new Map(
-    [...grads]
-      .filter(([k]) => session.potentialVars.includes(k))
-      .map(([k, g]) => [k, config.loss.sign > 0 ? g : tf.neg(g)] as [string, tf.Tensor]),
-  );
   optimisers.model.apply(new Map(session.modelVars.map((k) => [k, session.variable(k)])), modelGrads);
-  if (potGrads.size) optimisers.potential.apply(new Map(session.potentialVars.map((k) => [k, session.variable(k)])), potGrads);
+  applyPotentialUpdate(session, config, optimisers.potential, grads);
+}
+
+/** Adam on the potential and τ from their gradients of the total loss (reversed for sign −1); no-op without them. */
+export function applyPotentialUpdate(session: Session, config: TrainConfig, adam: Adam, grads: ReadonlyMap<string, tf.Tensor>): void {
+  tf.tidy(() => {
+    const potGrads = new Map(
+      [...grads]
+        .filter(([k]) => session.potentialVars.includes(k))
+        .map(([k, g]) => [k, config.loss.sign > 0 ? g : tf.neg(g)] as [string, tf.Tensor]),
+    );
+    if (potGrads.size) adam.apply(new Map(session.potentialVars.map((k) => [k, session.variable(k)])), potGrads);
+  });
 }
 
 /** The tfjs engine: one tfjs gradient of the explicit forward pass over the generated kernels. */
