@@ -2,6 +2,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { GPU_INSTALL_HINT, gpuAvailability, type GpuContext } from "../src/runtime/webgpu/device.js";
 import { createStorageBuffer, createUniformBuffer, NAN_BITS, poison, readBuffer, readF32 } from "../src/runtime/webgpu/buffers.js";
 import { align16, align4, packUniform, uniformLayout, wgslStruct } from "../src/emit/wgsl-layout.js";
+import { FMA_WORKGROUP, LOAD_PROBE_ROWS, loadProbeKernel, type ProbeIndexing } from "../src/emit/wgsl-bench.js";
+import { KernelRunner } from "../src/runtime/webgpu/kernels.js";
+import { measureLoadProbe } from "../src/runtime/webgpu/bench.js";
 
 const inCI = !!process.env.CI && process.env.CI !== "false";
 const gpu = await gpuAvailability();
@@ -158,5 +161,42 @@ fn main() {
 fn main(@builtin(global_invocation_id) id: vec3u) { y[id.x] = f32(f16(x[id.x]) * 0.5h); }`;
     await run(code, [xBuf, yBuf], 1);
     expect([...(await readF32(c.device, yBuf))]).toEqual([0.25, -1.5, 512, 32752]);
+  });
+
+  it("the weight-load probe: both indexings compute the closed-form sums, and both rates are measured", async () => {
+    const runner = new KernelRunner(ctx());
+    const [units, columns, groups, iterations] = [10, 6, 2, 100];
+    // The tile repeats every `units` floats, so w[(i mod rows)·units + m] = w[m] = 1e-3·(1 + m).
+    const tile = Float32Array.from({ length: units * LOAD_PROBE_ROWS }, (_, j) => 1e-3 * (1 + (j % units)));
+    const w = createStorageBuffer(ctx().device, tile);
+    const out = createStorageBuffer(ctx().device, groups * FMA_WORKGROUP * 4);
+    try {
+      const sums = async (indexing: ProbeIndexing) => {
+        poison(ctx().device, out);
+        const kernel = loadProbeKernel(units, columns, indexing);
+        await runner.prepare(kernel);
+        await runner.run((pass) => runner.dispatch(pass, kernel, { w, out }, { iterations }, [groups]));
+        return readF32(ctx().device, out);
+      };
+      const constant = await sums("constant");
+      const loop = await sums("loop");
+      const wSum = Array.from({ length: units }, (_, m) => Math.fround(1e-3 * (1 + m))).reduce((a, b) => a + b);
+      for (let g = 0; g < groups * FMA_WORKGROUP; g++) {
+        const x = Math.fround(g * 1e-7);
+        let xSum = 0;
+        for (let c = 0; c < columns; c++) xSum += Math.fround(x + c);
+        const want = iterations * wSum * xSum;
+        expect(Math.abs(constant[g]! - want) / want).toBeLessThan(1e-5);
+        expect(Math.abs(loop[g]! - want) / want).toBeLessThan(1e-5);
+      }
+      const probe = await measureLoadProbe(runner, ctx().software, 4, 3);
+      expect(probe).toMatchObject({ units: 4, columns: 3 });
+      expect(probe.constantGflops).toBeGreaterThan(0);
+      expect(probe.loopGflops).toBeGreaterThan(0);
+    } finally {
+      w.destroy();
+      out.destroy();
+      runner.destroy();
+    }
   });
 });

@@ -43,7 +43,15 @@ export {
   type ValuePlan,
   type WgslAutoencoderSet,
 } from "./wgsl-autoencoder.js";
-export { FMA_WORKGROUP, fmaCeilingKernel, fmaFlops } from "./wgsl-bench.js";
+export {
+  FMA_WORKGROUP,
+  fmaCeilingKernel,
+  fmaFlops,
+  LOAD_PROBE_ROWS,
+  loadProbeFlops,
+  loadProbeKernel,
+  type ProbeIndexing,
+} from "./wgsl-bench.js";
 export { jetMetricKernel, jetSeedKernel, type MetricMode } from "./wgsl-chart.js";
 export { assembleSeededKernel, seedStride } from "./wgsl-seeded.js";
 export { layerGradPlans } from "./wgsl-adjoint.js";

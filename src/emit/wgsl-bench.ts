@@ -1,7 +1,16 @@
 /**
- * The FMA micro-kernel of `ricci-gen bench --backend webgpu`: independent multiply-add chains per
- * invocation and nothing else, so that its rate is the adapter's f32 FMA ceiling as WGSL reaches it
- * (the yardstick the other kernels' GFLOP/s are read against, measured in the same run).
+ * The micro-kernels of `ricci-gen bench --backend webgpu`.
+ *
+ * fmaCeiling: independent multiply-add chains per invocation and nothing else, so that its rate is
+ * the adapter's f32 FMA ceiling as WGSL reaches it (the yardstick the other kernels' GFLOP/s are
+ * read against, measured in the same run).
+ *
+ * loadProbe: the inner loop of a tiled product (wgsl-tiled.ts) without its per-point operand loads:
+ * a tile of weights, the same for every invocation, loaded each iteration and multiplied into
+ * units × columns accumulators. "constant" loads them at constant indices, "loop" at indices
+ * that depend on the loop counter, as every product's reduction loop does. The two rates differ
+ * where the adapter's compiler treats only constant indices as uniform and loads anything else
+ * lane by lane (lavapipe does); the loop rate then bounds every product below the ceiling.
  */
 import { uniformLayout } from "./wgsl-layout.js";
 import { kernelSource, type WgslBinding, type WgslKernel } from "./wgsl.js";
@@ -46,5 +55,53 @@ export function fmaCeilingKernel(): WgslKernel {
     workgroupSize: [FMA_WORKGROUP, 1, 1],
     bindings,
     uniform: FMA_UNIFORM,
+  };
+}
+
+export type ProbeIndexing = "constant" | "loop";
+export const LOAD_PROBE_UNIFORM = uniformLayout({ iterations: "u32" });
+/** Rows of weights the loop variant cycles through (its weight buffer holds this many tiles). */
+export const LOAD_PROBE_ROWS = 64;
+
+/** FLOPs of one probe dispatch: 2 per FMA. */
+export const loadProbeFlops = (units: number, columns: number, invocations: number, iterations: number): number =>
+  2 * units * columns * iterations * invocations;
+
+export function loadProbeKernel(units: number, columns: number, indexing: ProbeIndexing): WgslKernel {
+  const us = Array.from({ length: units }, (_, m) => m);
+  const cs = Array.from({ length: columns }, (_, c) => c);
+  const index = (m: number): string => (indexing === "constant" ? `${m}u` : `(i & ${LOAD_PROBE_ROWS - 1}u) * ${units}u + ${m}u`);
+  const bindings: WgslBinding[] = [
+    { binding: 0, name: "cfg", kind: "uniform" },
+    { binding: 1, name: "w", kind: "read-only-storage" },
+    { binding: 2, name: "out", kind: "storage" },
+  ];
+  const body = [
+    `@compute @workgroup_size(${FMA_WORKGROUP})`,
+    "fn main(@builtin(global_invocation_id) gid: vec3u) {",
+    "  let x = f32(gid.x) * 1.0e-7;",
+    ...cs.map((c) => `  let x${c} = x + ${c}.0;`),
+    ...us.flatMap((m) => cs.map((c) => `  var a${m}_${c} = 0.0;`)),
+    "  for (var i = 0u; i < cfg.iterations; i++) {",
+    ...us.map((m) => `    let w${m} = w[${index(m)}];`),
+    ...us.flatMap((m) => cs.map((c) => `    a${m}_${c} = fma(w${m}, x${c}, a${m}_${c});`)),
+    "  }",
+    `  out[gid.x] = ${us.flatMap((m) => cs.map((c) => `a${m}_${c}`)).join(" + ")};`,
+    "}",
+  ];
+  return {
+    name: `loadProbe${indexing === "constant" ? "Constant" : "Loop"}`,
+    description: `${units} weights at ${indexing === "constant" ? "constant" : "loop-dependent"} indices × ${columns} columns per iteration`,
+    code: kernelSource(
+      `loadProbe: weight loads at ${indexing} indices`,
+      [`${units} × ${columns} accumulators; out[i] keeps them live.`],
+      LOAD_PROBE_UNIFORM,
+      bindings,
+      body,
+    ),
+    entryPoint: "main",
+    workgroupSize: [FMA_WORKGROUP, 1, 1],
+    bindings,
+    uniform: LOAD_PROBE_UNIFORM,
   };
 }

@@ -11,10 +11,15 @@
  * in the output, and a software adapter (lavapipe) is flagged.
  */
 import {
+  tileCurvaturePlan,
   type Route,
   fmaCeilingKernel,
   fmaFlops,
   FMA_WORKGROUP,
+  LOAD_PROBE_ROWS,
+  loadProbeFlops,
+  loadProbeKernel,
+  type ProbeIndexing,
   reductionFlops,
   tiledFlops,
   type TiledPlan,
@@ -29,6 +34,7 @@ import { WebGpuDecoder } from "./decoder.js";
 import { KernelRunner } from "./kernels.js";
 import { WebGpuAutoencoder } from "./autoencoder.js";
 import { createStorageBuffer } from "./buffers.js";
+import { deviceTileConfig } from "./tiled.js";
 
 export interface WebGpuBenchRow {
   model: string;
@@ -81,6 +87,8 @@ export interface WebGpuBenchResult {
   software: boolean;
   /** The FMA micro-kernel's rate in this run, GFLOP/s. */
   ceilingGflops: number;
+  /** The weight-load probe at the first model's curvature tile (null when no model has an MLP decoder). */
+  loadProbe: LoadProbe | null;
   rows: WebGpuBenchRow[];
   autoencoder: WebGpuAutoencoderRow[];
   kernels: WebGpuKernelRow[];
@@ -145,27 +153,83 @@ async function timeIt(steps: number, f: () => Promise<unknown>): Promise<number>
   return median(times);
 }
 
-/** The FMA micro-kernel's GFLOP/s: iterations doubled until a dispatch takes ≥ 200 ms, then the median of 3. */
-export async function measureCeiling(runner: KernelRunner, software: boolean): Promise<number> {
-  const kernel = fmaCeilingKernel();
+/**
+ * GFLOP/s of a micro-kernel whose work grows with `iterations`: iterations doubled until a dispatch
+ * takes ≥ 200 ms, then the median of 3.
+ */
+async function microKernelRate(
+  runner: KernelRunner,
+  kernel: WgslKernel,
+  groups: number,
+  buffers: Record<string, GPUBuffer>,
+  flops: (iterations: number) => number,
+  values: UniformValues = {},
+): Promise<number> {
   await runner.prepare(kernel);
-  const groups = software ? 64 : 16384;
+  const once = (iterations: number) => runner.run((pass) => runner.dispatch(pass, kernel, buffers, { ...values, iterations }, [groups]));
+  let iterations = 256;
+  for (;;) {
+    const t0 = performance.now();
+    await once(iterations);
+    if (performance.now() - t0 >= 200 || iterations >= 1 << 22) break;
+    iterations *= 2;
+  }
+  const ms = await timeIt(3, () => once(iterations));
+  return flops(iterations) / (ms * 1e6);
+}
+
+const microGroups = (software: boolean): number => (software ? 64 : 16384);
+
+/** The FMA micro-kernel's GFLOP/s. */
+export async function measureCeiling(runner: KernelRunner, software: boolean): Promise<number> {
+  const groups = microGroups(software);
   const out = createStorageBuffer(runner.device, groups * FMA_WORKGROUP * 4, { label: "fma.out" });
   try {
-    const once = (iterations: number) =>
-      runner.run((pass) => runner.dispatch(pass, kernel, { out }, { iterations, m: 0.999, c: 0.001 }, [groups]));
-    let iterations = 256;
-    for (;;) {
-      const t0 = performance.now();
-      await once(iterations);
-      if (performance.now() - t0 >= 200 || iterations >= 1 << 22) break;
-      iterations *= 2;
-    }
-    const ms = await timeIt(3, () => once(iterations));
-    return fmaFlops(groups * FMA_WORKGROUP, iterations) / (ms * 1e6);
+    return await microKernelRate(runner, fmaCeilingKernel(), groups, { out }, (it) => fmaFlops(groups * FMA_WORKGROUP, it), {
+      m: 0.999,
+      c: 0.001,
+    });
   } finally {
     out.destroy();
   }
+}
+
+/** The weight-load probe (wgsl-bench.ts) at one product's register tile. */
+export interface LoadProbe {
+  units: number;
+  columns: number;
+  constantGflops: number;
+  loopGflops: number;
+}
+
+/**
+ * Both variants of the weight-load probe for a tile of `units` × `columns` accumulators. The weight
+ * buffer repeats one tile, so that both variants compute the same sums (the test checks this).
+ */
+export async function measureLoadProbe(runner: KernelRunner, software: boolean, units: number, columns: number): Promise<LoadProbe> {
+  const groups = microGroups(software);
+  const tile = Float32Array.from({ length: units * LOAD_PROBE_ROWS }, (_, j) => 1e-3 * (1 + (j % units)));
+  const w = createStorageBuffer(runner.device, tile, { label: "probe.w" });
+  const out = createStorageBuffer(runner.device, groups * FMA_WORKGROUP * 4, { label: "probe.out" });
+  const rate = (indexing: ProbeIndexing) =>
+    microKernelRate(runner, loadProbeKernel(units, columns, indexing), groups, { w, out }, (it) =>
+      loadProbeFlops(units, columns, groups * FMA_WORKGROUP, it),
+    );
+  try {
+    return { units, columns, constantGflops: await rate("constant"), loopGflops: await rate("loop") };
+  } finally {
+    w.destroy();
+    out.destroy();
+  }
+}
+
+/** One line on the probe. */
+export function describeLoadProbe(p: LoadProbe): string {
+  const slower = p.constantGflops / p.loopGflops;
+  return (
+    `weight-load probe (${p.units} weights × ${p.columns} columns per iteration, this run): constant indices ${p.constantGflops.toFixed(1)} GFLOP/s, ` +
+    `loop-dependent indices ${p.loopGflops.toFixed(1)} GFLOP/s (${slower.toFixed(1)}× slower${slower > 1.5 ? ": this adapter loads loop-indexed uniform values lane by lane, which bounds every tiled product" : ""})`
+  );
 }
 
 interface Captured {
@@ -232,6 +296,7 @@ export async function benchWebGpu(opts: WebGpuBenchOptions): Promise<WebGpuBench
     adapter: ctx.describe(),
     software: ctx.software,
     ceilingGflops: 0,
+    loadProbe: null,
     rows: [],
     autoencoder: [],
     kernels: [],
@@ -240,6 +305,12 @@ export async function benchWebGpu(opts: WebGpuBenchOptions): Promise<WebGpuBench
   try {
     res.ceilingGflops = await measureCeiling(runner, ctx.software);
     log(`FMA ceiling (micro-kernel, this run): ${res.ceilingGflops.toFixed(1)} GFLOP/s`);
+    const probed = opts.models.find((m) => m.decoder.type === "mlp");
+    if (probed) {
+      const plan = tileCurvaturePlan(probed, opts.routes[0] ?? "b", deviceTileConfig(ctx.device));
+      res.loadProbe = await measureLoadProbe(runner, ctx.software, plan.unitTile, plan.columns);
+      log(describeLoadProbe(res.loadProbe));
+    }
     for (const model of opts.models)
       for (const route of opts.routes) {
         await benchDecoder(ctx, runner, model, route, opts, res, log);
@@ -391,6 +462,7 @@ export function formatWebGpuBench(res: WebGpuBenchResult): string {
   const lines = [
     `adapter: ${res.adapter}${note}`,
     `FMA ceiling (micro-kernel, this run): ${res.ceilingGflops.toFixed(1)} GFLOP/s`,
+    ...(res.loadProbe ? [describeLoadProbe(res.loadProbe)] : []),
     head,
     ...res.rows.map(formatRow),
   ];
