@@ -145,169 +145,196 @@ function encodeDecode(session: Session, x: Float32Array, n: number): { z: Float6
   return { z, xhat };
 }
 
-/** Evaluate the session's current parameters on the run's test data. */
-export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Promise<{ evaluation: RunEvaluation; latent: LatentExport }> {
-  const t0 = performance.now();
-  const { config, session, data } = ctx;
-  const test = data.test;
-  const D = session.model.outputDim;
-  const d = session.latentDim;
-  const notes: string[] = [];
-  if (test.n < 2) throw new UserError("split.test", `the run has ${test.n} test points: evaluation needs held-out data (split.test > 0)`);
-  const n = Math.min(test.n, opts.maxPoints ?? 5000);
-  if (n < test.n) notes.push(`evaluated on the first ${n} of ${test.n} test points`);
-  const x = Float64Array.from(data.testX.subarray(0, n * D));
-
-  // Seconds per phase, stored in eval.json: where the evaluation's time goes.
+/** Seconds per phase, stored in eval.json: where the evaluation's time goes. */
+function phaseClock(onPhase: EvalOptions["onPhase"]): { timings: Record<string, number>; phase: (name: string) => void } {
   const timings: Record<string, number> = {};
   let tPhase = performance.now();
   const phase = (name: string): void => {
     const now = performance.now();
     timings[name] = Number(((now - tPhase) / 1000).toFixed(3));
     tPhase = now;
-    opts.onPhase?.(name, timings[name]);
+    onPhase?.(name, timings[name]);
   };
+  return { timings, phase };
+}
 
-  // Reconstruction and codes.
-  const { z, xhat } = encodeDecode(session, data.testX, n);
-  const reconstruction = { mse: mse(x, xhat, n, D), r2: r2(x, xhat, n, D), r2Pooled: r2Pooled(x, xhat, n, D) };
-
-  phase("reconstruction");
-  // Curvature at the encoded test points.
-  const geo = await geometryAt(session, z, n);
+/** Curvature statistics and conformality of the metric at the encoded test points. */
+function testGeometry(
+  geo: PointGeometry,
+  n: number,
+  d: number,
+): { testStats: CurvatureStats; conformality: RunEvaluation["conformality"] } {
   const testStats = curvatureStats(geo);
-  const goodG = new Float64Array((n - testStats.degenerate) * d * d);
+  const good = n - testStats.degenerate;
+  const goodG = new Float64Array(good * d * d);
   for (let i = 0, j = 0; i < n; i++) if (geo.ok[i]) goodG.set(geo.g.subarray(i * d * d, (i + 1) * d * d), d * d * j++);
-  const conds = Array.from(conditionNumbers(goodG, n - testStats.degenerate, d));
-  const condSummary = summarize(conds);
+  const condSummary = summarize(Array.from(conditionNumbers(goodG, good, d)));
   const conformality = {
-    n: n - testStats.degenerate,
+    n: good,
     meanConditionNumber: condSummary.mean,
     medianConditionNumber: condSummary.median,
     maxConditionNumber: condSummary.max,
-    isometryDistortion: isometryDistortion(goodG, n - testStats.degenerate, d),
+    isometryDistortion: isometryDistortion(goodG, good, d),
   };
+  return { testStats, conformality };
+}
 
-  phase("curvatureTest");
-  // Curvature on a grid over the latent box.
-  let grid: GridStats | null = null;
-  const fields: LatentField[] = [];
-  let metricGrid: MetricGrid | null = null; // g on a coarse grid: the pictures' indicatrices
-  const res = d === 2 ? (opts.gridResolution ?? (D > 100 ? 32 : 48)) : Math.floor(4096 ** (1 / d) + 1e-9); // ≤ 4,096 points (no heatmaps for d ≠ 2)
+/** The latent box of the grid: [−π, π]^d on a torus, else the test codes' bounding box. */
+function latentBox(z: Float64Array, n: number, d: number, torus: boolean): [number, number][] {
+  const box: [number, number][] = [];
+  for (let a = 0; a < d; a++) {
+    if (torus) {
+      box.push([-Math.PI, Math.PI]);
+      continue;
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = z[i * d + a]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (!(hi > lo)) hi = lo + 1e-6;
+    box.push([lo, hi]);
+  }
+  return box;
+}
+
+interface GridCurvature {
+  grid: GridStats | null;
+  fields: LatentField[];
+  /** g on a coarse grid: the pictures' indicatrices (d = 2 only). */
+  metricGrid: MetricGrid | null;
+}
+
+/** Curvature on a grid over the latent box; for d = 2 also the heatmap fields. */
+async function gridCurvature(session: Session, z: Float64Array, n: number, opts: EvalOptions, notes: string[]): Promise<GridCurvature> {
+  const d = session.latentDim;
+  const D = session.model.outputDim;
+  // d = 2: a res² grid of heatmaps; otherwise ≤ 4,096 points of statistics only.
+  const res = d === 2 ? (opts.gridResolution ?? (D > 100 ? 32 : 48)) : Math.floor(4096 ** (1 / d) + 1e-9);
   if (d !== 2)
     notes.push(`latent dimension ${d}: no heatmaps (they need d = 2)${res >= 2 ? `; grid statistics on a ${res}^${d} grid` : ""}`);
-  if (res >= 2) {
-    const torus = session.torus;
-    const box: [number, number][] = [];
-    for (let a = 0; a < d; a++) {
-      if (torus) box.push([-Math.PI, Math.PI]);
-      else {
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (let i = 0; i < n; i++) {
-          const v = z[i * d + a]!;
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-        if (!(hi > lo)) hi = lo + 1e-6;
-        box.push([lo, hi]);
-      }
-    }
-    const gz = gridPoints(box, res);
-    const gn = res ** d;
-    const ggeo = await geometryAt(session, gz, gn);
-    const stats = curvatureStats(ggeo);
-    const cell = box.reduce((v, [lo, hi]) => v * ((hi - lo) / res), 1);
-    let integral = 0;
-    for (let i = 0; i < gn; i++) if (ggeo.ok[i]) integral += ggeo.R[i]! ** 2 * ggeo.sqrtDetG[i]! * cell;
-    grid = { ...stats, resolution: res, box, boxSource: torus ? "torus" : "test-codes", integralR2: integral };
-    if (d === 2) {
-      const extent: [number, number, number, number] = [box[0]![0], box[0]![1], box[1]![0], box[1]![1]];
-      const field = (key: LatentField["key"], f: (i: number) => number): LatentField => ({
-        key,
-        nx: res,
-        ny: res,
-        extent,
-        values: Array.from({ length: gn }, (_, i) => (ggeo.ok[i] ? round(f(i)) : null)),
-      });
-      fields.push(
-        field("R", (i) => ggeo.R[i]!),
-        field("sqrtDetG", (i) => ggeo.sqrtDetG[i]!),
-        field("R2SqrtDetG", (i) => ggeo.R[i]! ** 2 * ggeo.sqrtDetG[i]!),
-      );
-      metricGrid = coarseMetricGrid(ggeo.g, ggeo.ok, res, extent);
-    }
+  if (res < 2) return { grid: null, fields: [], metricGrid: null };
+  const torus = session.torus;
+  const box = latentBox(z, n, d, torus);
+  const gn = res ** d;
+  const ggeo = await geometryAt(session, gridPoints(box, res), gn);
+  const cell = box.reduce((v, [lo, hi]) => v * ((hi - lo) / res), 1);
+  let integral = 0;
+  for (let i = 0; i < gn; i++) if (ggeo.ok[i]) integral += ggeo.R[i]! ** 2 * ggeo.sqrtDetG[i]! * cell;
+  const grid: GridStats = {
+    ...curvatureStats(ggeo),
+    resolution: res,
+    box,
+    boxSource: torus ? "torus" : "test-codes",
+    integralR2: integral,
+  };
+  if (d !== 2) return { grid, fields: [], metricGrid: null };
+  const extent: [number, number, number, number] = [box[0]![0], box[0]![1], box[1]![0], box[1]![1]];
+  const field = (key: LatentField["key"], f: (i: number) => number): LatentField => ({
+    key,
+    nx: res,
+    ny: res,
+    extent,
+    values: Array.from({ length: gn }, (_, i) => (ggeo.ok[i] ? round(f(i)) : null)),
+  });
+  const fields = [
+    field("R", (i) => ggeo.R[i]!),
+    field("sqrtDetG", (i) => ggeo.sqrtDetG[i]!),
+    field("R2SqrtDetG", (i) => ggeo.R[i]! ** 2 * ggeo.sqrtDetG[i]!),
+  ];
+  return { grid, fields, metricGrid: coarseMetricGrid(ggeo.g, ggeo.ok, res, extent) };
+}
+
+/** Trustworthiness, continuity and tearing on the first m points (O(m²)); null when m ≤ 2K. */
+function neighbourhoodScores(
+  x: Float64Array,
+  z: Float64Array,
+  m: number,
+  D: number,
+  d: number,
+  notes: string[],
+): RunEvaluation["neighbourhood"] {
+  if (2 * K >= m) {
+    notes.push(`only ${m} test points: no trustworthiness/continuity/tearing (they need more than ${2 * K})`);
+    return null;
   }
-  if (testStats.degenerate > 0)
-    notes.push(
-      `${testStats.degenerate} of ${n} test points are degenerate (det g ≤ ${config.loss.detEpsilon}): excluded from the curvature statistics`,
-    );
-  if (grid && grid.degenerate > 0)
-    notes.push(`${grid.degenerate} of ${grid.n} grid points are degenerate (det g ≤ ${config.loss.detEpsilon})`);
+  const nb = neighbourhoodPreservation(x, z, m, D, d, K);
+  const tear = tearing(x, z, m, D, d, { k: K, factor: TEAR_FACTOR });
+  return { n: m, k: K, trustworthiness: nb.trustworthiness, continuity: nb.continuity, tearing: tear };
+}
 
-  phase("curvatureGrid");
-  // Neighbourhood preservation on a capped subset (O(n²)).
-  const m = Math.min(n, opts.knnPoints ?? (D > 100 ? 1000 : 2000));
-  const xm = x.subarray(0, m * D);
+interface ScoredCodes {
+  session: Session;
+  test: SessionData["test"];
+  /** All n evaluated codes, and the metric there. */
+  z: Float64Array;
+  n: number;
+  geo: PointGeometry;
+  /** The first m of them (the capped subset). */
+  m: number;
+  seed: number;
+}
+
+/** Dataset-specific scores from the ground truth the dataset carries (Swiss roll; labelled clouds). */
+function datasetScores(c: ScoredCodes): Pick<RunEvaluation, "swissRoll" | "classes"> {
+  const { session, test, z, n, m, geo } = c;
+  const d = session.latentDim;
   const zm = z.subarray(0, m * d);
-  let neighbourhood: RunEvaluation["neighbourhood"] = null;
-  if (2 * K < m) {
-    const nb = neighbourhoodPreservation(xm, zm, m, D, d, K);
-    const tear = tearing(xm, zm, m, D, d, { k: K, factor: TEAR_FACTOR });
-    neighbourhood = { n: m, k: K, trustworthiness: nb.trustworthiness, continuity: nb.continuity, tearing: tear };
-  } else notes.push(`only ${m} test points: no trustworthiness/continuity/tearing (they need more than ${2 * K})`);
-
-  phase("neighbourhood");
-  // Dataset-specific scores, from the ground truth the dataset carries.
   const truth = test.truth;
   const truthCol = (name: string): Float64Array | null => {
-    if (!truth) return null;
-    const c = truth.names.indexOf(name);
-    if (c < 0) return null;
+    const col = truth ? truth.names.indexOf(name) : -1;
+    if (!truth || col < 0) return null;
     const k = truth.names.length;
-    return Float64Array.from({ length: m }, (_, i) => truth.values[i * k + c]!);
+    return Float64Array.from({ length: m }, (_, i) => truth.values[i * k + col]!);
   };
-  let swissRoll: RunEvaluation["swissRoll"] = null;
   const tt = truthCol("t");
   const th = truthCol("height");
-  if (tt && th) swissRoll = swissRollScores(zm, m, d, tt, th, session.torus);
-
-  let classes: RunEvaluation["classes"] = null;
-  if (test.labels) {
-    const s1 = truthCol("s1");
-    const s2 = truthCol("s2");
-    let inPlane: Float64Array | null = null;
-    if (s1 && s2 && d === 2) {
-      inPlane = new Float64Array(m * 2);
-      for (let i = 0; i < m; i++) {
-        inPlane[2 * i] = s1[i]!;
-        inPlane[2 * i + 1] = s2[i]!;
-      }
+  const swissRoll = tt && th ? swissRollScores(zm, m, d, tt, th, session.torus) : null;
+  if (!test.labels) return { swissRoll, classes: null };
+  const s1 = truthCol("s1");
+  const s2 = truthCol("s2");
+  let inPlane: Float64Array | null = null;
+  if (s1 && s2 && d === 2) {
+    inPlane = new Float64Array(m * 2);
+    for (let i = 0; i < m; i++) {
+      inPlane[2 * i] = s1[i]!;
+      inPlane[2 * i + 1] = s2[i]!;
     }
-    classes = classScores({
-      z: zm,
-      m,
-      labels: test.labels.subarray(0, m),
-      zAll: z,
-      nAll: n,
-      labelsAll: test.labels.subarray(0, n),
-      g: geo.g,
-      ok: geo.ok,
-      inPlane,
-      d,
-      torus: session.torus,
-      seed: opts.seed ?? 0,
-    });
   }
+  const classes = classScores({
+    z: zm,
+    m,
+    labels: test.labels.subarray(0, m),
+    zAll: z,
+    nAll: n,
+    labelsAll: test.labels.subarray(0, n),
+    g: geo.g,
+    ok: geo.ok,
+    inPlane,
+    d,
+    torus: session.torus,
+    seed: c.seed,
+  });
+  return { swissRoll, classes };
+}
 
-  phase("datasetScores");
-  // Geodesic length ratios: ours between random pairs of codes, the research's on a grid.
-  const { geodesic, geodesicGrid } = await geodesicScores(session, zm, m, grid ? grid.box : null, opts, notes, phase);
+type MetricParts = Pick<
+  RunEvaluation,
+  "reconstruction" | "conformality" | "neighbourhood" | "swissRoll" | "classes" | "geodesic" | "geodesicGrid"
+> & {
+  testStats: CurvatureStats;
+  grid: GridStats | null;
+};
 
+/** The flat headline metrics of eval.json (what `report` tabulates). */
+function headlineMetrics(p: MetricParts): Record<string, number | null> {
+  const { testStats, conformality, grid, neighbourhood, swissRoll, classes } = p;
   const metrics: Record<string, number | null> = {
-    test_mse: reconstruction.mse,
-    test_r2: reconstruction.r2,
-    test_r2_pooled: reconstruction.r2Pooled,
+    test_mse: p.reconstruction.mse,
+    test_r2: p.reconstruction.r2,
+    test_r2_pooled: p.reconstruction.r2Pooled,
     mean_R2_sqrt_detg: testStats.meanR2SqrtDetG,
     median_R2_sqrt_detg: testStats.medianR2SqrtDetG,
     mean_abs_R: testStats.meanAbsR,
@@ -353,13 +380,26 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     metrics["kmeans_f1_class_max"] = classes.kmeansF1ClassMax;
     metrics["kmeans_f_pairCounting"] = classes.pairCounting.mean;
   }
-  if (geodesic) metrics["geodesic_ratio"] = geodesic.meanRatio;
-  if (geodesicGrid) metrics["geodesic_ratio_grid"] = geodesicGrid.meanRatio;
+  if (p.geodesic) metrics["geodesic_ratio"] = p.geodesic.meanRatio;
+  if (p.geodesicGrid) metrics["geodesic_ratio_grid"] = p.geodesicGrid.meanRatio;
+  return metrics;
+}
 
-  // Latent codes and colourings for the pictures.
-  const e = Math.min(n, opts.exportPoints ?? 2000);
+/** latent.json: the first e codes, their colourings (labels, ground truth) and the grid's fields. */
+function latentExport(
+  ctx: EvalContext,
+  z: Float64Array,
+  n: number,
+  exportPoints: number | undefined,
+  gridPart: GridCurvature,
+): LatentExport {
+  const { config, session, data } = ctx;
+  const d = session.latentDim;
+  const test = data.test;
+  const e = Math.min(n, exportPoints ?? 2000);
   const colours: LatentColouring[] = [];
   if (test.labels) colours.push({ kind: "categorical", name: labelName(config), values: Array.from(test.labels.subarray(0, e)) });
+  const truth = test.truth;
   if (truth) {
     const k = truth.names.length;
     for (const [c, name] of truth.names.entries()) {
@@ -367,7 +407,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
       colours.push({ kind: "continuous", name, values: Array.from({ length: e }, (_, i) => round(truth.values[i * k + c]!) ?? NaN) });
     }
   }
-  const latent: LatentExport = {
+  return {
     format: "ricci-gen-latent",
     version: 1,
     step: ctx.step,
@@ -375,9 +415,63 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     n: e,
     z: Array.from(z.subarray(0, e * d), (v) => round(v) ?? NaN),
     colours,
-    fields,
-    ...(metricGrid ? { metricGrid } : {}),
+    fields: gridPart.fields,
+    ...(gridPart.metricGrid ? { metricGrid: gridPart.metricGrid } : {}),
   };
+}
+
+/** Evaluate the session's current parameters on the run's test data. */
+export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Promise<{ evaluation: RunEvaluation; latent: LatentExport }> {
+  const t0 = performance.now();
+  const { config, session, data } = ctx;
+  const test = data.test;
+  const D = session.model.outputDim;
+  const d = session.latentDim;
+  const notes: string[] = [];
+  if (test.n < 2) throw new UserError("split.test", `the run has ${test.n} test points: evaluation needs held-out data (split.test > 0)`);
+  const n = Math.min(test.n, opts.maxPoints ?? 5000);
+  if (n < test.n) notes.push(`evaluated on the first ${n} of ${test.n} test points`);
+  const x = Float64Array.from(data.testX.subarray(0, n * D));
+  const { timings, phase } = phaseClock(opts.onPhase);
+
+  const { z, xhat } = encodeDecode(session, data.testX, n);
+  const reconstruction = { mse: mse(x, xhat, n, D), r2: r2(x, xhat, n, D), r2Pooled: r2Pooled(x, xhat, n, D) };
+  phase("reconstruction");
+
+  const geo = await geometryAt(session, z, n);
+  const { testStats, conformality } = testGeometry(geo, n, d);
+  phase("curvatureTest");
+
+  const gridPart = await gridCurvature(session, z, n, opts, notes);
+  const { grid } = gridPart;
+  const eps = config.loss.detEpsilon;
+  if (testStats.degenerate > 0)
+    notes.push(`${testStats.degenerate} of ${n} test points are degenerate (det g ≤ ${eps}): excluded from the curvature statistics`);
+  if (grid && grid.degenerate > 0) notes.push(`${grid.degenerate} of ${grid.n} grid points are degenerate (det g ≤ ${eps})`);
+  phase("curvatureGrid");
+
+  // The O(n²) scores on a capped subset.
+  const m = Math.min(n, opts.knnPoints ?? (D > 100 ? 1000 : 2000));
+  const zm = z.subarray(0, m * d);
+  const neighbourhood = neighbourhoodScores(x.subarray(0, m * D), zm, m, D, d, notes);
+  phase("neighbourhood");
+
+  const { swissRoll, classes } = datasetScores({ session, test, z, n, geo, m, seed: opts.seed ?? 0 });
+  phase("datasetScores");
+
+  // Geodesic length ratios: ours between random pairs of codes, the research's on a grid.
+  const { geodesic, geodesicGrid } = await geodesicScores(session, zm, m, grid ? grid.box : null, opts, notes, phase);
+  const metrics = headlineMetrics({
+    reconstruction,
+    testStats,
+    conformality,
+    grid,
+    neighbourhood,
+    swissRoll,
+    classes,
+    geodesic,
+    geodesicGrid,
+  });
 
   const evaluation: RunEvaluation = {
     format: EVAL_FORMAT,
@@ -395,7 +489,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     evaluatedPoints: n,
     reconstruction,
     curvature: {
-      detEpsilon: config.loss.detEpsilon,
+      detEpsilon: eps,
       route: config.loss.route,
       test: testStats,
       grid,
@@ -410,7 +504,7 @@ export async function evaluateRun(ctx: EvalContext, opts: EvalOptions = {}): Pro
     metrics,
     notes,
   };
-  return { evaluation, latent };
+  return { evaluation, latent: latentExport(ctx, z, n, opts.exportPoints, gridPart) };
 }
 
 function labelName(config: TrainConfig): string {
