@@ -4,306 +4,45 @@
  *
  * Generated, not hand-written: the adjoints of the curvature assembly (loss term → Gram entries),
  * of every activation's jet rule (output jet → pre-activation jet) and of the torus embedding come
- * from reverse-mode differentiation of the IR blocks (`adjoints` in ir/reverse.ts), printed by the
- * same printer as the forward code. The linear algebra around them is fixed:
+ * from reverse-mode differentiation of the IR blocks (`adjoints` in ir/reverse.ts; wgsl-reverse.ts),
+ * printed by the same printer as the forward code. The linear algebra around them is fixed:
  *
- *   forward{A,B}  (wgsl.ts)  per point: jets through the layers; writes the tape
- *                            (x_l: input jet of layer l, a_l: pre-activation jet, psi: output jet).
- *   backward{A,B}            per point: Gram entries from psi, Ḡ = ∂(lbar·R²√det g)/∂G; then the
- *                            output layer unit by unit: Ψ̄[c] = Σ_{c'} Ḡ_{cc'} Ψ[c'] (×2 on the
- *                            diagonal), its activation adjoint Ā (written to `adj`) and
- *                            X̄ += Ā·W[k] (Ψ̄ is never held); then each hidden layer from the last:
- *                            Ā_l = activation adjoint(a_l, Ȳ_l) — written to `adj` — and
- *                            X̄_l = W_lᵀ Ā_l (the previous layer's Ȳ); finally z̄ from X̄_0.
- *                            Points with det g ≤ cfg.detEps get zero adjoints (the trainer's mask).
- *   gradReduce               per layer, a split-K GEMM over (columns × points):
- *                            [W̄_l | b̄_l] = Σ_points Σ_columns Ā_l [X_l ; 1_{c=0}]ᵀ, in partial sums
- *                            (shared-memory tiles; `gradReducePoints` is the variant for CPU
- *                            adapters, lanes over points, no barrier in its loop).
- *   gradFinalize             sums the partials into the flat gradient (W_l row-major then b_l),
- *                            optionally adding to it (batches processed in chunks).
+ *   forward{A,B}  (wgsl.ts)           per point: jets through the layers; writes the tape
+ *                                     (x_l: input jet of layer l, a_l: pre-activation jet, psi).
+ *   backward{A,B} (wgsl-backward.ts)  per point: the reverse sweep to Ā_l of every layer and z̄.
+ *   gradReduce                        per layer, a split-K GEMM over (columns × points):
+ *                                     [W̄_l | b̄_l] = Σ_points Σ_columns Ā_l [X_l ; 1_{c=0}]ᵀ, in
+ *                                     partial sums (shared-memory tiles; `gradReducePoints` is the
+ *                                     variant for CPU adapters, lanes over points, no barrier in
+ *                                     its loop).
+ *   gradFinalize                      sums the partials into the flat gradient (W_l row-major then
+ *                                     b_l), optionally adding to it (batches processed in chunks).
  */
-import { opCounts, type ScalarBlock } from "../ir/block.js";
-import type { NodeId } from "../ir/graph.js";
+import { opCounts } from "../ir/block.js";
 import type { Route } from "../ir/kernels.js";
-import { decoderProgram, type DecoderProgram, type Stage } from "../ir/program.js";
+import { decoderProgram, type DecoderProgram } from "../ir/program.js";
 import { adjoints } from "../ir/reverse.js";
 import { uniformLayout } from "./wgsl-layout.js";
 import type { Model } from "../model/types.js";
-import { printBlock } from "./printer.js";
 import { adamKernel } from "./wgsl-adam.js";
+import { backwardKernel, requireMlp } from "./wgsl-backward.js";
+import { activationAdjointBlock, layersOf } from "./wgsl-reverse.js";
 import {
   curvatureAssembly,
   curvatureFields,
   curvatureFlops,
   curvatureKernel,
   reduceSumKernel,
-  gramLoop,
   kernelSource,
-  pointMain,
   region,
   routeOrder,
-  scratchFloats,
-  tapeAt,
   tapeLayout,
-  tapeWrite,
-  tileOf,
   u32,
-  wgslDialect,
-  zAt,
   type OutField,
   type TapeLayout,
   type WgslBinding,
   type WgslKernel,
 } from "./wgsl.js";
-
-type Dense = Extract<Stage, { kind: "dense" }>;
-type Activation = Extract<Stage, { kind: "activation" }>;
-
-const indent = (lines: readonly string[], by = "  "): string[] => lines.map((l) => by + l);
-
-export function layersOf(p: DecoderProgram): { dense: Dense; act: Activation }[] {
-  const out: { dense: Dense; act: Activation }[] = [];
-  p.stages.forEach((s, i) => {
-    if (s.kind === "dense") out.push({ dense: s, act: p.stages[i + 1] as Activation });
-  });
-  return out;
-}
-
-function requireMlp(model: Model): void {
-  if (model.decoder.type !== "mlp")
-    throw new Error(`model "${model.name}": gradients need an MLP decoder (an analytic decoder has no parameters)`);
-}
-
-/** Seeds output nodes with new inputs `${prefix}{i}` (summing where two outputs share a node). */
-export function seedOutputs(block: ScalarBlock, prefix: string): { seeds: Map<NodeId, NodeId>; names: string[] } {
-  const seeds = new Map<NodeId, NodeId>();
-  const names: string[] = [];
-  block.outputs.forEach((o, i) => {
-    const name = `${prefix}${i}`;
-    names.push(name);
-    const s = block.b.input(name);
-    const prev = seeds.get(o.node);
-    seeds.set(o.node, prev === undefined ? s : block.b.add(prev, s));
-  });
-  return { seeds, names };
-}
-
-/** The activation's adjoint block: inputs a0…, yb0…; outputs abar0… (= Σ_c ȳ_c ∂y_c/∂a_·). */
-export function activationAdjointBlock(act: Activation): ScalarBlock {
-  const b = act.block.b;
-  const { seeds, names } = seedOutputs(act.block, "yb");
-  const wrt = act.block.inputs.map((n) => b.findInput(n)!);
-  const bars = adjoints(b, seeds, wrt);
-  return { b, inputs: [...act.block.inputs, ...names], outputs: bars.map((node, c) => ({ name: `abar${c}`, node })) };
-}
-
-/** X̄ = Wᵀ Ā for one dense layer (register tile of `t` inputs × C columns). */
-export function denseBackward(src: string, dst: string, s: Dense, C: number): string[] {
-  const { fanIn, units, wOffset } = s.layer;
-  const t = tileOf(fanIn);
-  const acc = (k: number, c: number): string => `acc${k}_${c}`;
-  const body: string[] = [];
-  for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) body.push(`var ${acc(k, c)} = 0.0;`);
-  const inner: string[] = [];
-  for (let k = 0; k < t; k++) inner.push(`let w${k} = theta[${u32(wOffset)} + o * ${u32(fanIn)} + i + ${u32(k)}];`);
-  for (let c = 0; c < C; c++) inner.push(`let y${c} = ${src}[${u32(c * units)} + o];`);
-  for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) inner.push(`${acc(k, c)} = fma(w${k}, y${c}, ${acc(k, c)});`);
-  body.push(`for (var o = 0u; o < ${u32(units)}; o++) {`, ...indent(inner), "}");
-  for (let k = 0; k < t; k++) for (let c = 0; c < C; c++) body.push(`${dst}[${u32(c * fanIn)} + i + ${u32(k)}] = ${acc(k, c)};`);
-  return [
-    `// X̄ = Wᵀ Ā for layer ${s.index}: ${units} → ${fanIn}`,
-    `for (var i = 0u; i < ${u32(fanIn)}; i += ${u32(t)}) {`,
-    ...indent(body),
-    "}",
-  ];
-}
-
-export function backwardBindings(): WgslBinding[] {
-  return [
-    { binding: 0, name: "cfg", kind: "uniform" },
-    { binding: 1, name: "theta", kind: "read-only-storage" },
-    { binding: 2, name: "z", kind: "read-only-storage" },
-    { binding: 3, name: "tape", kind: "read-only-storage" },
-    { binding: 4, name: "adj", kind: "storage" },
-    { binding: 5, name: "zbar", kind: "storage" },
-  ];
-}
-
-/** The backward kernel's uniform: the per-point one plus the degeneracy threshold on det g. */
-export const BACKWARD_UNIFORM = uniformLayout({ n: "u32", base: "u32", total: "u32", lbar: "f32", detEps: "f32" });
-
-/** `backward{A,B}`: per point, the reverse sweep from the loss term to Ā_l of every layer and z̄. */
-export function backwardKernel(model: Model, route: Route): WgslKernel {
-  requireMlp(model);
-  const p = decoderProgram(model, routeOrder(route));
-  const C = p.columns.length;
-  const D = p.outputDim;
-  const d = p.latentDim;
-  const tape = tapeLayout(p);
-  const psi = region(tape.tape, "psi");
-
-  // Ḡ from the assembly block's reverse sweep, seeded with lbar.
-  const asm = curvatureAssembly(p, route);
-  const b = asm.block.b;
-  const gramNodes = asm.gramPairs.map(([c1, c2]) => b.findInput(`G${c1}_${c2}`)!);
-  const gbar = adjoints(b, new Map([[asm.loss, b.input("lbar")]]), gramNodes);
-  const gbarBlock: ScalarBlock = {
-    b,
-    inputs: [...asm.block.inputs, "lbar"],
-    outputs: gbar.map((node, i) => ({ name: `Gbar${asm.gramPairs[i]![0]}_${asm.gramPairs[i]![1]}`, node })),
-  };
-  // Degenerate points (det g ≤ cfg.detEps) carry no weight, and 1 is added to their g_ii first so
-  // that the adjoint stays finite there (the trainer's convention, losses.ts).
-  const metricPairs = new Set(Array.from({ length: d }, (_, i) => `G${1 + i}_${1 + i}`));
-  const detNode = asm.block.outputs.find((o) => o.name === "detg_0")!.node;
-  const printedDet = printBlock(
-    { b, inputs: asm.block.inputs, outputs: [{ name: "detg", node: detNode }] },
-    wgslDialect,
-    (name) => name,
-    "m_",
-  );
-  const printedG = printBlock(
-    gbarBlock,
-    wgslDialect,
-    (name) => (name === "lbar" ? "lbarp" : metricPairs.has(name) ? `(${name} + shift)` : name),
-    "g_",
-  );
-
-  const body: string[] = [`var jA: array<f32, ${scratchFloats(p)}>;`, `var jB: array<f32, ${scratchFloats(p)}>;`];
-  body.push("// Gram entries from the recorded output jet", ...gramLoop(asm.gramPairs, D, (c) => tapeAt("tape", psi, c, "k")));
-  body.push(
-    "// det g (unshifted) decides whether the point counts",
-    ...printedDet.statements,
-    `let live = ${printedDet.outputs[0]} > cfg.detEps;`,
-    "let shift = select(1.0, 0.0, live);",
-    "let lbarp = select(0.0, cfg.lbar, live);",
-  );
-  body.push("// Ḡ = ∂(lbar · R²√det g)/∂G (reverse mode through the assembly)", ...printedG.statements);
-  asm.gramPairs.forEach(([c1, c2], i) =>
-    body.push(`let Gb${c1}_${c2} = ${c1 === c2 ? `2.0 * ${printedG.outputs[i]}` : printedG.outputs[i]};`),
-  );
-
-  // Output layer, fused: per output unit k, Ψ̄[c][k] = Σ_{pairs ∋ c} Ḡ · Ψ[other][k], its activation's
-  // adjoint Ā[c][k] (written to adj), and X̄[c][:] += Ā[c][k] · W[k][:]. Ψ̄ is never held.
-  const used = [...new Set(asm.gramPairs.flat())].sort((x, y) => x - y);
-  const layers = layersOf(p);
-  const last = layers[layers.length - 1]!;
-  let cur = "jA";
-  let other = "jB";
-  {
-    const { dense, act } = last;
-    const { fanIn, wOffset } = dense.layer;
-    const ar = region(tape.adj, `abar${dense.index}`);
-    const loop: string[] = used.map((c) => `let P${c} = ${tapeAt("tape", psi, c, "k")};`);
-    for (let c = 0; c < C; c++) {
-      const terms = asm.gramPairs.flatMap(([c1, c2]) =>
-        c1 === c ? [`Gb${c1}_${c2} * P${c2}`] : c2 === c ? [`Gb${c1}_${c2} * P${c1}`] : [],
-      );
-      loop.push(`let yb${c} = ${terms.length ? terms.join(" + ") : "0.0"};`);
-    }
-    const zero = new Set<number>();
-    if (act.identity) {
-      for (let c = 0; c < C; c++) {
-        loop.push(`let abar${c}_ = yb${c};`);
-        if (!used.includes(c)) zero.add(c);
-      }
-    } else {
-      const printed = printBlock(activationAdjointBlock(act), wgslDialect, (name) => name, `b${dense.index}_`);
-      const a = region(tape.tape, `a${dense.index}`);
-      for (let c = 0; c < C; c++) loop.push(`let a${c} = ${tapeAt("tape", a, c, "k")};`);
-      loop.push(...printed.statements);
-      printed.outputs.forEach((expr, c) => {
-        loop.push(`let abar${c}_ = ${expr};`);
-        if (expr === wgslDialect.literal(0)) zero.add(c);
-      });
-    }
-    for (let c = 0; c < C; c++) loop.push(`${tapeAt("adj", ar, c, "k")} = abar${c}_;`);
-    const live = Array.from({ length: C }, (_, c) => c).filter((c) => !zero.has(c));
-    loop.push(
-      `for (var i = 0u; i < ${u32(fanIn)}; i++) {`,
-      `  let w = theta[${u32(wOffset)} + k * ${u32(fanIn)} + i];`,
-      ...live.map((c) => `  ${cur}[${u32(c * fanIn)} + i] = fma(w, abar${c}_, ${cur}[${u32(c * fanIn)} + i]);`),
-      "}",
-    );
-    body.push(
-      `// output layer ${dense.index}${act.identity ? " (linear)" : `, ${act.activation}`}: Ψ̄ = ∂L/∂Ψ, Ā, and X̄ = WᵀĀ accumulated unit by unit`,
-      `for (var k = 0u; k < ${u32(dense.layer.units)}; k++) {`,
-      ...indent(loop),
-      "}",
-    );
-  }
-
-  for (let l = layers.length - 2; l >= 0; l--) {
-    const { dense, act } = layers[l]!;
-    const units = dense.layer.units;
-    const ar = region(tape.adj, `abar${l}`);
-    if (act.identity) {
-      body.push(`// layer ${l}: linear, Ā = Ȳ`, ...tapeWrite("adj", cur, ar, C));
-    } else {
-      const block = activationAdjointBlock(act);
-      const printed = printBlock(block, wgslDialect, (name) => name, `b${l}_`);
-      const a = region(tape.tape, `a${l}`);
-      const loop: string[] = [];
-      for (let c = 0; c < C; c++) loop.push(`let a${c} = ${tapeAt("tape", a, c, "k")};`, `let yb${c} = ${cur}[${u32(c * units)} + k];`);
-      loop.push(...printed.statements);
-      printed.outputs.forEach((expr, c) =>
-        loop.push(`let abar${c}_ = ${expr};`, `${cur}[${u32(c * units)} + k] = abar${c}_;`, `${tapeAt("adj", ar, c, "k")} = abar${c}_;`),
-      );
-      body.push(
-        `// layer ${l}: adjoint of the ${act.activation} jet rule (reverse mode through the IR)`,
-        `for (var k = 0u; k < ${u32(units)}; k++) {`,
-        ...indent(loop),
-        "}",
-      );
-    }
-    body.push(...denseBackward(cur, other, dense, C));
-    [cur, other] = [other, cur];
-  }
-
-  // z̄ from the input jet's adjoint.
-  const input = p.stages[0]!;
-  if (input.kind === "coordinates") {
-    body.push("// z̄: only the value column of the coordinate jet depends on z");
-    for (let i = 0; i < d; i++) body.push(`zbar[q * ${u32(d)} + ${u32(i)}] = ${cur}[${u32(i)}];`);
-  } else if (input.kind === "torus-embedding") {
-    const { seeds } = seedOutputs(input.block, "xb");
-    const zNodes = input.block.inputs.map((n) => input.block.b.findInput(n)!);
-    const bars = adjoints(input.block.b, seeds, zNodes);
-    const zblock: ScalarBlock = { b: input.block.b, inputs: [], outputs: bars.map((node, i) => ({ name: `zbar${i}`, node })) };
-    const seedExpr = (name: string): string => {
-      if (name.startsWith("xb")) {
-        const o = input.block.outputs[Number(name.slice(2))]!;
-        const { unit: u, column: c } = o.index!;
-        return `${cur}[${u32(c * input.width + u)}]`;
-      }
-      return `zin${name.slice(1)}`;
-    };
-    const printed = printBlock(zblock, wgslDialect, seedExpr, "e_");
-    body.push("// z̄ through the torus embedding (reverse mode through the IR)");
-    for (let i = 0; i < d; i++) body.push(`let zin${i} = ${zAt(d, i)};`);
-    body.push(...printed.statements);
-    printed.outputs.forEach((expr, i) => body.push(`zbar[q * ${u32(d)} + ${u32(i)}] = ${expr};`));
-  }
-
-  const R = route.toUpperCase();
-  const name = `backward${R}`;
-  const bindings = backwardBindings();
-  const comments = [
-    `Model "${model.name}": reverse sweep of L = lbar · Σ_points R²√det g (route ${R}, ${C} jet columns).`,
-    `Reads the tape written by forward${R}; writes Ā_l to adj (${tape.adjRows} rows × n, ${tape.adj.map((r) => `${r.name}@${r.offset}`).join(", ")})`,
-    `and ∂L/∂z to zbar (n × d at the batch index). Points with det g ≤ cfg.detEps get zero adjoints.`,
-  ];
-  return {
-    name,
-    description: `reverse sweep of R²√det g (route ${R}) to pre-activation adjoints and z̄`,
-    code: kernelSource(`${name}: adjoint of the curvature loss (route ${R})`, comments, BACKWARD_UNIFORM, bindings, pointMain(body)),
-    entryPoint: "main",
-    workgroupSize: [64, 1, 1],
-    bindings,
-    uniform: BACKWARD_UNIFORM,
-  };
-}
 
 // ---- weight gradient reduction ----------------------------------------------------------------
 

@@ -22,21 +22,12 @@
  *
  * Tapes use the curvature kernels' layout rules (tapeLayout, point-fastest rows) with one column.
  */
-import type { ScalarBlock } from "../ir/block.js";
 import { decoderProgram, type DecoderProgram, type Stage } from "../ir/program.js";
-import { adjoints } from "../ir/reverse.js";
 import type { Mlp, Model } from "../model/types.js";
 import { uniformLayout } from "./wgsl-layout.js";
 import { printBlock } from "./printer.js";
-import {
-  activationAdjointBlock,
-  denseBackward,
-  GRAD_REDUCE_UNIFORM,
-  layerGradPlans,
-  layersOf,
-  seedOutputs,
-  type LayerGradPlan,
-} from "./wgsl-adjoint.js";
+import { GRAD_REDUCE_UNIFORM, layerGradPlans, type LayerGradPlan } from "./wgsl-adjoint.js";
+import { activationAdjointBlock, denseBackward, latentAdjoint, layersOf } from "./wgsl-reverse.js";
 import {
   curvatureFields,
   denseForward,
@@ -209,22 +200,9 @@ function backwardLines(
   }
   if (!inputBar) return lines;
   const input = p.stages[0]!;
-  if (input.kind === "coordinates") {
-    for (let i = 0; i < p.latentDim; i++) lines.push(inputBar(i, `${cur}[${u32(i)}]`));
-  } else if (input.kind === "torus-embedding") {
-    const { seeds } = seedOutputs(input.block, "xb");
-    const zNodes = input.block.inputs.map((n) => input.block.b.findInput(n)!);
-    const bars = adjoints(input.block.b, seeds, zNodes);
-    const zblock: ScalarBlock = { b: input.block.b, inputs: [], outputs: bars.map((node, i) => ({ name: `zbar${i}`, node })) };
-    const printed = printBlock(
-      zblock,
-      wgslDialect,
-      (name) => (name.startsWith("xb") ? `${cur}[${u32(input.block.outputs[Number(name.slice(2))]!.index!.unit)}]` : `zin${name.slice(1)}`),
-      "e_",
-    );
-    lines.push("// input adjoint through the torus embedding (reverse mode through the IR)", ...printed.statements);
-    printed.outputs.forEach((expr, i) => lines.push(inputBar(i, expr)));
-  }
+  const z = latentAdjoint(input, p.latentDim, (_c, u) => `${cur}[${u32(u)}]`, "e_");
+  if (input.kind === "torus-embedding") lines.push("// input adjoint through the torus embedding (reverse mode through the IR)");
+  lines.push(...z.statements, ...z.zbar.map((expr, i) => inputBar(i, expr)));
   return lines;
 }
 

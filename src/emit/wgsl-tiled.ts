@@ -22,7 +22,7 @@ import type { Route } from "../ir/kernels.js";
 import type { Stage } from "../ir/program.js";
 import { adjoints } from "../ir/reverse.js";
 import { printBlock } from "./printer.js";
-import { activationAdjointBlock, seedOutputs } from "./wgsl-adjoint.js";
+import { activationAdjointBlock, latentAdjoint } from "./wgsl-reverse.js";
 import { uniformLayout } from "./wgsl-layout.js";
 import { kTileFor, layerProductFlops, type TiledLayer, type TiledPlan } from "./wgsl-tile-plan.js";
 import { curvatureAssembly, curvatureFields, gramLoop, kernelSource, u32, wgslDialect, type WgslBinding, type WgslKernel } from "./wgsl.js";
@@ -307,28 +307,16 @@ export function inputAdjointKernel(plan: TiledPlan): WgslKernel {
   const W = plan.inputWidth;
   const input = p.stages[0]!;
   const xbar = (c: number, u: number): string => at("adj", plan.xbarRow + c * W + u);
-  const body: string[] = [];
-  if (input.kind === "coordinates") {
-    body.push("// only the value column of the coordinate jet depends on z");
-    for (let i = 0; i < d; i++) body.push(`zbar[q * ${u32(d)} + ${u32(i)}] = ${xbar(0, i)};`);
-  } else if (input.kind === "torus-embedding") {
-    const { seeds } = seedOutputs(input.block, "xb");
-    const zNodes = input.block.inputs.map((n) => input.block.b.findInput(n)!);
-    const bars = adjoints(input.block.b, seeds, zNodes);
-    const zblock: ScalarBlock = { b: input.block.b, inputs: [], outputs: bars.map((node, i) => ({ name: `zbar${i}`, node })) };
-    const seedExpr = (name: string): string => {
-      if (!name.startsWith("xb")) return `zin${name.slice(1)}`;
-      const { unit: u, column: c } = input.block.outputs[Number(name.slice(2))]!.index!;
-      return xbar(c, u);
-    };
-    const printed = printBlock(zblock, wgslDialect, seedExpr, "e");
-    body.push(
-      "// through the torus embedding (reverse mode through the IR)",
-      ...range(d).map((i) => `let zin${i} = src[q * ${u32(d)} + ${u32(i)}];`),
-      ...printed.statements,
-    );
-    printed.outputs.forEach((expr, i) => body.push(`zbar[q * ${u32(d)} + ${u32(i)}] = ${expr};`));
-  }
+  const z = latentAdjoint(input, d, xbar, "e");
+  const body =
+    input.kind === "coordinates"
+      ? ["// only the value column of the coordinate jet depends on z"]
+      : [
+          "// through the torus embedding (reverse mode through the IR)",
+          ...range(d).map((i) => `let zin${i} = src[q * ${u32(d)} + ${u32(i)}];`),
+          ...z.statements,
+        ];
+  body.push(...z.zbar.map((expr, i) => `zbar[q * ${u32(d)} + ${u32(i)}] = ${expr};`));
   const bindings = [cfgBinding, storage(1, "src", false), storage(2, "adj", false), storage(3, "zbar", true)];
   const uniform = plan.kind === "curvature" ? JET_POINT_UNIFORM : VALUE_POINT_UNIFORM;
   return kernel(
