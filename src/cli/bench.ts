@@ -92,118 +92,139 @@ export function registerBench(program: Command): void {
     .option("--json", "print the results as JSON instead of tables")
     .action(
       guarded(async (opts: BenchCliOptions) => {
-        const out = (text: string): void => void process.stdout.write(text + "\n");
-        const log = opts.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`);
-        const routes = parseRoutes(opts.routes);
-        const steps = positiveInt(opts.steps, "--steps");
-        const result: Record<string, unknown> = {};
-        let peerWidths: number[][];
-        let peerBatches: number[];
-        let peerDevice: "cpu" | "cuda" = "cpu";
-        let peerActivation = "tanh";
-        let peerModel: string | undefined;
-        let peerThreads: number | undefined;
-        if (opts.backend === "webgpu") {
-          const [{ benchWebGpu, formatWebGpuBench, yardstickDecoders }] = await Promise.all([import("../runtime/webgpu/bench.js")]);
-          const batches = list(opts.batches).map((b) => positiveInt(b, "--batches"));
-          const models = opts.model ? [(await import("../model/load.js")).loadModel(resolve(opts.model))] : yardstickDecoders();
-          const res = await benchWebGpu({ models, batches, routes, steps, log });
-          result["webgpu"] = res;
-          if (!opts.json) out(formatWebGpuBench(res));
-          if (opts.tfjs) {
-            const { benchTfjsDecoders, formatTfjsDecoderBench } = await import("../runtime/train/bench-decoder.js");
-            if (opts.tfjsBackend !== "cpu" && opts.tfjsBackend !== "wasm")
-              throw new UserError("--tfjs-backend", `use cpu or wasm, got '${opts.tfjsBackend}'`);
-            const maxBatch = positiveInt(opts.tfjsMaxBatch, "--tfjs-max-batch");
-            const tfjsRows = await benchTfjsDecoders({ models, routes, batches, backend: opts.tfjsBackend, steps, maxBatch, log });
-            result["tfjs"] = tfjsRows;
-            if (!opts.json) out("\n" + formatTfjsDecoderBench(tfjsRows, res.rows));
-          }
-          peerWidths = models.map((m) => (m.decoder.type === "mlp" ? [m.latentDim, ...m.decoder.layers.map((l) => l.units)] : []));
-          peerBatches = batches;
-          peerDevice = res.software ? "cpu" : "cuda";
-        } else if (opts.backend === "cpu") {
-          opts.model ??= "examples/swiss-roll.model.json";
-          const [{ runBench, formatBench }, { TFJS_BACKENDS: BACKENDS }, { loadModel }] = await Promise.all([
-            import("../runtime/train/bench.js"),
-            import("../runtime/train/config.js"),
-            import("../model/load.js"),
-          ]);
-          const requested = list(opts.backends);
-          for (const b of requested)
-            if (b !== "onnx" && !(BACKENDS as readonly string[]).includes(b))
-              throw new UserError("--backends", `unknown backend '${b}' (use onnx, ${BACKENDS.join(", ")})`);
-          const backends = requested.filter((b) => b !== "onnx");
-          const threads =
-            opts.threads === undefined ? (await import("node:os")).availableParallelism() : positiveInt(opts.threads, "--threads");
-          const lambda = Number(opts.lambda);
-          if (!Number.isFinite(lambda) || lambda < 0) throw new UserError("--lambda", `must be a number ≥ 0, got '${opts.lambda}'`);
-          const batch = positiveInt(opts.batch, "--batch");
-          if (requested.includes("onnx")) {
-            const { benchOnnx, formatOnnxBench } = await import("../runtime/onnx/bench.js");
-            const onnxRows = await benchOnnx(
-              { modelPath: resolve(opts.model), batch, routes, steps, threads, lambda, seed: positiveInt(opts.seed, "--seed", 0) },
-              log,
-            );
-            result["onnx"] = onnxRows;
-            if (!opts.json) out(formatOnnxBench(onnxRows) + "\n");
-          }
-          const rows =
-            backends.length === 0
-              ? []
-              : await runBench(
-                  {
-                    modelPath: resolve(opts.model),
-                    batch,
-                    backends: backends as (typeof BACKENDS)[number][],
-                    routes,
-                    steps,
-                    naiveSteps: positiveInt(opts.naiveSteps, "--naive-steps", 0),
-                    lambda,
-                    seed: positiveInt(opts.seed, "--seed", 0),
-                  },
-                  log,
-                );
-          result["tfjs"] = rows;
-          if (!opts.json && rows.length) out(formatBench(rows));
-          const model = loadModel(resolve(opts.model));
-          if (model.decoder.type !== "mlp") throw new UserError("--model", "bench times an MLP decoder; this model's decoder is analytic");
-          const acts = model.decoder.layers.slice(0, -1).map((l) => (l.activation.kind === "named" ? l.activation.name : "formula"));
-          peerActivation = acts[0] ?? "tanh";
-          peerWidths = [[model.latentDim, ...model.decoder.layers.map((l) => l.units)]];
-          peerModel = resolve(opts.model);
-          peerThreads = threads;
-          peerBatches = [batch];
-        } else throw new UserError("--backend", `unknown bench backend '${opts.backend}' (use cpu or webgpu)`);
-
-        if (opts.peer !== false && peerWidths.length > 0) {
-          const { runTorchPeer, formatTorchPeer } = await import("../runtime/peers/torch.js");
-          if (opts.peerDevice !== "") {
-            if (opts.peerDevice !== "cpu" && opts.peerDevice !== "cuda")
-              throw new UserError("--peer-device", `use cpu or cuda, got '${opts.peerDevice}'`);
-            peerDevice = opts.peerDevice;
-          }
-          const at = peerThreads === undefined ? "" : ` on ${peerThreads} thread(s)`;
-          log(`PyTorch peer on ${peerDevice}${at}: ${peerWidths.map((w) => w.join("-")).join(", ")} at batch ${peerBatches.join(", ")} …`);
-          const peer = runTorchPeer({
-            ...(typeof opts.peer === "string" ? { script: opts.peer } : {}),
-            device: peerDevice,
-            widths: peerWidths,
-            ...(peerModel !== undefined ? { model: peerModel, kinds: ["R", "step", "ae-step"] as const } : {}),
-            ...(peerThreads !== undefined ? { threads: peerThreads } : {}),
-            batches: peerBatches,
-            activation: peerActivation,
-            methods: list(opts.peerMethods),
-            progress: !opts.json,
-          });
-          result["peer"] = peer;
-          if (!opts.json) out("\n" + formatTorchPeer(peer));
-          if (!opts.json && Array.isArray(result["onnx"])) {
-            const { formatOnnxVsPeer } = await import("../runtime/onnx/bench.js");
-            out("\n" + formatOnnxVsPeer(result["onnx"] as import("../runtime/onnx/bench.js").OnnxBenchRow[], peer));
-          }
-        }
-        if (opts.json) out(JSON.stringify(result, null, 2));
+        const run: BenchRun = {
+          opts,
+          out: (text) => void process.stdout.write(text + "\n"),
+          log: opts.json ? () => {} : (line) => void process.stderr.write(`${line}\n`),
+          routes: parseRoutes(opts.routes),
+          steps: positiveInt(opts.steps, "--steps"),
+          result: {},
+        };
+        let peer: PeerPlan;
+        if (opts.backend === "webgpu") peer = await benchWebGpuMode(run);
+        else if (opts.backend === "cpu") peer = await benchCpuMode(run);
+        else throw new UserError("--backend", `unknown bench backend '${opts.backend}' (use cpu or webgpu)`);
+        if (opts.peer !== false && peer.widths.length > 0) await benchPeer(run, peer);
+        if (opts.json) run.out(JSON.stringify(run.result, null, 2));
       }),
     );
+}
+
+/** What every mode of one `bench` call shares: the flags, the output, the collected results. */
+interface BenchRun {
+  opts: BenchCliOptions;
+  out: (text: string) => void;
+  log: (line: string) => void;
+  routes: ("a" | "b")[];
+  steps: number;
+  result: Record<string, unknown>;
+}
+
+/** What the PyTorch peer is asked to time, so that it matches the mode's own rows. */
+interface PeerPlan {
+  widths: number[][];
+  batches: number[];
+  device: "cpu" | "cuda";
+  activation: string;
+  model?: string;
+  threads?: number;
+}
+
+/** `--backend webgpu`: the generated WGSL kernels, then the tfjs path on the same decoders. */
+async function benchWebGpuMode(run: BenchRun): Promise<PeerPlan> {
+  const { opts, out, log, routes, steps } = run;
+  const { benchWebGpu, formatWebGpuBench, yardstickDecoders } = await import("../runtime/webgpu/bench.js");
+  const batches = list(opts.batches).map((b) => positiveInt(b, "--batches"));
+  const models = opts.model ? [(await import("../model/load.js")).loadModel(resolve(opts.model))] : yardstickDecoders();
+  const res = await benchWebGpu({ models, batches, routes, steps, log });
+  run.result["webgpu"] = res;
+  if (!opts.json) out(formatWebGpuBench(res));
+  if (opts.tfjs) {
+    const { benchTfjsDecoders, formatTfjsDecoderBench } = await import("../runtime/train/bench-decoder.js");
+    if (opts.tfjsBackend !== "cpu" && opts.tfjsBackend !== "wasm")
+      throw new UserError("--tfjs-backend", `use cpu or wasm, got '${opts.tfjsBackend}'`);
+    const maxBatch = positiveInt(opts.tfjsMaxBatch, "--tfjs-max-batch");
+    const tfjsRows = await benchTfjsDecoders({ models, routes, batches, backend: opts.tfjsBackend, steps, maxBatch, log });
+    run.result["tfjs"] = tfjsRows;
+    if (!opts.json) out("\n" + formatTfjsDecoderBench(tfjsRows, res.rows));
+  }
+  return {
+    widths: models.map((m) => (m.decoder.type === "mlp" ? [m.latentDim, ...m.decoder.layers.map((l) => l.units)] : [])),
+    batches,
+    device: res.software ? "cpu" : "cuda",
+    activation: "tanh",
+  };
+}
+
+/** `--backend cpu`: the ONNX training step and the tfjs backends at one batch size. */
+async function benchCpuMode(run: BenchRun): Promise<PeerPlan> {
+  const { opts, out, log, routes, steps } = run;
+  const modelPath = resolve(opts.model ?? "examples/swiss-roll.model.json");
+  const [{ runBench, formatBench }, { TFJS_BACKENDS: BACKENDS }, { loadModel }] = await Promise.all([
+    import("../runtime/train/bench.js"),
+    import("../runtime/train/config.js"),
+    import("../model/load.js"),
+  ]);
+  const requested = list(opts.backends);
+  for (const b of requested)
+    if (b !== "onnx" && !(BACKENDS as readonly string[]).includes(b))
+      throw new UserError("--backends", `unknown backend '${b}' (use onnx, ${BACKENDS.join(", ")})`);
+  const backends = requested.filter((b): b is (typeof BACKENDS)[number] => b !== "onnx");
+  const threads = opts.threads === undefined ? (await import("node:os")).availableParallelism() : positiveInt(opts.threads, "--threads");
+  const lambda = Number(opts.lambda);
+  if (!Number.isFinite(lambda) || lambda < 0) throw new UserError("--lambda", `must be a number ≥ 0, got '${opts.lambda}'`);
+  const batch = positiveInt(opts.batch, "--batch");
+  const seed = positiveInt(opts.seed, "--seed", 0);
+  if (requested.includes("onnx")) {
+    const { benchOnnx, formatOnnxBench } = await import("../runtime/onnx/bench.js");
+    const onnxRows = await benchOnnx({ modelPath, batch, routes, steps, threads, lambda, seed }, log);
+    run.result["onnx"] = onnxRows;
+    if (!opts.json) out(formatOnnxBench(onnxRows) + "\n");
+  }
+  const naiveSteps = positiveInt(opts.naiveSteps, "--naive-steps", 0);
+  const rows = backends.length === 0 ? [] : await runBench({ modelPath, batch, backends, routes, steps, naiveSteps, lambda, seed }, log);
+  run.result["tfjs"] = rows;
+  if (!opts.json && rows.length) out(formatBench(rows));
+  const model = loadModel(modelPath);
+  if (model.decoder.type !== "mlp") throw new UserError("--model", "bench times an MLP decoder; this model's decoder is analytic");
+  const acts = model.decoder.layers.slice(0, -1).map((l) => (l.activation.kind === "named" ? l.activation.name : "formula"));
+  return {
+    widths: [[model.latentDim, ...model.decoder.layers.map((l) => l.units)]],
+    batches: [batch],
+    device: "cpu",
+    activation: acts[0] ?? "tanh",
+    model: modelPath,
+    threads,
+  };
+}
+
+/** The PyTorch peer on the same machine, in the same run; with ONNX rows, the ratios against it. */
+async function benchPeer(run: BenchRun, plan: PeerPlan): Promise<void> {
+  const { opts, out, log } = run;
+  const { runTorchPeer, formatTorchPeer } = await import("../runtime/peers/torch.js");
+  let device = plan.device;
+  if (opts.peerDevice !== "") {
+    if (opts.peerDevice !== "cpu" && opts.peerDevice !== "cuda")
+      throw new UserError("--peer-device", `use cpu or cuda, got '${opts.peerDevice}'`);
+    device = opts.peerDevice;
+  }
+  const at = plan.threads === undefined ? "" : ` on ${plan.threads} thread(s)`;
+  log(`PyTorch peer on ${device}${at}: ${plan.widths.map((w) => w.join("-")).join(", ")} at batch ${plan.batches.join(", ")} …`);
+  const peer = runTorchPeer({
+    ...(typeof opts.peer === "string" ? { script: opts.peer } : {}),
+    device,
+    widths: plan.widths,
+    ...(plan.model !== undefined ? { model: plan.model, kinds: ["R", "step", "ae-step"] as const } : {}),
+    ...(plan.threads !== undefined ? { threads: plan.threads } : {}),
+    batches: plan.batches,
+    activation: plan.activation,
+    methods: list(opts.peerMethods),
+    progress: !opts.json,
+  });
+  run.result["peer"] = peer;
+  if (!opts.json) out("\n" + formatTorchPeer(peer));
+  if (!opts.json && Array.isArray(run.result["onnx"])) {
+    const { formatOnnxVsPeer } = await import("../runtime/onnx/bench.js");
+    out("\n" + formatOnnxVsPeer(run.result["onnx"] as import("../runtime/onnx/bench.js").OnnxBenchRow[], peer));
+  }
 }
