@@ -76,6 +76,60 @@ function reduce(a: Tensor64, axes: number[], keepdims: boolean, init: number, f:
   return { shape: keepdims ? keptShape : a.shape.filter((_, i) => !axes.includes(i)), data };
 }
 
+/** A·B of two matrices (already transposed as the gemm asks). */
+function gemm(A: Tensor64, B: Tensor64, shape: number[]): Tensor64 {
+  const out = new Float64Array(shape[0]! * shape[1]!);
+  matmul2(A.data, B.data, shape[0]!, A.shape[1]!, shape[1]!, out);
+  return { shape, data: out };
+}
+
+/** [batch, m, k] × [batch, k, n]. */
+function batchedMatmul(a: Tensor64, b: Tensor64, shape: number[]): Tensor64 {
+  const [batch, m, k] = a.shape as [number, number, number];
+  const n = b.shape[2]!;
+  const out = new Float64Array(batch * m * n);
+  for (let i = 0; i < batch; i++) matmul2(a.data.subarray(i * m * k), b.data.subarray(i * k * n), m, k, n, out, i * m * n);
+  return { shape, data: out };
+}
+
+/** The part of `a` of output `shape` that starts at `start` along `axis`. */
+function sliceAxis(a: Tensor64, shape: number[], axis: number, start: number): Tensor64 {
+  const outSt = strides(shape);
+  const inSt = strides(a.shape);
+  const data = new Float64Array(size(shape));
+  for (let i = 0; i < data.length; i++) {
+    let off = 0;
+    for (let k = 0; k < shape.length; k++) off += ((Math.floor(i / outSt[k]!) % shape[k]!) + (k === axis ? start : 0)) * inSt[k]!;
+    data[i] = a.data[off]!;
+  }
+  return { shape, data };
+}
+
+/** `parts` joined along `axis`. */
+function concatAxis(parts: readonly Tensor64[], shape: number[], axis: number): Tensor64 {
+  const outSt = strides(shape);
+  const data = new Float64Array(size(shape));
+  let at = 0;
+  for (const part of parts) {
+    const pSt = strides(part.shape);
+    for (let i = 0; i < part.data.length; i++) {
+      let off = 0;
+      for (let k = 0; k < shape.length; k++) off += ((Math.floor(i / pSt[k]!) % part.shape[k]!) + (k === axis ? at : 0)) * outSt[k]!;
+      data[off] = part.data[i]!;
+    }
+    at += part.shape[axis]!;
+  }
+  return { shape, data };
+}
+
+/** Rows `rows` of `a` (its first axis), in order. */
+function gatherRows(a: Tensor64, rows: Tensor64, shape: number[]): Tensor64 {
+  const row = size(a.shape.slice(1));
+  const data = new Float64Array(size(shape));
+  rows.data.forEach((r, i) => data.set(a.data.subarray(r * row, (r + 1) * row), i * row));
+  return { shape, data };
+}
+
 /** Evaluate the plan's nodes `roots` in float64. `sizes` binds the symbolic dimensions. */
 export function interpretPlan(
   plan: TensorPlan,
@@ -127,52 +181,18 @@ export function interpretPlan(
       }
       case "equal":
         return elementwise([a, b], shape, (x, y) => (x === y ? 1 : 0));
-      case "gemm": {
-        const A = op.transA ? transpose(a, [1, 0]) : a;
-        const B = op.transB ? transpose(b, [1, 0]) : b;
-        const out = new Float64Array(shape[0]! * shape[1]!);
-        matmul2(A.data, B.data, shape[0]!, A.shape[1]!, shape[1]!, out);
-        return { shape, data: out };
-      }
-      case "matmul": {
-        const [batch, m, k] = a.shape as [number, number, number];
-        const n = b.shape[2]!;
-        const out = new Float64Array(batch * m * n);
-        for (let i = 0; i < batch; i++) matmul2(a.data.subarray(i * m * k), b.data.subarray(i * k * n), m, k, n, out, i * m * n);
-        return { shape, data: out };
-      }
+      case "gemm":
+        return gemm(op.transA ? transpose(a, [1, 0]) : a, op.transB ? transpose(b, [1, 0]) : b, shape);
+      case "matmul":
+        return batchedMatmul(a, b, shape);
       case "transpose":
         return transpose(a, op.perm);
       case "reshape":
         return { shape, data: a.data };
-      case "slice": {
-        const outSt = strides(shape);
-        const inSt = strides(a.shape);
-        const data = new Float64Array(size(shape));
-        for (let i = 0; i < data.length; i++) {
-          let off = 0;
-          for (let k = 0; k < shape.length; k++)
-            off += ((Math.floor(i / outSt[k]!) % shape[k]!) + (k === op.axis ? op.start : 0)) * inSt[k]!;
-          data[i] = a.data[off]!;
-        }
-        return { shape, data };
-      }
-      case "concat": {
-        const outSt = strides(shape);
-        const data = new Float64Array(size(shape));
-        let at = 0;
-        for (const part of args) {
-          const pSt = strides(part.shape);
-          for (let i = 0; i < part.data.length; i++) {
-            let off = 0;
-            for (let k = 0; k < shape.length; k++)
-              off += ((Math.floor(i / pSt[k]!) % part.shape[k]!) + (k === op.axis ? at : 0)) * outSt[k]!;
-            data[off] = part.data[i]!;
-          }
-          at += part.shape[op.axis]!;
-        }
-        return { shape, data };
-      }
+      case "slice":
+        return sliceAxis(a, shape, op.axis, op.start);
+      case "concat":
+        return concatAxis(args, shape, op.axis);
       case "reduceSum":
         return reduce(a, op.axes, op.keepdims, 0, (s, x) => s + x);
       case "reduceMax":
@@ -181,12 +201,8 @@ export function interpretPlan(
         return elementwise([a], shape, (x) => x);
       case "zerosLike":
         return { shape, data: new Float64Array(size(shape)) };
-      case "gatherRows": {
-        const row = size(a.shape.slice(1));
-        const data = new Float64Array(size(shape));
-        b.data.forEach((r, i) => data.set(a.data.subarray(r * row, (r + 1) * row), i * row));
-        return { shape, data };
-      }
+      case "gatherRows":
+        return gatherRows(a, b, shape);
     }
   };
   // Live nodes in id (topological) order: no recursion, however deep the graph.
