@@ -206,7 +206,9 @@ export function backwardKernel(model: Model, route: Route): WgslKernel {
     ...gramAdjointHead(p, tape, asm),
     ...outputLayerBackward(p, tape, asm, "jA"),
     ...hidden.lines,
-    "// z̄ from the input jet's adjoint",
+    input.kind === "coordinates"
+      ? "// z̄: only the value column of the coordinate jet depends on z"
+      : "// z̄ through the torus embedding (reverse mode through the IR)",
     ...(input.kind === "torus-embedding" ? Array.from({ length: d }, (_, i) => `let zin${i} = ${zAt(d, i)};`) : []),
     ...z.statements,
     ...z.zbar.map((expr, i) => `zbar[q * ${u32(d)} + ${u32(i)}] = ${expr};`),
