@@ -287,35 +287,59 @@ export function stepPlan(spec: StepSpec): StepGraph {
       reduce(p, relu(p, p.sub(enc.jacNorm!, hyper.contractiveDelta)), spec.contractive, hyper.invBatch),
       hyper.lambdaContractive,
     );
-  if (spec.decoderContractive !== null) {
-    const J = unstack(p, lowerDecoderJets(p, decoderProgram(model, 1), decoder, z)).slice(1);
-    const norm = p.unary("sqrt", p.add(p.sum(J.map((col) => p.reduceSum(p.powi(col, 2), [1]))), p.num(1e-12)));
-    addTerm(
-      "decoderContractive",
-      reduce(p, relu(p, p.sub(norm, hyper.decoderContractiveDelta)), spec.decoderContractive, hyper.invBatch),
-      hyper.lambdaDecoderContractive,
-    );
-  }
-  if (chartTerms) {
-    const zd = p.detach(z);
-    let mixed = p.add(p.mul(alpha!, zd), p.mul(p.sub(p.num(1), alpha!), p.gatherRows(zd, partner!)));
-    if (spec.torus) mixed = wrap(p, mixed);
-    const inv = metricInvariants(c, mixed);
-    const meanOf = (t: TensorId) => p.mul(p.total(t), hyper.invBatch);
-    if (spec.isometry)
-      addTerm("isometry", p.sub(p.div(p.mul(p.num(d), meanOf(inv.trG2)), p.powi(meanOf(inv.trG), 2)), p.num(1)), hyper.lambdaIsometry);
-    if (spec.volume) {
-      const mean = meanOf(inv.logSqrtDet);
-      addTerm("volumeVariance", meanOf(p.powi(p.sub(inv.logSqrtDet, mean), 2)), hyper.lambdaVolume);
-    }
-    if (spec.conformality)
-      addTerm("conformality", meanOf(p.sub(p.div(p.mul(p.num(d), inv.trG2), p.powi(inv.trG, 2)), p.num(1))), hyper.lambdaConformality);
-  }
+  if (spec.decoderContractive !== null)
+    addTerm("decoderContractive", decoderContractive(c, model, z, spec.decoderContractive), hyper.lambdaDecoderContractive);
+  if (alpha !== null && partner !== null) chartFixingTerms(c, z, alpha, partner, addTerm);
   if (anchor !== null) {
     addTerm("isomap", p.mul(p.total(p.powi(p.sub(z, anchor), 2)), hyper.invBatch), hyper.lambdaAnchor);
   }
   const total = p.sum(weighted);
   parts["loss"] = total;
+  return stepOutputs(c, total, parts, { encoder, decoder, potential, logTau: logTauParam });
+}
+
+/** The decoder's contractive term: ‖J‖_F at the codes over δ, reduced over the batch. */
+function decoderContractive(c: TermContext, model: Model, z: TensorId, how: Reduce): TensorId {
+  const { p, hyper } = c;
+  const J = unstack(p, lowerDecoderJets(p, decoderProgram(model, 1), c.decoder, z)).slice(1);
+  const norm = p.unary("sqrt", p.add(p.sum(J.map((col) => p.reduceSum(p.powi(col, 2), [1]))), p.num(1e-12)));
+  return reduce(p, relu(p, p.sub(norm, hyper.decoderContractiveDelta)), how, hyper.invBatch);
+}
+
+/** Isometry, volume variance and conformality at the mixed-up codes z̃ = α z + (1 − α) z_partner (z detached). */
+function chartFixingTerms(
+  c: TermContext,
+  z: TensorId,
+  alpha: TensorId,
+  partner: TensorId,
+  addTerm: (name: string, value: TensorId, weight: TensorId) => void,
+): void {
+  const { p, spec, hyper } = c;
+  const d = spec.model.latentDim;
+  const zd = p.detach(z);
+  let mixed = p.add(p.mul(alpha, zd), p.mul(p.sub(p.num(1), alpha), p.gatherRows(zd, partner)));
+  if (spec.torus) mixed = wrap(p, mixed);
+  const inv = metricInvariants(c, mixed);
+  const meanOf = (t: TensorId) => p.mul(p.total(t), hyper.invBatch);
+  if (spec.isometry)
+    addTerm("isometry", p.sub(p.div(p.mul(p.num(d), meanOf(inv.trG2)), p.powi(meanOf(inv.trG), 2)), p.num(1)), hyper.lambdaIsometry);
+  if (spec.volume) {
+    const mean = meanOf(inv.logSqrtDet);
+    addTerm("volumeVariance", meanOf(p.powi(p.sub(inv.logSqrtDet, mean), 2)), hyper.lambdaVolume);
+  }
+  if (spec.conformality)
+    addTerm("conformality", meanOf(p.sub(p.div(p.mul(p.num(d), inv.trG2), p.powi(inv.trG, 2)), p.num(1))), hyper.lambdaConformality);
+}
+
+/** The step's outputs: the loss parts as one vector, and the total's gradient for each parameter input. */
+function stepOutputs(
+  c: TermContext,
+  total: TensorId,
+  parts: Record<string, TensorId>,
+  params: { encoder: TensorId; decoder: TensorId; potential: TensorId | null; logTau: TensorId | null },
+): StepGraph {
+  const { p, spec } = c;
+  const { encoder, decoder, potential, logTau: logTauParam } = params;
   const paramInputs: [string, TensorId][] = [
     ["encoder", encoder],
     ["decoder", decoder],
@@ -337,6 +361,6 @@ export function stepPlan(spec: StepSpec): StepGraph {
     outputs: [{ name: "parts", node: partVector }, ...paramInputs.map(([name], i) => ({ name: `grad_${name}`, node: grads[i]! }))],
     paramInputs: paramInputs.map(([name]) => name),
     partNames,
-    description: `One training step of "${model.name}": loss parts [${partNames.join(", ")}] and the gradient of the total with respect to ${paramInputs.map(([k]) => k).join(", ")}.`,
+    description: `One training step of "${spec.model.name}": loss parts [${partNames.join(", ")}] and the gradient of the total with respect to ${paramInputs.map(([k]) => k).join(", ")}.`,
   };
 }
