@@ -233,61 +233,61 @@ function panelYRange(p: CurvePanel): [number, number] {
   return finiteExtent([...(hasSmooth ? [q(0.01), q(0.99)] : raw), ...smooth]);
 }
 
-/**
- * Training curves. One run: one panel with every loss part (log y when all positive; signed parts
- * such as F or W go to a second, linear panel). Several runs: one panel per loss part, one colour
- * per run, all on the same x axis.
- */
-export function curvesPlot(runs: readonly CurveRun[], o: CurvesOptions = {}): Plot {
-  if (runs.length === 0) throw new RangeError("curvesPlot: no runs");
-  const notes: string[] = [];
-  const xKey = xField(runs, o.x);
-  const max = o.maxPoints ?? 1500;
-  const keys = o.keys ? [...o.keys] : [...new Set(runs.flatMap((r) => curveKeys(r.records, xKey)))];
+interface PanelSet {
+  panels: CurvePanel[];
+  legendItems: LegendItem[];
+  legendTitle?: string;
+}
+
+const allPositive = (ss: Series[]): boolean => ss.length > 0 && ss.every((s) => s.ys.every((y) => y > 0));
+const wantsLog = (ss: Series[], o: CurvesOptions): boolean => (o.yScale === "log" ? true : o.yScale === "linear" ? false : allPositive(ss));
+
+/** One run: every loss part in one panel; on auto scale, signed parts (F, W) in a second, linear one. */
+function singleRunPanels(
+  run: CurveRun,
+  keys: string[],
+  xKey: string | undefined,
+  max: number,
+  o: CurvesOptions,
+  notes: string[],
+): PanelSet {
+  const colours = categoricalColours(keys.length);
+  const all = keys.map((k, i): Series => ({
+    label: curveLabel(k),
+    colour: colours[i]!,
+    dash: false,
+    smooth: null,
+    ...extractSeries(run.records, k, xKey, max),
+  }));
+  const nonEmpty = all.filter((s) => s.xs.length > 0);
   const panels: CurvePanel[] = [];
-  const positive = (ss: Series[]): boolean => ss.length > 0 && ss.every((s) => s.ys.every((y) => y > 0));
-  const wantLog = (ss: Series[]): boolean => (o.yScale === "log" ? true : o.yScale === "linear" ? false : positive(ss));
-  let legendItems: LegendItem[] = [];
-  let legendTitle: string | undefined;
-  if (runs.length === 1) {
-    const colours = categoricalColours(keys.length);
-    const all = keys.map((k, i): Series => ({
-      label: curveLabel(k),
-      colour: colours[i]!,
-      dash: false,
-      smooth: null,
-      ...extractSeries(runs[0]!.records, k, xKey, max),
-    }));
-    const nonEmpty = all.filter((s) => s.xs.length > 0);
-    legendItems = nonEmpty.map((s) => ({ label: s.label, colour: s.colour, mark: "line" }));
-    if ((o.yScale ?? "auto") === "auto" && !positive(nonEmpty)) {
-      const pos = nonEmpty.filter((s) => positive([s]));
-      const signed = nonEmpty.filter((s) => !positive([s]));
-      if (pos.length > 0) panels.push({ title: "positive parts (log scale)", series: pos, log: true });
-      if (signed.length > 0)
-        panels.push({ title: pos.length > 0 ? "signed parts (linear scale)" : runs[0]!.name, series: signed, log: false });
-    } else {
-      panels.push({ title: runs[0]!.name, series: nonEmpty, log: wantLog(nonEmpty) });
-    }
-    if (nonEmpty.some((s) => s.xs.length === max)) notes.push(`Long series averaged in ${max} buckets.`);
+  if ((o.yScale ?? "auto") === "auto" && !allPositive(nonEmpty)) {
+    const pos = nonEmpty.filter((s) => allPositive([s]));
+    const signed = nonEmpty.filter((s) => !allPositive([s]));
+    if (pos.length > 0) panels.push({ title: "positive parts (log scale)", series: pos, log: true });
+    if (signed.length > 0) panels.push({ title: pos.length > 0 ? "signed parts (linear scale)" : run.name, series: signed, log: false });
   } else {
-    const colours = categoricalColours(runs.length);
-    legendItems = runs.map((r, i) => ({ label: r.name, colour: colours[i]!, mark: "line" }));
-    legendTitle = "run";
-    for (const k of keys) {
-      const series = runs
-        .map((r, i): Series => ({
-          label: r.name,
-          colour: colours[i]!,
-          dash: false,
-          smooth: null,
-          ...extractSeries(r.records, k, xKey, max),
-        }))
-        .filter((s) => s.xs.length > 0);
-      if (series.length > 0) panels.push({ title: curveLabel(k), series, log: wantLog(series) });
-    }
+    panels.push({ title: run.name, series: nonEmpty, log: wantsLog(nonEmpty, o) });
   }
-  if (panels.length === 0) panels.push({ title: "no numeric series", series: [], log: false });
+  if (nonEmpty.some((s) => s.xs.length === max)) notes.push(`Long series averaged in ${max} buckets.`);
+  return { panels, legendItems: nonEmpty.map((s) => ({ label: s.label, colour: s.colour, mark: "line" })) };
+}
+
+/** Several runs: one panel per loss part, one colour per run. */
+function multiRunPanels(runs: readonly CurveRun[], keys: string[], xKey: string | undefined, max: number, o: CurvesOptions): PanelSet {
+  const colours = categoricalColours(runs.length);
+  const panels: CurvePanel[] = [];
+  for (const k of keys) {
+    const series = runs
+      .map((r, i): Series => ({ label: r.name, colour: colours[i]!, dash: false, smooth: null, ...extractSeries(r.records, k, xKey, max) }))
+      .filter((s) => s.xs.length > 0);
+    if (series.length > 0) panels.push({ title: curveLabel(k), series, log: wantsLog(series, o) });
+  }
+  return { panels, legendItems: runs.map((r, i) => ({ label: r.name, colour: colours[i]!, mark: "line" })), legendTitle: "run" };
+}
+
+/** Moving averages of every long series (geometric on log panels), and the note that says so. */
+function smoothPanels(panels: CurvePanel[], o: CurvesOptions, notes: string[]): void {
   let window = 1;
   for (const p of panels)
     for (const s of p.series) {
@@ -301,6 +301,23 @@ export function curvesPlot(runs: readonly CurveRun[], o: CurvesOptions = {}): Pl
     notes.push(
       `Bold lines: centred moving average over ${window} recorded points${panels.some((p) => p.log) ? " (geometric mean on log panels)" : ""}; faint lines: the values as recorded, one mini-batch each.`,
     );
+}
+
+/**
+ * Training curves. One run: one panel with every loss part (log y when all positive; signed parts
+ * such as F or W go to a second, linear panel). Several runs: one panel per loss part, one colour
+ * per run, all on the same x axis.
+ */
+export function curvesPlot(runs: readonly CurveRun[], o: CurvesOptions = {}): Plot {
+  if (runs.length === 0) throw new RangeError("curvesPlot: no runs");
+  const notes: string[] = [];
+  const xKey = xField(runs, o.x);
+  const max = o.maxPoints ?? 1500;
+  const keys = o.keys ? [...o.keys] : [...new Set(runs.flatMap((r) => curveKeys(r.records, xKey)))];
+  const { panels, legendItems, legendTitle } =
+    runs.length === 1 ? singleRunPanels(runs[0]!, keys, xKey, max, o, notes) : multiRunPanels(runs, keys, xKey, max, o);
+  if (panels.length === 0) panels.push({ title: "no numeric series", series: [], log: false });
+  smoothPanels(panels, o, notes);
 
   const w = o.panelWidth ?? 420;
   const h = o.panelHeight ?? 260;
