@@ -9,17 +9,12 @@
  * `constant` reads the weights at constant indices: a wrong result, timed as the bound that loads
  * which the compiler treats as uniform would allow.
  */
-import { create, globals } from "webgpu";
+import { createStorageBuffer, readF32 } from "../src/runtime/webgpu/buffers.js";
+import { acquireGpu } from "../src/runtime/webgpu/device.js";
 
-Object.assign(globalThis, globals);
-// Dawn tears itself down once this object is collected: the global keeps it alive.
-const gpu = create([]);
-(globalThis as Record<string, unknown>)["__dawn"] = gpu;
-const adapter = await gpu.requestAdapter();
-if (!adapter) throw new Error("no WebGPU adapter");
-const subgroups = adapter.features.has("subgroups");
-// "subgroups" is newer than the GPUFeatureName of @webgpu/types here.
-const device = await adapter.requestDevice({ requiredFeatures: subgroups ? (["subgroups"] as unknown as GPUFeatureName[]) : [] });
+const ctx = await acquireGpu({ features: ["subgroups"] });
+const { device } = ctx;
+const subgroups = device.features.has("subgroups");
 
 const n = Number(process.env["N"] ?? 256);
 const K = Number(process.env["K"] ?? 256);
@@ -194,14 +189,7 @@ ${decl("W: array<f32>", "storage")}
 }
 if (subgroups) variants["subgroup"] = () => ({ code: subgroupProduct(16), units: 16, weights: W, operand: "storage", checked: true });
 
-function storage(data: Float32Array): GPUBuffer {
-  const b = device.createBuffer({
-    size: data.byteLength,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-  });
-  device.queue.writeBuffer(b, 0, data);
-  return b;
-}
+const storage = (data: Float32Array): GPUBuffer => createStorageBuffer(device, data);
 
 function texture(data: Float32Array, width: number, height: number): GPUTextureView {
   const t = device.createTexture({
@@ -211,17 +199,6 @@ function texture(data: Float32Array, width: number, height: number): GPUTextureV
   });
   device.queue.writeTexture({ texture: t }, data, { bytesPerRow: width * 4 }, [width, height]);
   return t.createView();
-}
-
-async function read(b: GPUBuffer): Promise<Float32Array> {
-  const r = device.createBuffer({ size: b.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const e = device.createCommandEncoder();
-  e.copyBufferToBuffer(b, 0, r, 0, b.size);
-  device.queue.submit([e.finish()]);
-  await r.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(r.getMappedRange().slice(0));
-  r.destroy();
-  return out;
 }
 
 /** Best of five dispatches, in ms, after one warm-up; Y afterwards. */
@@ -255,7 +232,7 @@ async function time(v: Variant): Promise<{ ms: number; y: Float32Array }> {
   await once();
   let ms = Infinity;
   for (let r = 0; r < 5; r++) ms = Math.min(ms, await once());
-  return { ms, y: await read(y) };
+  return { ms, y: await readF32(device, y) };
 }
 
 /** Largest error over a sample of outputs against the float64 product. */
@@ -270,7 +247,7 @@ function worstError(y: Float32Array): number {
   return worst;
 }
 
-console.log(`${adapter.info.description || adapter.info.device}: ${K} → ${U}, ${C} columns, ${n} points`);
+console.log(`${ctx.describe()}: ${K} → ${U}, ${C} columns, ${n} points`);
 const wanted = process.argv.slice(2);
 for (const [name, make] of Object.entries(variants)) {
   if (wanted.length && !wanted.includes(name)) continue;
@@ -280,5 +257,5 @@ for (const [name, make] of Object.entries(variants)) {
   const check = v.checked ? `max error ${worstError(y).toExponential(1)}` : "not a product (the bound)";
   console.log(`${name.padEnd(10)} ${ms.toFixed(1).padStart(8)} ms ${gflops.toFixed(2).padStart(7)} GFLOP/s  ${check}`);
 }
-device.destroy();
+ctx.destroy();
 process.exit(0);

@@ -19,6 +19,7 @@ import {
   curvatureAssembly,
   gramLoop,
   kernelSource,
+  livenessLines,
   pointMain,
   region,
   routeOrder,
@@ -77,13 +78,6 @@ function gramAdjointHead(p: DecoderProgram, tape: TapeLayout, asm: Assembly): st
   // Degenerate points (det g ≤ cfg.detEps) carry no weight, and 1 is added to their g_ii first so
   // that the adjoint stays finite there (the trainer's convention, losses.ts).
   const metricPairs = new Set(Array.from({ length: p.latentDim }, (_, i) => `G${1 + i}_${1 + i}`));
-  const detNode = asm.block.outputs.find((o) => o.name === "detg_0")!.node;
-  const printedDet = printBlock(
-    { b, inputs: asm.block.inputs, outputs: [{ name: "detg", node: detNode }] },
-    wgslDialect,
-    (name) => name,
-    "m_",
-  );
   const printedG = printBlock(
     gbarBlock,
     wgslDialect,
@@ -93,10 +87,7 @@ function gramAdjointHead(p: DecoderProgram, tape: TapeLayout, asm: Assembly): st
   return [
     "// Gram entries from the recorded output jet",
     ...gramLoop(asm.gramPairs, p.outputDim, (c) => tapeAt("tape", psi, c, "k")),
-    "// det g (unshifted) decides whether the point counts",
-    ...printedDet.statements,
-    `let live = ${printedDet.outputs[0]} > cfg.detEps;`,
-    "let shift = select(1.0, 0.0, live);",
+    ...livenessLines(asm),
     "let lbarp = select(0.0, cfg.lbar, live);",
     "// Ḡ = ∂(lbar · R²√det g)/∂G (reverse mode through the assembly)",
     ...printedG.statements,

@@ -13,7 +13,8 @@
  * lane by lane (lavapipe does); the loop rate then bounds every product below the ceiling.
  */
 import { uniformLayout } from "./wgsl-layout.js";
-import { kernelSource, type WgslBinding, type WgslKernel } from "./wgsl.js";
+import { cfgBinding, kernel, storage } from "./wgsl-tiled.js";
+import type { WgslKernel } from "./wgsl.js";
 
 export const FMA_CHAINS = 16;
 export const FMA_WORKGROUP = 64;
@@ -25,10 +26,6 @@ export const fmaFlops = (invocations: number, iterations: number): number => 2 *
 export function fmaCeilingKernel(): WgslKernel {
   const K = FMA_CHAINS;
   const chains = Array.from({ length: K }, (_, k) => k);
-  const bindings: WgslBinding[] = [
-    { binding: 0, name: "cfg", kind: "uniform" },
-    { binding: 1, name: "out", kind: "storage" },
-  ];
   const body = [
     `@compute @workgroup_size(${FMA_WORKGROUP})`,
     "fn main(@builtin(global_invocation_id) gid: vec3u) {",
@@ -41,21 +38,15 @@ export function fmaCeilingKernel(): WgslKernel {
     `  out[gid.x] = ${chains.map((k) => `a${k}`).join(" + ")};`,
     "}",
   ];
-  return {
-    name: "fmaCeiling",
-    description: `${K} independent FMA chains per invocation: the adapter's f32 FMA ceiling`,
-    code: kernelSource(
-      "fmaCeiling: FMA throughput micro-kernel",
-      [`${K} chains; out[i] keeps the chains live.`],
-      FMA_UNIFORM,
-      bindings,
-      body,
-    ),
-    entryPoint: "main",
-    workgroupSize: [FMA_WORKGROUP, 1, 1],
-    bindings,
-    uniform: FMA_UNIFORM,
-  };
+  return kernel(
+    "fmaCeiling",
+    `${K} independent FMA chains per invocation: the adapter's f32 FMA ceiling`,
+    [`${K} chains; out[i] keeps the chains live.`],
+    FMA_UNIFORM,
+    [cfgBinding, storage(1, "out", true)],
+    body,
+    FMA_WORKGROUP,
+  );
 }
 
 export type ProbeIndexing = "constant" | "loop";
@@ -71,11 +62,6 @@ export function loadProbeKernel(units: number, columns: number, indexing: ProbeI
   const us = Array.from({ length: units }, (_, m) => m);
   const cs = Array.from({ length: columns }, (_, c) => c);
   const index = (m: number): string => (indexing === "constant" ? `${m}u` : `(i & ${LOAD_PROBE_ROWS - 1}u) * ${units}u + ${m}u`);
-  const bindings: WgslBinding[] = [
-    { binding: 0, name: "cfg", kind: "uniform" },
-    { binding: 1, name: "w", kind: "read-only-storage" },
-    { binding: 2, name: "out", kind: "storage" },
-  ];
   const body = [
     `@compute @workgroup_size(${FMA_WORKGROUP})`,
     "fn main(@builtin(global_invocation_id) gid: vec3u) {",
@@ -89,19 +75,13 @@ export function loadProbeKernel(units: number, columns: number, indexing: ProbeI
     `  out[gid.x] = ${us.flatMap((m) => cs.map((c) => `a${m}_${c}`)).join(" + ")};`,
     "}",
   ];
-  return {
-    name: `loadProbe${indexing === "constant" ? "Constant" : "Loop"}`,
-    description: `${units} weights at ${indexing === "constant" ? "constant" : "loop-dependent"} indices × ${columns} columns per iteration`,
-    code: kernelSource(
-      `loadProbe: weight loads at ${indexing} indices`,
-      [`${units} × ${columns} accumulators; out[i] keeps them live.`],
-      LOAD_PROBE_UNIFORM,
-      bindings,
-      body,
-    ),
-    entryPoint: "main",
-    workgroupSize: [FMA_WORKGROUP, 1, 1],
-    bindings,
-    uniform: LOAD_PROBE_UNIFORM,
-  };
+  return kernel(
+    `loadProbe${indexing === "constant" ? "Constant" : "Loop"}`,
+    `${units} weights at ${indexing === "constant" ? "constant" : "loop-dependent"} indices × ${columns} columns per iteration`,
+    [`${units} × ${columns} accumulators; out[i] keeps them live.`],
+    LOAD_PROBE_UNIFORM,
+    [cfgBinding, storage(1, "w", false), storage(2, "out", true)],
+    body,
+    FMA_WORKGROUP,
+  );
 }

@@ -18,7 +18,7 @@
 import { columnIndex, columnKey } from "../ir/jets.js";
 import type { TiledPlan } from "./wgsl-tile-plan.js";
 import { at, cfgBinding, JET_POINT_UNIFORM, jetAdjointFunction, kernel, outputAdjointLines, pointEntry, storage } from "./wgsl-tiled.js";
-import { u32, type WgslKernel } from "./wgsl.js";
+import { region, u32, type WgslKernel } from "./wgsl.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const indent = (lines: readonly string[]): string[] => lines.map((l) => "  " + l);
@@ -32,7 +32,7 @@ function firstOrderColumns(plan: TiledPlan): { columns: number[]; load: (c: numb
     if (c === undefined) throw new Error(`${plan.prefix}: the plan has no first-order jet column ${i}`);
     return c;
   });
-  const psiRow = plan.tape.tape.find((r) => r.name === "psi")!.offset;
+  const psiRow = region(plan.tape.tape, "psi").offset;
   return { columns, load: (c) => at("tape", `${u32(psiRow + c * p.outputDim)} + k`) };
 }
 

@@ -15,7 +15,7 @@ import type { ScalarBlock } from "../ir/block.js";
 import { printBlock } from "./printer.js";
 import type { TiledPlan } from "./wgsl-tile-plan.js";
 import { at, cfgBinding, gramAdjointLines, JET_POINT_UNIFORM, jetAdjointFunction, kernel, pointEntry, storage } from "./wgsl-tiled.js";
-import { curvatureAssembly, gramLoop, u32, wgslDialect, type WgslKernel } from "./wgsl.js";
+import { curvatureAssembly, gramLoop, livenessLines, region, u32, wgslDialect, type WgslKernel } from "./wgsl.js";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
@@ -28,7 +28,7 @@ export function assembleSeededKernel(plan: TiledPlan, route: Route, inverseEpsil
   const D = p.outputDim;
   const d = p.latentDim;
   const S = seedStride(d);
-  const psiRow = plan.tape.tape.find((r) => r.name === "psi")!.offset;
+  const psiRow = region(plan.tape.tape, "psi").offset;
   const P = (c: number, k: string): string => at("tape", `${u32(psiRow + c * D)} + ${k}`);
   const asm = curvatureAssembly(p, route, inverseEpsilon);
   const b = asm.block.b;
@@ -58,21 +58,12 @@ export function assembleSeededKernel(plan: TiledPlan, route: Route, inverseEpsil
     inputs: [...asm.block.inputs, ...seedNames],
     outputs: gbar.map((node, k) => ({ name: `Gbar${k}`, node })),
   };
-  const printedDet = printBlock(
-    { b, inputs: asm.block.inputs, outputs: [{ name: "detg", node: output("detg_0") }] },
-    wgslDialect,
-    (n) => n,
-    "m_",
-  );
   const printedG = printBlock(gbarBlock, wgslDialect, (name) => (metricPairs.has(name) ? `(${name} + shift)` : name), "g_");
   const seedAt = (k: number): string => `select(0.0, seed[q * ${u32(S)} + ${u32(k)}], live)`;
   const body = [
     "// Gram entries of the output jet",
     ...gramLoop(asm.gramPairs, D, (c) => P(c, "k")),
-    "// det g (unshifted) decides whether the point counts",
-    ...printedDet.statements,
-    `let live = ${printedDet.outputs[0]} > cfg.detEps;`,
-    "let shift = select(1.0, 0.0, live);",
+    ...livenessLines(asm),
     `let Rb = ${seedAt(0)};`,
     `let Sb = ${seedAt(1)};`,
     ...range(d).flatMap((i) => range(d).map((j) => `let gb${i}_${j} = ${seedAt(2 + i * d + j)};`)),

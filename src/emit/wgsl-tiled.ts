@@ -25,7 +25,17 @@ import { printBlock } from "./printer.js";
 import { activationAdjointBlock, latentAdjoint } from "./wgsl-reverse.js";
 import { uniformLayout } from "./wgsl-layout.js";
 import { kTileFor, layerProductFlops, type TiledLayer, type TiledPlan } from "./wgsl-tile-plan.js";
-import { curvatureAssembly, curvatureFields, gramLoop, kernelSource, u32, wgslDialect, type WgslBinding, type WgslKernel } from "./wgsl.js";
+import {
+  curvatureAssembly,
+  curvatureFields,
+  gramLoop,
+  kernelSource,
+  region,
+  u32,
+  wgslDialect,
+  type WgslBinding,
+  type WgslKernel,
+} from "./wgsl.js";
 
 type ActivationStage = Extract<Stage, { kind: "activation" }>;
 
@@ -362,7 +372,7 @@ export function assembleKernel(plan: TiledPlan, route: Route, training: boolean,
   const C = plan.columns;
   const D = p.outputDim;
   const d = p.latentDim;
-  const psiRow = plan.tape.tape.find((r) => r.name === "psi")!.offset;
+  const psiRow = region(plan.tape.tape, "psi").offset;
   const P = (c: number, k: string): string => at("tape", `${u32(psiRow + c * D)} + ${k}`);
   const asm = curvatureAssembly(p, route, inverseEpsilon);
   const { fields } = curvatureFields(d);
@@ -448,7 +458,7 @@ export function gramAdjointLines(
 /** reconSeed: se[p] = Σ_k (Ψ_k − x_k)² and Ā of the decoder's output layer for cfg.scale · Σ se. */
 export function reconSeedKernel(plan: TiledPlan): WgslKernel {
   const D = plan.program.outputDim;
-  const psiRow = plan.tape.tape.find((r) => r.name === "psi")!.offset;
+  const psiRow = region(plan.tape.tape, "psi").offset;
   const last = plan.layers[plan.layers.length - 1]!;
   const loop = [
     `let r = ${at("tape", `${u32(psiRow)} + k`)} - x[p * ${u32(D)} + k];`,
@@ -475,7 +485,7 @@ const TWO_PI = wgslDialect.literal(2 * Math.PI);
 /** encoderOut: z = Φ(x) from the encoder's output row, wrapped to (−π, π] on a periodic latent. */
 export function encoderOutKernel(plan: TiledPlan, wrap: boolean): WgslKernel {
   const d = plan.program.outputDim;
-  const psiRow = plan.tape.tape.find((r) => r.name === "psi")!.offset;
+  const psiRow = region(plan.tape.tape, "psi").offset;
   const body = range(d).flatMap((i) => {
     const v = `v${i}`;
     return [

@@ -267,6 +267,22 @@ export function curvatureAssembly(p: DecoderProgram, route: Route, inverseEpsilo
   return { block: { b, inputs, outputs }, gramPairs, loss };
 }
 
+/**
+ * WGSL lines declaring `live` (det g > cfg.detEps, from the unshifted Gram entries) and `shift` (1 at
+ * degenerate points, added to their g_ii by the adjoints so that they stay finite there).
+ */
+export function livenessLines(asm: Assembly): string[] {
+  const { b } = asm.block;
+  const det = asm.block.outputs.find((o) => o.name === "detg_0")!.node;
+  const printed = printBlock({ b, inputs: asm.block.inputs, outputs: [{ name: "detg", node: det }] }, wgslDialect, (name) => name, "m_");
+  return [
+    "// det g (unshifted) decides whether the point counts",
+    ...printed.statements,
+    `let live = ${printed.outputs[0]} > cfg.detEps;`,
+    "let shift = select(1.0, 0.0, live);",
+  ];
+}
+
 /** The jet order a route needs (ir/kernels.ts routeJetOrder). */
 export const routeOrder = (route: Route): number => routeJetOrder(route);
 

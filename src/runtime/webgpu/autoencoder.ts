@@ -36,7 +36,14 @@ import {
 import type { Model } from "../../model/types.js";
 import { deviceTileConfig, TiledMlp } from "./tiled.js";
 import { BufferPool, createStorageBuffer, poison, readBuffer } from "./buffers.js";
-import { reductionGrid, reductionSplits, WebGpuDecoder, type ReduceMode, type WebGpuDecoderOptions } from "./decoder.js";
+import {
+  encodeWeightReductions,
+  partialFloats,
+  WebGpuDecoder,
+  type ReduceMode,
+  type WebGpuDecoderOptions,
+  type WeightReduction,
+} from "./decoder.js";
 import type { GpuContext } from "./device.js";
 import { KernelRunner } from "./kernels.js";
 import { JetTermSet, type HostMetricTerms, type JetTermFlags } from "./jet-terms.js";
@@ -250,7 +257,7 @@ export class WebGpuAutoencoder {
     const t = decoder.set.training!;
     await ae.enc.tiled.prepare();
     await ae.dec.tiled.prepare();
-    for (const k of [ae.encoderOut, ae.encoderSeed, ae.reconSeed, set.trainParts, ae.reduceKernel, t.gradFinalize, t.adam])
+    for (const k of [ae.encoderOut, ae.encoderSeed, ae.reconSeed, set.trainParts, ae.valueReduction.reduce, t.gradFinalize, t.adam])
       await runner.prepare(k);
     return ae;
   }
@@ -264,10 +271,15 @@ export class WebGpuAutoencoder {
     return [this.enc.tiled.kernels.plan, this.dec.tiled.kernels.plan];
   }
 
-  /** The kernel of the encoder's and the reconstruction's weight reductions. */
-  private get reduceKernel() {
+  /** The encoder's, the reconstruction's and the jet terms' weight reductions. */
+  private get valueReduction(): WeightReduction {
     const t = this.decoder.set.training!;
-    return this.valueReduce === "direct" ? this.set.gradReduceDirect : this.valueReduce === "tiled" ? t.gradReduce : t.gradReducePoints;
+    const mode = this.valueReduce;
+    return {
+      mode,
+      reduce: mode === "direct" ? this.set.gradReduceDirect : mode === "tiled" ? t.gradReduce : t.gradReducePoints,
+      finalize: t.gradFinalize,
+    };
   }
 
   private async read(buffer: GPUBuffer, floats: number): Promise<Float32Array> {
@@ -309,7 +321,7 @@ export class WebGpuAutoencoder {
     return { t: this.adamSteps, encoder: await get(this.enc), decoder: await get(this.dec) };
   }
 
-  /** Records the weight reductions of one MLP from its tapes into `grad`. */
+  /** Records the weight reductions of one MLP (one jet column) from its tapes into `grad`. */
   private encodeReductions(
     pass: GPUComputePassEncoder,
     name: string,
@@ -320,27 +332,8 @@ export class WebGpuAutoencoder {
     n: number,
     accumulate: boolean,
   ): void {
-    const t = this.decoder.set.training!;
-    const mode = this.valueReduce;
-    const plans = plan.layers.map((l) => reductionSplits(mode, l, 1, n));
-    const partial = this.pool.floats(`${name}.partial`, Math.max(...plan.layers.map((l, i) => plans[i]!.splits * l.units * (l.fanIn + 1))));
-    plan.layers.forEach((l, li) => {
-      const { splits, kChunk } = plans[li]!;
-      this.runner.dispatch(
-        pass,
-        this.reduceKernel,
-        { adj, tape, partial },
-        { n, cols: 1, units: l.units, fanIn: l.fanIn, aRow: l.aRow, xRow: l.xRow, chunk: kChunk },
-        reductionGrid(mode, l, splits),
-      );
-      this.runner.dispatch(
-        pass,
-        t.gradFinalize,
-        { partial, grad },
-        { units: l.units, fanIn: l.fanIn, wOffset: l.wOffset, bOffset: l.bOffset, splits, accumulate: accumulate ? 1 : 0 },
-        [Math.ceil((l.units * (l.fanIn + 1)) / 64)],
-      );
-    });
+    const partial = this.pool.floats(`${name}.partial`, partialFloats(this.valueReduce, plan.layers, 1, n));
+    encodeWeightReductions(this.runner, pass, this.valueReduction, plan.layers, { tape, adj, partial, grad }, n, 1, accumulate);
   }
 
   private buffers(n: number, m: number) {
@@ -439,7 +432,7 @@ export class WebGpuAutoencoder {
     const curv = this.loss.curv;
     const cfg = { n, scale: this.loss.recon / (n * this.model.outputDim) };
     const groups = [Math.ceil(n / POINT_WORKGROUP)] as const;
-    const jetReduction = { mode: this.valueReduce, reduce: this.reduceKernel, finalize: this.decoder.set.training!.gradFinalize };
+    const jetReduction = this.valueReduction;
     // The curvature gradient first (z held fixed), then the reconstruction's is added.
     if (curv > 0)
       this.decoder.encodeGradient(pass, step.zc, b.out, b.curvZbar, m, host.functional ? { seed: b.seed } : { lbar: curv * step.weight });

@@ -155,6 +155,51 @@ export function reductionSplits(
   return { splits, kChunk };
 }
 
+/** The kernels of one weight reduction: its variant, the partial sums, and the finalize into the gradient. */
+export interface WeightReduction {
+  mode: ReduceMode;
+  reduce: WgslKernel;
+  finalize: WgslKernel;
+}
+
+/** Floats of the split partials of these layers' reductions (the largest layer's). */
+export function partialFloats(mode: ReduceMode, layers: readonly LayerGradPlan[], cols: number, m: number): number {
+  return Math.max(...layers.map((l) => reductionSplits(mode, l, cols, m).splits * l.units * (l.fanIn + 1)));
+}
+
+/**
+ * Records [W̄_l | b̄_l] of every layer from the tapes of m points (`cols` jet columns) into `grad`,
+ * added to it with `accumulate`; `partial` holds {@link partialFloats} floats.
+ */
+export function encodeWeightReductions(
+  runner: KernelRunner,
+  pass: GPUComputePassEncoder,
+  r: WeightReduction,
+  layers: readonly LayerGradPlan[],
+  b: { tape: GPUBuffer; adj: GPUBuffer; partial: GPUBuffer; grad: GPUBuffer },
+  m: number,
+  cols: number,
+  accumulate: boolean,
+): void {
+  for (const l of layers) {
+    const { splits, kChunk } = reductionSplits(r.mode, l, cols, m);
+    runner.dispatch(
+      pass,
+      r.reduce,
+      { adj: b.adj, tape: b.tape, partial: b.partial },
+      { n: m, cols, units: l.units, fanIn: l.fanIn, aRow: l.aRow, xRow: l.xRow, chunk: kChunk },
+      reductionGrid(r.mode, l, splits),
+    );
+    runner.dispatch(
+      pass,
+      r.finalize,
+      { partial: b.partial, grad: b.grad },
+      { units: l.units, fanIn: l.fanIn, wOffset: l.wOffset, bOffset: l.bOffset, splits, accumulate: accumulate ? 1 : 0 },
+      [Math.ceil((l.units * (l.fanIn + 1)) / 64)],
+    );
+  }
+}
+
 export class WebGpuDecoder {
   readonly set: WgslKernelSet;
   readonly runner: KernelRunner;
@@ -343,22 +388,16 @@ export class WebGpuDecoder {
     this.encodeMeanLoss(pass, out, n);
   }
 
-  /** Split-K plan of one layer's weight reduction for a chunk of m points. */
-  private splits(l: LayerGradPlan, m: number): { splits: number; kChunk: number } {
-    return reductionSplits(this.reduce, l, this.set.columns, m);
-  }
-
   /** Tape, adjoint tape and split partials for batches of up to `n` points (grown on demand), and the gradient. */
   private trainingBuffers(n: number): { tape: GPUBuffer; adj: GPUBuffer; grad: GPUBuffer; partial: GPUBuffer } {
     const t = this.requireTraining();
     const plan = this.requireTiled().mlp.kernels.plan;
     const m = Math.max(1, Math.min(n, this.chunk));
-    const partialFloats = Math.max(...t.plan.layers.map((l) => this.splits(l, m).splits * l.units * (l.fanIn + 1)));
     return {
       tape: this.pool.floats("tape", plan.tape.tapeRows * m),
       adj: this.pool.floats("adj", plan.adjRows * m),
       grad: this.gradientBuffer(),
-      partial: this.pool.floats("partial", partialFloats),
+      partial: this.pool.floats("partial", partialFloats(this.reduce, t.plan.layers, this.set.columns, m)),
     };
   }
 
@@ -382,7 +421,17 @@ export class WebGpuDecoder {
       if (opts.seed) this.runner.dispatch(pass, this.requireSeeded(), { tape, seed: opts.seed, adj }, cfg, groups);
       else this.runner.dispatch(pass, tiled.assembleTrain, { tape, out, adj }, cfg, groups);
       tiled.mlp.encodeBackward(pass, { theta: this.theta, tape, adj, src: z, zbar }, cfg, m);
-      this.encodeReductions(pass, t.plan.layers, tape, adj, partial, grad, m, base > 0 || !!opts.accumulate);
+      const reduction = { mode: this.reduce, reduce: this.reduceKernel(), finalize: t.gradFinalize };
+      encodeWeightReductions(
+        this.runner,
+        pass,
+        reduction,
+        t.plan.layers,
+        { tape, adj, partial, grad },
+        m,
+        this.set.columns,
+        base > 0 || !!opts.accumulate,
+      );
     }
     if (!opts.seed) this.encodeMeanLoss(pass, out, n);
   }
@@ -391,37 +440,6 @@ export class WebGpuDecoder {
     const k = this.requireTiled().assembleSeeded;
     if (!k) throw new Error("the seeded assembly needs WebGpuDecoder.create(…, { seeded: true })");
     return k;
-  }
-
-  /** [W̄_l | b̄_l] of every layer from the tapes of m points into grad (added to it with `accumulate`). */
-  private encodeReductions(
-    pass: GPUComputePassEncoder,
-    layers: LayerGradPlan[],
-    tape: GPUBuffer,
-    adj: GPUBuffer,
-    partial: GPUBuffer,
-    grad: GPUBuffer,
-    m: number,
-    accumulate: boolean,
-  ): void {
-    const t = this.requireTraining();
-    for (const l of layers) {
-      const { splits, kChunk } = this.splits(l, m);
-      this.runner.dispatch(
-        pass,
-        this.reduceKernel(),
-        { adj, tape, partial },
-        { n: m, cols: this.set.columns, units: l.units, fanIn: l.fanIn, aRow: l.aRow, xRow: l.xRow, chunk: kChunk },
-        reductionGrid(this.reduce, l, splits),
-      );
-      this.runner.dispatch(
-        pass,
-        t.gradFinalize,
-        { partial, grad },
-        { units: l.units, fanIn: l.fanIn, wOffset: l.wOffset, bOffset: l.bOffset, splits, accumulate: accumulate ? 1 : 0 },
-        [Math.ceil((l.units * (l.fanIn + 1)) / 64)],
-      );
-    }
   }
 
   /** The curvature fields, mean loss, ∂L/∂θ and ∂L/∂z of L = mean R²√det g at n points. */

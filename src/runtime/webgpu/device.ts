@@ -45,6 +45,8 @@ export interface AcquireGpuOptions {
   powerPreference?: GPUPowerPreference;
   /** Limit for each of requestAdapter and requestDevice, in ms (default 20 s). */
   timeoutMs?: number;
+  /** Features requested besides `shader-f16`, each where the adapter has it (e.g. "subgroups"). */
+  features?: readonly string[];
 }
 
 /** Limits requested at the adapter's maximum: large storage buffers and big workgroups. */
@@ -109,12 +111,13 @@ export async function acquireGpu(opts: AcquireGpuOptions = {}): Promise<GpuConte
         `Mesa 25 works). Without a GPU, install lavapipe from bookworm-backports: ${GPU_INSTALL_HINT}`,
     );
   }
-  const f16 = adapter.features.has("shader-f16");
   const requiredLimits: Record<string, number> = {};
   for (const k of MAX_LIMITS) requiredLimits[k] = adapter.limits[k];
+  // Names newer than @webgpu/types' GPUFeatureName (such as "subgroups") pass as they are.
+  const requiredFeatures = ["shader-f16", ...(opts.features ?? [])].filter((f) => adapter.features.has(f)) as GPUFeatureName[];
 
   const device = await withTimeout(
-    adapter.requestDevice({ requiredFeatures: f16 ? ["shader-f16"] : [], requiredLimits, label: "ricci-gen" }),
+    adapter.requestDevice({ requiredFeatures, requiredLimits, label: "ricci-gen" }),
     timeoutMs,
     "requestDevice",
   );

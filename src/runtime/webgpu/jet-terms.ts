@@ -18,16 +18,9 @@ import {
   type WgslKernel,
 } from "../../emit/facade.js";
 import { BufferPool } from "./buffers.js";
-import { reductionGrid, reductionSplits, type ReduceMode } from "./decoder.js";
+import { encodeWeightReductions, partialFloats, type WeightReduction } from "./decoder.js";
 import type { KernelRunner } from "./kernels.js";
 import { TiledMlp } from "./tiled.js";
-
-/** The weight-reduction kernels the owner uses (one jet-column-generic reduction, and its finalize). */
-export interface JetReduction {
-  mode: ReduceMode;
-  reduce: WgslKernel;
-  finalize: WgslKernel;
-}
 
 export interface JetTermsSpec {
   /** Kernel name prefix: "chart", "decJ", "encJ". */
@@ -114,7 +107,7 @@ export class DeviceJetTerms {
     pass: GPUComputePassEncoder,
     b: { theta: GPUBuffer; grad: GPUBuffer; src?: GPUBuffer; zbar?: GPUBuffer },
     n: number,
-    r: JetReduction,
+    r: WeightReduction,
   ): void {
     const { tape, adj, gbar } = this.buffers(n);
     const plan = this.mlp.kernels.plan;
@@ -125,26 +118,8 @@ export class DeviceJetTerms {
       this.pointValues(n),
       n,
     );
-    const cols = plan.columns;
-    const splits = this.layers.map((l) => reductionSplits(r.mode, l, cols, n));
-    const partial = this.pool.floats("partial", Math.max(...this.layers.map((l, i) => splits[i]!.splits * l.units * (l.fanIn + 1))));
-    this.layers.forEach((l, li) => {
-      const { splits: s, kChunk } = splits[li]!;
-      this.runner.dispatch(
-        pass,
-        r.reduce,
-        { adj, tape, partial },
-        { n, cols, units: l.units, fanIn: l.fanIn, aRow: l.aRow, xRow: l.xRow, chunk: kChunk },
-        reductionGrid(r.mode, l, s),
-      );
-      this.runner.dispatch(
-        pass,
-        r.finalize,
-        { partial, grad: b.grad },
-        { units: l.units, fanIn: l.fanIn, wOffset: l.wOffset, bOffset: l.bOffset, splits: s, accumulate: 1 },
-        [Math.ceil((l.units * (l.fanIn + 1)) / 64)],
-      );
-    });
+    const partial = this.pool.floats("partial", partialFloats(r.mode, this.layers, plan.columns, n));
+    encodeWeightReductions(this.runner, pass, r, this.layers, { tape, adj, partial, grad: b.grad }, n, plan.columns, true);
   }
 
   destroy(): void {
@@ -243,14 +218,14 @@ export class JetTermSet {
     pass: GPUComputePassEncoder,
     b: { theta: GPUBuffer; grad: GPUBuffer; z: GPUBuffer; zjet: GPUBuffer },
     n: number,
-    r: JetReduction,
+    r: WeightReduction,
   ): void {
     this.chart?.encodeGradient(pass, { theta: b.theta, grad: b.grad }, n, r);
     this.decoderJ?.encodeGradient(pass, { theta: b.theta, grad: b.grad, src: b.z, zbar: b.zjet }, n, r);
   }
 
   /** The encoder's contractive term: weight gradients added to `grad`. */
-  encodeEncoder(pass: GPUComputePassEncoder, b: { theta: GPUBuffer; grad: GPUBuffer }, n: number, r: JetReduction): void {
+  encodeEncoder(pass: GPUComputePassEncoder, b: { theta: GPUBuffer; grad: GPUBuffer }, n: number, r: WeightReduction): void {
     this.encoderJ?.encodeGradient(pass, b, n, r);
   }
 
